@@ -1,0 +1,109 @@
+//! Lead price = base(category) × urgency × exclusivity (PRODUCT.md). Multipliers are stored in
+//! basis points (1.5 → 15_000) so the arithmetic stays in integers.
+
+use crate::Cents;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Emergency,
+    Within48h,
+    Flexible,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 3] = [Urgency::Emergency, Urgency::Within48h, Urgency::Flexible];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Emergency => "emergency",
+            Urgency::Within48h => "within_48h",
+            Urgency::Flexible => "flexible",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusivity {
+    Shared,
+    Exclusive,
+}
+
+/// One ten-thousandth: 10_000 basis points = ×1.
+pub const BPS_ONE: i64 = 10_000;
+
+/// Price multipliers, editable by staff; defaults are PRODUCT.md's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Multipliers {
+    pub emergency_bps: i64,
+    pub within_48h_bps: i64,
+    pub flexible_bps: i64,
+    pub exclusive_bps: i64,
+}
+
+impl Default for Multipliers {
+    fn default() -> Self {
+        Self {
+            emergency_bps: 15_000,
+            within_48h_bps: 10_000,
+            flexible_bps: 8_000,
+            exclusive_bps: 25_000,
+        }
+    }
+}
+
+impl Multipliers {
+    pub fn urgency_bps(&self, urgency: Urgency) -> i64 {
+        match urgency {
+            Urgency::Emergency => self.emergency_bps,
+            Urgency::Within48h => self.within_48h_bps,
+            Urgency::Flexible => self.flexible_bps,
+        }
+    }
+
+    /// The price of one lead, rounded half up to the cent.
+    pub fn price(&self, base: Cents, urgency: Urgency, exclusivity: Exclusivity) -> Cents {
+        let excl = match exclusivity {
+            Exclusivity::Shared => BPS_ONE,
+            Exclusivity::Exclusive => self.exclusive_bps,
+        };
+        let scale = i128::from(BPS_ONE) * i128::from(BPS_ONE);
+        let raw = i128::from(base.0) * i128::from(self.urgency_bps(urgency)) * i128::from(excl);
+        let rounded = (raw + scale / 2) / scale;
+        Cents(i64::try_from(rounded).unwrap_or(i64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_md_multipliers() {
+        let m = Multipliers::default();
+        let base = Cents(4_000);
+        assert_eq!(
+            m.price(base, Urgency::Emergency, Exclusivity::Shared),
+            Cents(6_000)
+        );
+        assert_eq!(
+            m.price(base, Urgency::Within48h, Exclusivity::Shared),
+            Cents(4_000)
+        );
+        assert_eq!(
+            m.price(base, Urgency::Flexible, Exclusivity::Shared),
+            Cents(3_200)
+        );
+        assert_eq!(
+            m.price(base, Urgency::Emergency, Exclusivity::Exclusive),
+            Cents(15_000)
+        );
+        // Rounds half up: 3.33 × 1.5 = 4.995 → $5.00.
+        assert_eq!(
+            m.price(Cents(333), Urgency::Emergency, Exclusivity::Shared),
+            Cents(500)
+        );
+    }
+}

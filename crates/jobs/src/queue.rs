@@ -1,0 +1,306 @@
+//! The queue's SQL: enqueue, claim, finish, and the numbers `/metrics` shows.
+
+use crate::{CHANNEL, Job};
+use domain::Clock;
+use sqlx::{PgConnection, PgPool};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// How long a claim holds a job before another worker may take it.
+    pub lease: Duration,
+    /// Retry n waits `backoff_base × 2^(n-1)`, at most `backoff_max`.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub default_max_attempts: i32,
+}
+
+/// Cheap to clone: the pool and clock are shared.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    config: QueueConfig,
+}
+
+/// A job a worker holds the lease on.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub owner: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadJob {
+    pub id: i64,
+    pub kind: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueStats {
+    /// Queued and due now: the backlog.
+    pub due: i64,
+    /// Queued for later (a retry's backoff or a scheduled job).
+    pub scheduled: i64,
+    pub running: i64,
+    pub dead: i64,
+    /// Age of the oldest due job: how far behind the workers are.
+    pub oldest_due_age: Duration,
+}
+
+fn to_time(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}
+
+impl Queue {
+    pub fn new(pool: PgPool, clock: Arc<dyn Clock>, config: QueueConfig) -> Self {
+        Self {
+            pool,
+            clock,
+            config,
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn config(&self) -> &QueueConfig {
+        &self.config
+    }
+
+    /// Adds a job, due now, inside the caller's transaction.
+    pub async fn enqueue<J: Job>(
+        &self,
+        conn: &mut PgConnection,
+        job: &J,
+    ) -> Result<i64, sqlx::Error> {
+        self.enqueue_at(conn, job, self.clock.now()).await
+    }
+
+    /// Adds a job due at `run_at`, inside the caller's transaction. The NOTIFY is delivered only
+    /// if and when that transaction commits.
+    pub async fn enqueue_at<J: Job>(
+        &self,
+        conn: &mut PgConnection,
+        job: &J,
+        run_at: OffsetDateTime,
+    ) -> Result<i64, sqlx::Error> {
+        let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let max_attempts = J::MAX_ATTEMPTS.unwrap_or(self.config.default_max_attempts);
+        let now = self.clock.now();
+        let id = sqlx::query_scalar!(
+            "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            J::KIND,
+            payload,
+            max_attempts,
+            run_at,
+            now
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, J::KIND)
+            .execute(&mut *conn)
+            .await?;
+        Ok(id)
+    }
+
+    /// Takes the next due job (or one whose lease ran out) and leases it to `owner`.
+    pub async fn claim(&self, owner: Uuid) -> Result<Option<ClaimedJob>, sqlx::Error> {
+        let now = self.clock.now();
+        let lease_until = now + to_time(self.config.lease);
+        let mut conn = self.pool.acquire().await?;
+        self.bury_abandoned(&mut conn, now).await?;
+        let row = sqlx::query!(
+            r#"WITH next AS (
+                   SELECT id FROM jobs
+                   WHERE (state = 'queued' AND run_at <= $1)
+                      OR (state = 'running' AND lease_until <= $1 AND attempts < max_attempts)
+                   ORDER BY run_at, id
+                   LIMIT 1
+                   FOR UPDATE SKIP LOCKED
+               )
+               UPDATE jobs j
+               SET state = 'running', attempts = j.attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $1
+               FROM next WHERE j.id = next.id
+               RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts"#,
+            now,
+            owner,
+            lease_until
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(row.map(|r| ClaimedJob {
+            id: r.id,
+            kind: r.kind,
+            payload: r.payload,
+            attempt: r.attempts,
+            max_attempts: r.max_attempts,
+            owner,
+        }))
+    }
+
+    /// A job whose last permitted attempt died with its worker goes to the dead letters.
+    async fn bury_abandoned(
+        &self,
+        conn: &mut PgConnection,
+        now: OffsetDateTime,
+    ) -> Result<(), sqlx::Error> {
+        let buried = sqlx::query!(
+            "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, updated_at = $1,
+                 last_error = 'the worker stopped during the last attempt (lease expired)'
+             WHERE state = 'running' AND lease_until <= $1 AND attempts >= max_attempts",
+            now
+        )
+        .execute(conn)
+        .await?
+        .rows_affected();
+        if buried > 0 {
+            metrics::counter!("jobs_dead_total", "reason" => "lease_expired").increment(buried);
+        }
+        Ok(())
+    }
+
+    /// Extends the lease of a running job. `false` means the lease was lost.
+    pub async fn heartbeat(&self, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
+        let now = self.clock.now();
+        let lease_until = now + to_time(self.config.lease);
+        let done = sqlx::query!(
+            "UPDATE jobs SET lease_until = $4, updated_at = $5
+             WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'running'",
+            job.id,
+            job.owner,
+            job.attempt,
+            lease_until,
+            now
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes a finished job. `false` means the lease was lost and someone else holds it.
+    pub async fn complete(&self, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query!(
+            "DELETE FROM jobs WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'running'",
+            job.id,
+            job.owner,
+            job.attempt
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt: back to the queue after the backoff, or dead when spent.
+    /// Returns the state the job is now in, or `None` when the lease was lost.
+    pub async fn fail(
+        &self,
+        job: &ClaimedJob,
+        error: &str,
+        permanent: bool,
+    ) -> Result<Option<&'static str>, sqlx::Error> {
+        let now = self.clock.now();
+        let run_at = now + to_time(self.backoff(job.attempt));
+        let dead = permanent || job.attempt >= job.max_attempts;
+        let done = sqlx::query!(
+            r#"UPDATE jobs SET state = (CASE WHEN $4 THEN 'dead' ELSE 'queued' END)::job_state,
+                   run_at = $5, last_error = $6, lease_owner = NULL, lease_until = NULL, updated_at = $7
+               WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'running'"#,
+            job.id,
+            job.owner,
+            job.attempt,
+            dead,
+            run_at,
+            error,
+            now
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok((done.rows_affected() == 1).then_some(if dead { "dead" } else { "queued" }))
+    }
+
+    /// The wait before the retry that follows attempt `attempt` (1-based).
+    pub fn backoff(&self, attempt: i32) -> Duration {
+        let exp = u32::try_from(attempt.saturating_sub(1))
+            .unwrap_or(0)
+            .min(30);
+        self.config
+            .backoff_base
+            .saturating_mul(1 << exp)
+            .min(self.config.backoff_max)
+    }
+
+    pub async fn stats(&self) -> Result<QueueStats, sqlx::Error> {
+        let now = self.clock.now();
+        let r = sqlx::query!(
+            r#"SELECT
+                 count(*) FILTER (WHERE state = 'queued' AND run_at <= $1) AS "due!",
+                 count(*) FILTER (WHERE state = 'queued' AND run_at > $1) AS "scheduled!",
+                 count(*) FILTER (WHERE state = 'running') AS "running!",
+                 count(*) FILTER (WHERE state = 'dead') AS "dead!",
+                 min(run_at) FILTER (WHERE state = 'queued' AND run_at <= $1) AS oldest_due
+               FROM jobs"#,
+            now
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let oldest_due_age = r
+            .oldest_due
+            .map(|t| (now - t).try_into().unwrap_or_default())
+            .unwrap_or_default();
+        Ok(QueueStats {
+            due: r.due,
+            scheduled: r.scheduled,
+            running: r.running,
+            dead: r.dead,
+            oldest_due_age,
+        })
+    }
+
+    /// Dead letters, newest first, for staff.
+    pub async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>, sqlx::Error> {
+        let rows = sqlx::query!(
+            "SELECT id, kind, attempts, last_error FROM jobs WHERE state = 'dead' ORDER BY updated_at DESC, id DESC LIMIT $1",
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DeadJob {
+                id: r.id,
+                kind: r.kind,
+                attempts: r.attempts,
+                last_error: r.last_error,
+            })
+            .collect())
+    }
+
+    /// Gives a dead job a fresh set of attempts (staff action, after fixing the cause).
+    pub async fn retry_dead(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let now = self.clock.now();
+        let done = sqlx::query!(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $2, updated_at = $2 WHERE id = $1 AND state = 'dead'",
+            id,
+            now
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,59 @@
+//! The command line.
+
+use clap::{Parser, Subcommand};
+
+/// PlumberLeads: the lead marketplace for plumbers. Settings come from the environment and an
+/// optional .env file (see .env.sample); with none set, everything runs on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "plumberleads", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web site and API, with background workers in the same process.
+    ///
+    /// Creates and migrates the database first. Stops gracefully on SIGTERM or Ctrl-C.
+    Serve {
+        /// Serve HTTP only; run jobs in separate `plumberleads worker` processes.
+        #[arg(long)]
+        no_worker: bool,
+        /// Load the demo data before serving (same as `seed --demo`).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run background jobs only (notifications, distribution, webhooks…), no HTTP.
+    Worker,
+    /// Create the database if needed, apply migrations and load reference data, then exit.
+    Migrate,
+    /// Load reference data (ZIP codes, categories), and with --demo the demo data.
+    Seed {
+        /// Also load demo data for trying the platform out.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Check the configuration and print it (secrets redacted); exit non-zero if invalid.
+    CheckConfig {
+        /// Also check that PostgreSQL (and Redis, if configured) answer.
+        #[arg(long)]
+        connect: bool,
+    },
+    /// Operator tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// List jobs that used up their attempts, newest first.
+    DeadJobs {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Give a dead job a fresh set of attempts.
+    RetryJob { id: i64 },
+}

@@ -1,0 +1,204 @@
+//! `plumberleads`: one binary, every role. See `--help`.
+
+mod cli;
+mod telemetry;
+
+use clap::Parser;
+use cli::{AdminCommand, Cli, Command};
+use domain::SystemClock;
+use secrecy::ExposeSecret;
+use settings::Settings;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    match run(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "stopped");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { no_worker, demo } => {
+            let pool = store::prepare(&settings.database).await?;
+            if demo {
+                seed_demo(&pool).await?;
+            }
+            let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
+            let listener = tokio::net::TcpListener::bind(settings.http.bind).await?;
+            let addr = listener.local_addr()?;
+            println!(
+                "PlumberLeads is running at http://{addr}/ (health: http://{addr}/health). Ctrl-C stops it."
+            );
+            tracing::info!(%addr, worker = !no_worker, "serving");
+            app.run(Some(listener), !no_worker, axum_extra(), shutdown_signal())
+                .await
+        }
+        Command::Worker => {
+            let pool = store::prepare(&settings.database).await?;
+            let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
+            tracing::info!(concurrency = settings.jobs.concurrency, "working");
+            app.run(None, true, axum_extra(), shutdown_signal()).await
+        }
+        Command::Migrate => {
+            store::prepare(&settings.database).await?;
+            println!("The database is up to date.");
+            Ok(())
+        }
+        Command::Seed { demo } => {
+            let pool = store::prepare(&settings.database).await?;
+            if demo {
+                seed_demo(&pool).await?;
+            }
+            println!(
+                "Reference data is loaded{}.",
+                if demo { ", and the demo data" } else { "" }
+            );
+            Ok(())
+        }
+        Command::CheckConfig { connect } => check_config(&settings, connect).await,
+        Command::Admin { command } => admin(command, settings).await,
+    }
+}
+
+fn axum_extra() -> axum::Router<web::AppState> {
+    axum::Router::new()
+}
+
+/// Demo content for a first look. Reference data (ZIPs, categories, prices) is all the platform
+/// has until accounts and leads exist; their demo rows are added with those features.
+async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let categories = store::categories::list_active(&mut conn).await?;
+    tracing::info!(categories = categories.len(), "demo data ready");
+    Ok(())
+}
+
+async fn check_config(settings: &Settings, connect: bool) -> anyhow::Result<()> {
+    println!("Configuration is valid.");
+    println!("  listen on        {}", settings.http.bind);
+    println!("  public URL       {}", settings.http.public_url);
+    println!(
+        "  database         {}",
+        redact(settings.database.url.expose_secret())
+    );
+    println!(
+        "  redis            {}",
+        settings.redis_url.as_ref().map_or(
+            "not configured (PostgreSQL and in-process instead)".to_owned(),
+            |u| redact(u.expose_secret())
+        )
+    );
+    println!(
+        "  email / sms      {:?} / {:?}",
+        settings.providers.email, settings.providers.sms
+    );
+    println!("  payments         {:?}", settings.providers.payments);
+    println!(
+        "  storage          {}",
+        settings.providers.storage_dir.display()
+    );
+    if connect {
+        let pool = store::connect(&settings.database).await?;
+        store::ping(&pool, settings.health.component_timeout)
+            .await
+            .map_err(|e| anyhow::anyhow!("PostgreSQL: {e}"))?;
+        println!("  PostgreSQL       answers");
+        if let Some(url) = &settings.redis_url {
+            web::RedisCheck::new(url)?
+                .ping()
+                .await
+                .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+            println!("  Redis            answers");
+        }
+    }
+    Ok(())
+}
+
+/// A URL with its password replaced, for showing which server is meant.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("********"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(unparseable)".into(),
+    }
+}
+
+async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result<()> {
+    let pool = store::prepare(&settings.database).await?;
+    let app = app::App::new(settings, pool, Arc::new(SystemClock))?;
+    let queue = &app.state.queue;
+    match command {
+        AdminCommand::DeadJobs { limit } => {
+            let dead = queue.dead_jobs(limit).await?;
+            if dead.is_empty() {
+                println!("No dead jobs.");
+            }
+            for j in dead {
+                println!(
+                    "{}\t{}\t{} attempts\t{}",
+                    j.id,
+                    j.kind,
+                    j.attempts,
+                    j.last_error.unwrap_or_default()
+                );
+            }
+        }
+        AdminCommand::RetryJob { id } => {
+            if queue.retry_dead(id).await? {
+                println!("Job {id} is queued again.");
+            } else {
+                anyhow::bail!("there is no dead job {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Cancelled on SIGTERM (the supervisor) or SIGINT (Ctrl-C).
+fn shutdown_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = ctrl_c => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutdown requested");
+        t.cancel();
+    });
+    token
+}

@@ -1,0 +1,336 @@
+//! Every setting the platform reads, typed, with the seed document's numbers as defaults.
+//! Read once at start-up; an invalid value stops start-up with one line naming the setting.
+//! `.env.sample` at the repository root lists them all (a test keeps the two in step).
+
+mod reader;
+
+use ipnet::IpNet;
+use reader::Reader;
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use reader::SettingError;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub http: Http,
+    pub database: Database,
+    pub redis_url: Option<SecretString>,
+    pub health: Health,
+    pub sessions: Sessions,
+    pub jobs: Jobs,
+    pub providers: Providers,
+    pub alerts: Alerts,
+    pub recovery: Recovery,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub bind: SocketAddr,
+    /// Where users reach us; used in links in e-mails and SMS.
+    pub public_url: url::Url,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    /// How long SIGTERM waits for in-flight requests and jobs before giving up.
+    pub shutdown_grace: Duration,
+    /// `Cache-Control: public, max-age=…` on static assets (seed: 7200).
+    pub static_max_age: Duration,
+    /// How long a node serves its cached category list before reading it again.
+    pub category_cache_ttl: Duration,
+    /// Peers allowed to scrape `/metrics` (monitoring lives in the private subnet).
+    pub metrics_allow: Vec<IpNet>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub url: SecretString,
+    pub min_connections: u32,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// The load balancer's probe (seed) and our own budget for answering it.
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub probe_interval: Duration,
+    pub probe_timeout: Duration,
+    pub unhealthy_threshold: u32,
+    pub healthy_threshold: u32,
+    /// Each component check (PostgreSQL, Redis) must answer within this, well under the probe's timeout.
+    pub component_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Jobs {
+    pub concurrency: usize,
+    pub lease: Duration,
+    pub poll_interval: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailProvider {
+    /// Stored in the dev mailbox, viewable by staff.
+    Dev,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsProvider {
+    /// Stored in the dev SMS outbox, viewable by staff.
+    Dev,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentsProvider {
+    /// Instant top-ups with the same event shape as the real provider.
+    Sandbox,
+}
+
+#[derive(Debug, Clone)]
+pub struct Providers {
+    pub email: EmailProvider,
+    pub email_from: String,
+    pub sms: SmsProvider,
+    pub payments: PaymentsProvider,
+    pub storage_dir: PathBuf,
+}
+
+/// The seed's alert thresholds; exported on `/metrics` so alert rules and dashboards read them.
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    pub window: Duration,
+    pub cpu_percent: f64,
+    pub memory_percent: f64,
+    pub disk_percent: f64,
+    pub response_time: Duration,
+    pub error_rate_percent: f64,
+    pub db_connection_errors: u32,
+}
+
+/// Disaster-recovery objectives (seed: production RTO 1 h, RPO 5 min; backups kept 7 days).
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    pub rto: Duration,
+    pub rpo: Duration,
+    pub backup_retention: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Log {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+impl Settings {
+    /// The process environment, with `.env` (if present) filling in what the environment lacks.
+    pub fn from_env() -> Result<Self, SettingError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(SettingError::new(".env", format!("could not be read: {e}"))),
+        }
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingError> {
+        let mut r = Reader::new(vars);
+        let settings = Self::read(&mut r)?;
+        r.reject_unknown()?;
+        Ok(settings)
+    }
+
+    /// Every setting this build knows, for `.env.sample` and `check-config`.
+    pub fn known_keys() -> Vec<&'static str> {
+        let empty = HashMap::new();
+        let mut r = Reader::new(&empty);
+        let _ = Self::read(&mut r);
+        r.seen()
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, SettingError> {
+        let http = Http {
+            bind: r.parse(
+                "PLUMBERLEADS_BIND",
+                "127.0.0.1:8080",
+                "an address like 127.0.0.1:8080",
+            )?,
+            public_url: r.url("PLUMBERLEADS_PUBLIC_URL", "http://127.0.0.1:8080")?,
+            trusted_proxies: r.list(
+                "PLUMBERLEADS_TRUSTED_PROXIES",
+                "127.0.0.0/8,::1/128",
+                "CIDR ranges like 10.0.0.0/8",
+            )?,
+            request_timeout: r.duration("PLUMBERLEADS_REQUEST_TIMEOUT", "30s")?,
+            body_limit_bytes: r.parse(
+                "PLUMBERLEADS_BODY_LIMIT_BYTES",
+                "262144",
+                "a number of bytes",
+            )?,
+            shutdown_grace: r.duration("PLUMBERLEADS_SHUTDOWN_GRACE", "30s")?,
+            static_max_age: r.duration("PLUMBERLEADS_STATIC_MAX_AGE", "2h")?,
+            category_cache_ttl: r.duration("PLUMBERLEADS_CATEGORY_CACHE_TTL", "60s")?,
+            metrics_allow: r.list(
+                "PLUMBERLEADS_METRICS_ALLOW",
+                "127.0.0.0/8,::1/128,10.0.0.0/8",
+                "CIDR ranges like 10.0.0.0/8",
+            )?,
+        };
+        let database = Database {
+            url: r.secret_url(
+                "DATABASE_URL",
+                "postgres://localhost/plumberleads",
+                &["postgres", "postgresql"],
+            )?,
+            min_connections: r.parse("PLUMBERLEADS_DB_MIN_CONNECTIONS", "5", "a whole number")?,
+            max_connections: r.parse("PLUMBERLEADS_DB_MAX_CONNECTIONS", "50", "a whole number")?,
+            connect_timeout: r.duration("PLUMBERLEADS_DB_CONNECT_TIMEOUT", "30s")?,
+            idle_timeout: r.duration("PLUMBERLEADS_DB_IDLE_TIMEOUT", "300s")?,
+        };
+        if database.max_connections == 0 {
+            return Err(SettingError::new(
+                "PLUMBERLEADS_DB_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        if database.min_connections > database.max_connections {
+            return Err(SettingError::new(
+                "PLUMBERLEADS_DB_MIN_CONNECTIONS",
+                format!(
+                    "is {}, more than PLUMBERLEADS_DB_MAX_CONNECTIONS ({})",
+                    database.min_connections, database.max_connections
+                ),
+            ));
+        }
+        let redis_url = r.optional_secret_url("REDIS_URL", &["redis", "rediss"])?;
+        let health = Health {
+            probe_interval: r.duration("PLUMBERLEADS_HEALTH_PROBE_INTERVAL", "10s")?,
+            probe_timeout: r.duration("PLUMBERLEADS_HEALTH_PROBE_TIMEOUT", "5s")?,
+            unhealthy_threshold: r.parse(
+                "PLUMBERLEADS_HEALTH_UNHEALTHY_THRESHOLD",
+                "3",
+                "a whole number",
+            )?,
+            healthy_threshold: r.parse(
+                "PLUMBERLEADS_HEALTH_HEALTHY_THRESHOLD",
+                "5",
+                "a whole number",
+            )?,
+            component_timeout: r.duration("PLUMBERLEADS_HEALTH_COMPONENT_TIMEOUT", "1s")?,
+        };
+        if health.component_timeout >= health.probe_timeout {
+            return Err(SettingError::new(
+                "PLUMBERLEADS_HEALTH_COMPONENT_TIMEOUT",
+                "must be shorter than PLUMBERLEADS_HEALTH_PROBE_TIMEOUT, or the load balancer gives up first",
+            ));
+        }
+        let sessions = Sessions {
+            idle_timeout: r.duration("PLUMBERLEADS_SESSION_IDLE_TIMEOUT", "30m")?,
+            absolute_timeout: r.duration("PLUMBERLEADS_SESSION_ABSOLUTE_TIMEOUT", "12h")?,
+        };
+        if sessions.idle_timeout > sessions.absolute_timeout {
+            return Err(SettingError::new(
+                "PLUMBERLEADS_SESSION_IDLE_TIMEOUT",
+                "must not be longer than PLUMBERLEADS_SESSION_ABSOLUTE_TIMEOUT",
+            ));
+        }
+        let jobs = Jobs {
+            concurrency: r.parse("PLUMBERLEADS_JOBS_CONCURRENCY", "4", "a whole number")?,
+            lease: r.duration("PLUMBERLEADS_JOBS_LEASE", "60s")?,
+            poll_interval: r.duration("PLUMBERLEADS_JOBS_POLL_INTERVAL", "5s")?,
+            backoff_base: r.duration("PLUMBERLEADS_JOBS_BACKOFF_BASE", "5s")?,
+            backoff_max: r.duration("PLUMBERLEADS_JOBS_BACKOFF_MAX", "1h")?,
+            max_attempts: r.parse("PLUMBERLEADS_JOBS_MAX_ATTEMPTS", "10", "a whole number")?,
+        };
+        if jobs.concurrency == 0 || jobs.max_attempts < 1 {
+            return Err(SettingError::new(
+                "PLUMBERLEADS_JOBS_CONCURRENCY",
+                "and PLUMBERLEADS_JOBS_MAX_ATTEMPTS must be at least 1",
+            ));
+        }
+        let providers = Providers {
+            email: r.choice(
+                "PLUMBERLEADS_EMAIL_PROVIDER",
+                "dev",
+                &[("dev", EmailProvider::Dev)],
+            )?,
+            email_from: r.string(
+                "PLUMBERLEADS_EMAIL_FROM",
+                "PlumberLeads <hello@plumberleads.localhost>",
+            ),
+            sms: r.choice(
+                "PLUMBERLEADS_SMS_PROVIDER",
+                "dev",
+                &[("dev", SmsProvider::Dev)],
+            )?,
+            payments: r.choice(
+                "PLUMBERLEADS_PAYMENTS_PROVIDER",
+                "sandbox",
+                &[("sandbox", PaymentsProvider::Sandbox)],
+            )?,
+            storage_dir: PathBuf::from(r.string("PLUMBERLEADS_STORAGE_DIR", "./data/storage")),
+        };
+        let alerts = Alerts {
+            window: r.duration("PLUMBERLEADS_ALERT_WINDOW", "5m")?,
+            cpu_percent: r.parse("PLUMBERLEADS_ALERT_CPU_PERCENT", "85", "a percentage")?,
+            memory_percent: r.parse("PLUMBERLEADS_ALERT_MEMORY_PERCENT", "90", "a percentage")?,
+            disk_percent: r.parse("PLUMBERLEADS_ALERT_DISK_PERCENT", "85", "a percentage")?,
+            response_time: r.duration("PLUMBERLEADS_ALERT_RESPONSE_TIME", "500ms")?,
+            error_rate_percent: r.parse(
+                "PLUMBERLEADS_ALERT_ERROR_RATE_PERCENT",
+                "1",
+                "a percentage",
+            )?,
+            db_connection_errors: r.parse(
+                "PLUMBERLEADS_ALERT_DB_CONNECTION_ERRORS",
+                "5",
+                "a whole number",
+            )?,
+        };
+        let recovery = Recovery {
+            rto: r.duration("PLUMBERLEADS_RECOVERY_RTO", "1h")?,
+            rpo: r.duration("PLUMBERLEADS_RECOVERY_RPO", "5m")?,
+            backup_retention: r.duration("PLUMBERLEADS_BACKUP_RETENTION", "7days")?,
+        };
+        let log = Log {
+            format: r.choice(
+                "PLUMBERLEADS_LOG_FORMAT",
+                "json",
+                &[("json", LogFormat::Json), ("text", LogFormat::Text)],
+            )?,
+            filter: r.string("PLUMBERLEADS_LOG", "info"),
+        };
+        Ok(Self {
+            http,
+            database,
+            redis_url,
+            health,
+            sessions,
+            jobs,
+            providers,
+            alerts,
+            recovery,
+            log,
+        })
+    }
+}

@@ -1,0 +1,107 @@
+//! What the dev e-mail and SMS providers "sent": kept so staff and tests can read it.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEmail {
+    pub id: Uuid,
+    pub to: String,
+    pub from: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSms {
+    pub id: Uuid,
+    pub to: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn insert_email(conn: &mut PgConnection, m: &StoredEmail) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO dev_mailbox (id, to_address, from_address, subject, text_body, html_body, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        m.id,
+        m.to,
+        m.from,
+        m.subject,
+        m.text_body,
+        m.html_body,
+        m.created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Newest first; `to` narrows to one recipient.
+pub async fn recent_emails(
+    conn: &mut PgConnection,
+    to: Option<&str>,
+    limit: i64,
+) -> Result<Vec<StoredEmail>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, to_address, from_address, subject, text_body, html_body, created_at FROM dev_mailbox
+         WHERE $1::text IS NULL OR to_address = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        to,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredEmail {
+            id: r.id,
+            to: r.to_address,
+            from: r.from_address,
+            subject: r.subject,
+            text_body: r.text_body,
+            html_body: r.html_body,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+pub async fn insert_sms(conn: &mut PgConnection, m: &StoredSms) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO dev_sms_outbox (id, to_number, body, created_at) VALUES ($1, $2, $3, $4)",
+        m.id,
+        m.to,
+        m.body,
+        m.created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Newest first; `to` narrows to one number.
+pub async fn recent_sms(
+    conn: &mut PgConnection,
+    to: Option<&str>,
+    limit: i64,
+) -> Result<Vec<StoredSms>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, to_number, body, created_at FROM dev_sms_outbox
+         WHERE $1::text IS NULL OR to_number = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        to,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredSms {
+            id: r.id,
+            to: r.to_number,
+            body: r.body,
+            created_at: r.created_at,
+        })
+        .collect())
+}

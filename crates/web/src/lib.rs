@@ -1,0 +1,22 @@
+//! The HTTP surface. Handlers are thin: parse at the edge, call `store`/`domain`, render.
+
+mod assets;
+mod health;
+mod metrics_route;
+mod middleware;
+mod pages;
+pub mod problem;
+mod router;
+mod serve;
+mod state;
+
+pub use assets::Assets;
+pub use problem::{ApiError, FieldError, Problem};
+pub use router::{router, router_with};
+pub use serve::serve;
+pub use state::{AppState, RedisCheck};
+
+/// Installs the process-wide Prometheus recorder once and returns its handle.
+pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    metrics_route::handle()
+}

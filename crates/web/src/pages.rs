@@ -1,0 +1,74 @@
+//! Server-rendered pages (askama: compile-time templates, HTML-escaped by default).
+
+use crate::{AppState, problem::ApiError};
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use store::categories::Category;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    categories: &'a [Category],
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    status: u16,
+    title: &'a str,
+    detail: &'a str,
+}
+
+pub async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let categories = state.categories().await?;
+    let a = &state.assets;
+    let page = Home {
+        asset_css: a.url("app.css"),
+        asset_htmx: a.url("vendor/htmx.min.js"),
+        asset_js: a.url("app.js"),
+        categories: &categories,
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// The friendly page a browser gets instead of a problem document.
+pub fn error_page(state: &AppState, status: StatusCode) -> Response {
+    let (title, detail) = match status {
+        StatusCode::NOT_FOUND => (
+            "We couldn't find that page",
+            "The link may be old or mistyped.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Slow down a little",
+            "You've tried that a lot just now. Please wait a minute and try again.",
+        ),
+        s if s.is_server_error() => (
+            "Something went wrong on our side",
+            "Please try again in a minute. If water is coming in, turn off the main water valve now.",
+        ),
+        _ => ("That didn't work", "Please go back and try again."),
+    };
+    let a = &state.assets;
+    let page = ErrorPage {
+        asset_css: a.url("app.css"),
+        asset_htmx: a.url("vendor/htmx.min.js"),
+        asset_js: a.url("app.js"),
+        status: status.as_u16(),
+        title,
+        detail,
+    };
+    render(&page, status).unwrap_or_else(|_| status.into_response())
+}
+
+fn render(page: &impl Template, status: StatusCode) -> Result<Response, ApiError> {
+    let html = page.render().map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((status, Html(html)).into_response())
+}

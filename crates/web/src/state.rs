@@ -1,0 +1,106 @@
+//! What every handler can reach. Cheap to clone.
+
+use crate::assets::Assets;
+use domain::Clock;
+use integrations::Providers;
+use metrics_exporter_prometheus::PrometheusHandle;
+use settings::Settings;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::categories::Category;
+use tokio::sync::{Mutex, RwLock};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub queue: jobs::Queue,
+    pub providers: Providers,
+    pub redis: Option<RedisCheck>,
+    pub metrics: PrometheusHandle,
+    pub assets: Arc<Assets>,
+    categories: Arc<RwLock<Option<(Instant, Arc<Vec<Category>>)>>>,
+}
+
+impl AppState {
+    pub fn new(
+        pool: PgPool,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        queue: jobs::Queue,
+        providers: Providers,
+        metrics: PrometheusHandle,
+    ) -> Self {
+        let redis = settings
+            .redis_url
+            .as_ref()
+            .and_then(|url| RedisCheck::new(url).ok());
+        Self {
+            pool,
+            settings,
+            clock,
+            queue,
+            providers,
+            redis,
+            metrics,
+            assets: Arc::new(Assets::embedded()),
+            categories: Arc::default(),
+        }
+    }
+
+    /// Active categories, cached for a short while: every page shows them, staff rarely edit them.
+    pub async fn categories(&self) -> Result<Arc<Vec<Category>>, sqlx::Error> {
+        let ttl: Duration = self.settings.http.category_cache_ttl;
+        if let Some((at, list)) = self.categories.read().await.as_ref()
+            && at.elapsed() < ttl
+        {
+            return Ok(list.clone());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let list = Arc::new(store::categories::list_active(&mut conn).await?);
+        *self.categories.write().await = Some((Instant::now(), list.clone()));
+        Ok(list)
+    }
+}
+
+/// Redis as the health check sees it: a client, and a connection made on first use and remade
+/// after a failure, so a Redis that was down at start-up is picked up when it comes back.
+#[derive(Clone)]
+pub struct RedisCheck {
+    client: redis::Client,
+    conn: Arc<Mutex<Option<redis::aio::MultiplexedConnection>>>,
+}
+
+impl RedisCheck {
+    pub fn new(url: &secrecy::SecretString) -> Result<Self, redis::RedisError> {
+        use secrecy::ExposeSecret;
+        Ok(Self {
+            client: redis::Client::open(url.expose_secret())?,
+            conn: Arc::default(),
+        })
+    }
+
+    pub async fn ping(&self) -> Result<(), String> {
+        let mut slot = self.conn.lock().await;
+        if slot.is_none() {
+            *slot = Some(
+                self.client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(|_| "unreachable".to_owned())?,
+            );
+        }
+        let Some(conn) = slot.as_mut() else {
+            return Err("unreachable".into());
+        };
+        match redis::cmd("PING").query_async::<String>(conn).await {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                *slot = None;
+                Err("not answering".into())
+            }
+        }
+    }
+}

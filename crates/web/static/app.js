@@ -1,0 +1,54 @@
+// PlumberLeads — small progressive enhancements. Every page works without this file.
+// Loaded with `defer` from base.html (CSP script-src 'self': no inline scripts anywhere).
+//
+// When an htmx request fails (no network, timeout, server error), say so in plain words
+// in the #app-status live region instead of failing silently. 4xx answers other than
+// 401/429 are left to the page (422 form errors are swapped in; see htmx-config in base.html).
+(function () {
+  "use strict";
+
+  function region() {
+    return document.getElementById("app-status");
+  }
+
+  function clear() {
+    var el = region();
+    if (el) el.replaceChildren();
+  }
+
+  function show(message) {
+    var el = region();
+    if (!el) return;
+    var text = document.createElement("p");
+    text.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "button button--secondary";
+    close.textContent = "Dismiss";
+    close.addEventListener("click", clear);
+    el.replaceChildren(text, close);
+  }
+
+  function offline() {
+    show("We couldn’t reach PlumberLeads. Check your connection and try again.");
+  }
+
+  document.addEventListener("htmx:sendError", offline);
+  document.addEventListener("htmx:timeout", offline);
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    if (status === 401) {
+      show("You’ve been logged out. Please log in again to continue.");
+    } else if (status === 429) {
+      show("That was a lot of tries in a short time. Please wait a minute and try again.");
+    } else if (status >= 500) {
+      show("Something went wrong on our side. Please try again in a moment.");
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.successful) clear();
+  });
+})();
