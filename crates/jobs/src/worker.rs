@@ -195,6 +195,8 @@ async fn listen(
             let _ = tokio::time::timeout(retry_every, shutdown.cancelled()).await;
             continue;
         }
+        // Jobs enqueued before we were listening sent their NOTIFY to nobody: look now.
+        wake.notify_waiters();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,

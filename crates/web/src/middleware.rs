@@ -2,7 +2,7 @@
 //! response (a rejection, a timeout, a panic) into a problem document or a friendly page.
 
 use crate::AppState;
-use crate::problem::{CONTENT_TYPE as PROBLEM, Problem};
+use crate::problem::Problem;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -74,11 +74,13 @@ fn wants_html(headers: &HeaderMap, path: &str) -> bool {
             .is_some_and(|a| a.contains("text/html"))
 }
 
-fn is_finished_error(res: &Response) -> bool {
+/// Bare errors (axum's rejections, a timeout, a caught panic) have no body type or plain text;
+/// anything else was written on purpose (a problem, a page, the health report) and is kept.
+fn is_bare(res: &Response) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with(PROBLEM) || ct.starts_with("text/html"))
+        .is_none_or(|ct| ct.starts_with("text/plain"))
 }
 
 /// How much of a rejection's text we read to use as the problem's detail.
@@ -89,7 +91,7 @@ pub async fn problems(State(state): State<AppState>, req: Request, next: Next) -
     let html = wants_html(req.headers(), req.uri().path());
     let res = next.run(req).await;
     let status = res.status();
-    if status.as_u16() < 400 || is_finished_error(&res) {
+    if status.as_u16() < 400 || !is_bare(&res) {
         return res;
     }
     let (parts, body) = res.into_parts();
