@@ -21,8 +21,11 @@ pub struct AppState {
     pub redis: Option<RedisCheck>,
     pub metrics: PrometheusHandle,
     pub assets: Arc<Assets>,
-    categories: Arc<RwLock<Option<(Instant, Arc<Vec<Category>>)>>>,
+    categories: Arc<RwLock<Option<CachedCategories>>>,
 }
+
+/// The category list and when it was read.
+type CachedCategories = (Instant, Arc<Vec<Category>>);
 
 impl AppState {
     pub fn new(

@@ -27,7 +27,7 @@ fn probes() -> Router<AppState> {
                 }
             }),
         )
-        .route("/probe/hang", get(|| std::future::pending::<()>()))
+        .route("/probe/hang", get(std::future::pending::<()>))
         .route(
             "/probe/limited",
             get(|| async {
