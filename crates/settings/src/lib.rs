@@ -41,8 +41,9 @@ pub struct Http {
     pub shutdown_grace: Duration,
     /// `Cache-Control: public, max-age=…` on static assets (seed: 7200).
     pub static_max_age: Duration,
-    /// How long a node serves its cached category list before reading it again.
-    pub category_cache_ttl: Duration,
+    /// How long a node keeps the category list, and the public pages built from it, before
+    /// reading and rendering them again.
+    pub page_cache_ttl: Duration,
     /// Peers allowed to scrape `/metrics` (monitoring lives in the private subnet).
     pub metrics_allow: Vec<IpNet>,
 }
@@ -189,7 +190,7 @@ impl Settings {
             )?,
             shutdown_grace: r.duration("PLUMBERLEADS_SHUTDOWN_GRACE", "30s")?,
             static_max_age: r.duration("PLUMBERLEADS_STATIC_MAX_AGE", "2h")?,
-            category_cache_ttl: r.duration("PLUMBERLEADS_CATEGORY_CACHE_TTL", "60s")?,
+            page_cache_ttl: r.duration("PLUMBERLEADS_PAGE_CACHE_TTL", "60s")?,
             metrics_allow: r.list(
                 "PLUMBERLEADS_METRICS_ALLOW",
                 "127.0.0.0/8,::1/128,10.0.0.0/8",

@@ -1,13 +1,16 @@
 //! Static assets, embedded in the binary and named by content hash (`app.3f2a9c1b.css`), so a
 //! deploy never serves a stale stylesheet and caches may keep them. No CDN, nothing fetched.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::AppState;
+use crate::encoded::Encoded;
 
 struct Source {
     name: &'static str,
@@ -40,14 +43,20 @@ const SOURCES: &[Source] = &[
 
 #[derive(Debug)]
 pub struct Assets {
-    /// Served name (hashed and plain) → (content type, body).
-    by_path: HashMap<String, (&'static str, &'static [u8])>,
+    /// Served name (hashed and plain) → (content type, body in every encoding).
+    by_path: HashMap<String, (&'static str, Arc<Encoded>)>,
     /// Plain name → URL with the hash.
     urls: HashMap<&'static str, String>,
 }
 
 impl Assets {
-    pub fn embedded() -> Self {
+    /// Built (hashed and compressed) once per process.
+    pub fn shared() -> Arc<Self> {
+        static SHARED: std::sync::OnceLock<Arc<Assets>> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| Arc::new(Self::embedded())).clone()
+    }
+
+    fn embedded() -> Self {
         let mut by_path = HashMap::new();
         let mut urls = HashMap::new();
         for s in SOURCES {
@@ -56,8 +65,9 @@ impl Assets {
                 Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
                 None => format!("{}.{hash}", s.name),
             };
-            by_path.insert(s.name.to_owned(), (s.content_type, s.body));
-            by_path.insert(hashed.clone(), (s.content_type, s.body));
+            let body = Arc::new(Encoded::new(Bytes::from_static(s.body)));
+            by_path.insert(s.name.to_owned(), (s.content_type, body.clone()));
+            by_path.insert(hashed.clone(), (s.content_type, body));
             urls.insert(s.name, format!("/static/{hashed}"));
         }
         Self { by_path, urls }
@@ -71,19 +81,18 @@ impl Assets {
     }
 }
 
-pub async fn serve_asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    let Some((content_type, body)) = state.assets.by_path.get(&path).copied() else {
+pub async fn serve_asset(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((content_type, body)) = state.assets.by_path.get(&path) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let max_age = state.settings.http.static_max_age.as_secs();
     let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
         .unwrap_or(HeaderValue::from_static("no-cache"));
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CACHE_CONTROL, cache),
-        ],
-        body,
-    )
-        .into_response()
+    let mut res = body.response(&headers, HeaderValue::from_static(content_type));
+    res.headers_mut().insert(header::CACHE_CONTROL, cache);
+    res
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface. Handlers are thin: parse at the edge, call `store`/`domain`, render.
 
 mod assets;
+mod encoded;
 mod health;
 mod metrics_route;
 mod middleware;

@@ -3,7 +3,7 @@
 use crate::{AppState, problem::ApiError};
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use store::categories::Category;
 
@@ -27,16 +27,24 @@ struct ErrorPage<'a> {
     detail: &'a str,
 }
 
-pub async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let categories = state.categories().await?;
-    let a = &state.assets;
-    let page = Home {
-        asset_css: a.url("app.css"),
-        asset_htmx: a.url("vendor/htmx.min.js"),
-        asset_js: a.url("app.js"),
-        categories: &categories,
-    };
-    render(&page, StatusCode::OK)
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let page = state
+        .cached_page("home", || async {
+            let categories = state.categories().await?;
+            let a = &state.assets;
+            let page = Home {
+                asset_css: a.url("app.css"),
+                asset_htmx: a.url("vendor/htmx.min.js"),
+                asset_js: a.url("app.js"),
+                categories: &categories,
+            };
+            page.render().map_err(|e| ApiError::Internal(e.into()))
+        })
+        .await?;
+    Ok(page.response(
+        &headers,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    ))
 }
 
 /// The friendly page a browser gets instead of a problem document.

@@ -1,11 +1,14 @@
 //! What every handler can reach. Cheap to clone.
 
+use crate::ApiError;
 use crate::assets::Assets;
+use crate::encoded::Encoded;
 use domain::Clock;
 use integrations::Providers;
 use metrics_exporter_prometheus::PrometheusHandle;
 use settings::Settings;
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::categories::Category;
@@ -21,11 +24,12 @@ pub struct AppState {
     pub redis: Option<RedisCheck>,
     pub metrics: PrometheusHandle,
     pub assets: Arc<Assets>,
-    categories: Arc<RwLock<Option<CachedCategories>>>,
+    categories: Arc<RwLock<Option<Cached<Vec<Category>>>>>,
+    pages: Arc<RwLock<HashMap<&'static str, Cached<Encoded>>>>,
 }
 
-/// The category list and when it was read.
-type CachedCategories = (Instant, Arc<Vec<Category>>);
+/// A value and when it was made.
+type Cached<T> = (Instant, Arc<T>);
 
 impl AppState {
     pub fn new(
@@ -48,14 +52,15 @@ impl AppState {
             providers,
             redis,
             metrics,
-            assets: Arc::new(Assets::embedded()),
+            assets: Assets::shared(),
             categories: Arc::default(),
+            pages: Arc::default(),
         }
     }
 
     /// Active categories, cached for a short while: every page shows them, staff rarely edit them.
     pub async fn categories(&self) -> Result<Arc<Vec<Category>>, sqlx::Error> {
-        let ttl: Duration = self.settings.http.category_cache_ttl;
+        let ttl: Duration = self.settings.http.page_cache_ttl;
         if let Some((at, list)) = self.categories.read().await.as_ref()
             && at.elapsed() < ttl
         {
@@ -65,6 +70,37 @@ impl AppState {
         let list = Arc::new(store::categories::list_active(&mut conn).await?);
         *self.categories.write().await = Some((Instant::now(), list.clone()));
         Ok(list)
+    }
+}
+
+impl AppState {
+    /// A page that is the same for every visitor, rendered and compressed once per cache period.
+    pub async fn cached_page<F, Fut>(
+        &self,
+        name: &'static str,
+        render: F,
+    ) -> Result<Arc<Encoded>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<String, ApiError>>,
+    {
+        let ttl = self.settings.http.page_cache_ttl;
+        if let Some((at, page)) = self.pages.read().await.get(name)
+            && at.elapsed() < ttl
+        {
+            return Ok(page.clone());
+        }
+        let html = render().await?;
+        let page = Arc::new(
+            tokio::task::spawn_blocking(move || Encoded::new(html))
+                .await
+                .map_err(|e| ApiError::Internal(e.into()))?,
+        );
+        self.pages
+            .write()
+            .await
+            .insert(name, (Instant::now(), page.clone()));
+        Ok(page)
     }
 }
 
