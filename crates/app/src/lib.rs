@@ -16,11 +16,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(
-        settings: Arc<Settings>,
-        pool: PgPool,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Self> {
+    pub fn new(settings: Arc<Settings>, pool: PgPool, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let j = &settings.jobs;
         let queue = Queue::new(
             pool.clone(),
@@ -32,24 +28,13 @@ impl App {
                 default_max_attempts: j.max_attempts,
             },
         );
-        let providers =
-            integrations::Providers::from_settings(&settings, pool.clone(), clock.clone())?;
+        let providers = integrations::Providers::from_settings(&settings, pool.clone(), clock.clone())?;
         let worker = Worker::new(
             queue.clone(),
             jobs::handlers::registry(),
-            JobContext {
-                pool: pool.clone(),
-                providers: providers.clone(),
-            },
+            JobContext { pool: pool.clone(), providers: providers.clone() },
         );
-        let state = AppState::new(
-            pool,
-            settings,
-            clock,
-            queue,
-            providers,
-            web::metrics_handle(),
-        );
+        let state = AppState::new(pool, settings, clock, queue, providers, web::metrics_handle());
         Ok(Self { state, worker })
     }
 
@@ -65,21 +50,11 @@ impl App {
         let settings = self.state.settings.clone();
         let worker = run_worker.then(|| {
             let token = shutdown.clone();
-            tokio::spawn(self.worker.clone().run(
-                settings.jobs.concurrency,
-                settings.jobs.poll_interval,
-                token,
-            ))
+            tokio::spawn(self.worker.clone().run(settings.jobs.concurrency, settings.jobs.poll_interval, token))
         });
         if let Some(listener) = listener {
             let router = web::router_with(self.state.clone(), extra);
-            web::serve(
-                listener,
-                router,
-                shutdown.clone(),
-                settings.http.shutdown_grace,
-            )
-            .await?;
+            web::serve(listener, router, shutdown.clone(), settings.http.shutdown_grace).await?;
         } else {
             shutdown.cancelled().await;
         }

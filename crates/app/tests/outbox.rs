@@ -10,8 +10,7 @@ use testkit::TestApp;
 type R = anyhow::Result<()>;
 
 #[tokio::test]
-async fn an_email_enqueued_with_a_business_write_is_delivered_to_the_dev_mailbox_by_a_worker() -> R
-{
+async fn an_email_enqueued_with_a_business_write_is_delivered_to_the_dev_mailbox_by_a_worker() -> R {
     let app = TestApp::spawn().await?;
     let mut tx = app.pool.begin().await?;
     let email = SendEmail {
@@ -24,12 +23,7 @@ async fn an_email_enqueued_with_a_business_write_is_delivered_to_the_dev_mailbox
     tx.commit().await?;
 
     let mut conn = app.pool.acquire().await?;
-    assert!(
-        dev_outbox::recent_emails(&mut conn, None, 10)
-            .await?
-            .is_empty(),
-        "nothing is sent inside the request"
-    );
+    assert!(dev_outbox::recent_emails(&mut conn, None, 10).await?.is_empty(), "nothing is sent inside the request");
     assert_eq!(app.run_pending_jobs().await?, 1);
     let inbox = dev_outbox::recent_emails(&mut conn, Some("pat@example.com"), 10).await?;
     assert_eq!(inbox.len(), 1);
@@ -43,25 +37,10 @@ async fn an_email_enqueued_with_a_business_write_is_delivered_to_the_dev_mailbox
 async fn an_sms_the_provider_refuses_is_not_retried_and_a_good_one_is_kept() -> R {
     let app = TestApp::spawn().await?;
     let mut tx = app.pool.begin().await?;
+    app.state.queue.enqueue(&mut tx, &SendSms { to: "612-555-0123".into(), body: "code 123456".into() }).await?;
     app.state
         .queue
-        .enqueue(
-            &mut tx,
-            &SendSms {
-                to: "612-555-0123".into(),
-                body: "code 123456".into(),
-            },
-        )
-        .await?;
-    app.state
-        .queue
-        .enqueue(
-            &mut tx,
-            &SendSms {
-                to: "+16125550123".into(),
-                body: "Your code is 123456".into(),
-            },
-        )
+        .enqueue(&mut tx, &SendSms { to: "+16125550123".into(), body: "Your code is 123456".into() })
         .await?;
     tx.commit().await?;
     assert_eq!(app.run_pending_jobs().await?, 2);
@@ -69,23 +48,10 @@ async fn an_sms_the_provider_refuses_is_not_retried_and_a_good_one_is_kept() -> 
     let mut conn = app.pool.acquire().await?;
     let sent = dev_outbox::recent_sms(&mut conn, None, 10).await?;
     assert_eq!(sent.len(), 1);
-    assert_eq!(
-        (sent[0].to.as_str(), sent[0].body.as_str()),
-        ("+16125550123", "Your code is 123456")
-    );
+    assert_eq!((sent[0].to.as_str(), sent[0].body.as_str()), ("+16125550123", "Your code is 123456"));
     let dead = app.state.queue.dead_jobs(10).await?;
-    assert_eq!(
-        dead.len(),
-        1,
-        "a number that is not E.164 will never work: dead at once"
-    );
-    assert!(
-        dead[0]
-            .last_error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("E.164")
-    );
+    assert_eq!(dead.len(), 1, "a number that is not E.164 will never work: dead at once");
+    assert!(dead[0].last_error.as_deref().unwrap_or_default().contains("E.164"));
     Ok(())
 }
 
@@ -102,13 +68,7 @@ async fn sandbox_checkout_completes_once_with_the_amount_and_reference() -> R {
             cancel_url: format!("{}/pro/wallet", app.url),
         })
         .await?;
-    assert!(
-        checkout
-            .url
-            .starts_with(&format!("{}/sandbox/checkout/", app.url)),
-        "{}",
-        checkout.url
-    );
+    assert!(checkout.url.starts_with(&format!("{}/sandbox/checkout/", app.url)), "{}", checkout.url);
 
     let event = sandbox.pay(&checkout.id).await?;
     assert_eq!(
@@ -119,11 +79,7 @@ async fn sandbox_checkout_completes_once_with_the_amount_and_reference() -> R {
             amount: Cents(5_000)
         })
     );
-    assert_eq!(
-        sandbox.pay(&checkout.id).await?,
-        None,
-        "a second completion produces no second event"
-    );
+    assert_eq!(sandbox.pay(&checkout.id).await?, None, "a second completion produces no second event");
     assert_eq!(sandbox.pay("not-a-checkout").await?, None);
     let refused = sandbox
         .create_checkout(&CheckoutRequest {

@@ -24,8 +24,7 @@ impl LatLon {
         let (phi1, phi2) = (self.lat.to_radians(), other.lat.to_radians());
         let dphi = (other.lat - self.lat).to_radians();
         let dlambda = (other.lon - self.lon).to_radians();
-        let a =
-            (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
+        let a = (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
         Miles(2.0 * EARTH_RADIUS_MILES * a.sqrt().asin())
     }
 
@@ -36,10 +35,7 @@ impl LatLon {
         // Longitude degrees shrink towards the poles; clamp so the box never divides by ~0.
         let cos_lat = self.lat.to_radians().cos().max(0.01);
         let dlon = (dlat / cos_lat).min(180.0);
-        (
-            LatLon::new(self.lat - dlat, self.lon - dlon),
-            LatLon::new(self.lat + dlat, self.lon + dlon),
-        )
+        (LatLon::new(self.lat - dlat, self.lon - dlon), LatLon::new(self.lat + dlat, self.lon + dlon))
     }
 }
 
@@ -65,8 +61,7 @@ mod tests {
             let b = f64::from(bearing).to_radians();
             // A point ~24.9 miles away in every direction lies inside the box.
             let dlat = (24.9 / EARTH_RADIUS_MILES).to_degrees() * b.cos();
-            let dlon =
-                (24.9 / EARTH_RADIUS_MILES).to_degrees() * b.sin() / c.lat.to_radians().cos();
+            let dlon = (24.9 / EARTH_RADIUS_MILES).to_degrees() * b.sin() / c.lat.to_radians().cos();
             let p = LatLon::new(c.lat + dlat, c.lon + dlon);
             assert!(p.lat >= lo.lat && p.lat <= hi.lat && p.lon >= lo.lon && p.lon <= hi.lon);
         }

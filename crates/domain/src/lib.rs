@@ -3,12 +3,14 @@
 
 pub mod clock;
 pub mod geo;
+pub mod lead;
 pub mod money;
 pub mod pricing;
 pub mod zip;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use geo::{LatLon, Miles};
+pub use lead::{FieldError, LeadDraft, LeadInput};
 pub use money::Cents;
 pub use pricing::{Exclusivity, Urgency};
 pub use zip::Zip;

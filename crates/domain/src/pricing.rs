@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Emergency,
+    // snake_case alone would give "within48h"; the API, forms and database say "within_48h".
+    #[serde(rename = "within_48h")]
     Within48h,
     Flexible,
 }
@@ -45,12 +47,7 @@ pub struct Multipliers {
 
 impl Default for Multipliers {
     fn default() -> Self {
-        Self {
-            emergency_bps: 15_000,
-            within_48h_bps: 10_000,
-            flexible_bps: 8_000,
-            exclusive_bps: 25_000,
-        }
+        Self { emergency_bps: 15_000, within_48h_bps: 10_000, flexible_bps: 8_000, exclusive_bps: 25_000 }
     }
 }
 
@@ -81,29 +78,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn urgency_serde_matches_as_str() {
+        for u in Urgency::ALL {
+            let json = format!("\"{}\"", u.as_str());
+            assert_eq!(serde_json::to_string(&u).ok(), Some(json.clone()));
+            assert_eq!(serde_json::from_str::<Urgency>(&json).ok(), Some(u));
+        }
+    }
+
+    #[test]
     fn product_md_multipliers() {
         let m = Multipliers::default();
         let base = Cents(4_000);
-        assert_eq!(
-            m.price(base, Urgency::Emergency, Exclusivity::Shared),
-            Cents(6_000)
-        );
-        assert_eq!(
-            m.price(base, Urgency::Within48h, Exclusivity::Shared),
-            Cents(4_000)
-        );
-        assert_eq!(
-            m.price(base, Urgency::Flexible, Exclusivity::Shared),
-            Cents(3_200)
-        );
-        assert_eq!(
-            m.price(base, Urgency::Emergency, Exclusivity::Exclusive),
-            Cents(15_000)
-        );
+        assert_eq!(m.price(base, Urgency::Emergency, Exclusivity::Shared), Cents(6_000));
+        assert_eq!(m.price(base, Urgency::Within48h, Exclusivity::Shared), Cents(4_000));
+        assert_eq!(m.price(base, Urgency::Flexible, Exclusivity::Shared), Cents(3_200));
+        assert_eq!(m.price(base, Urgency::Emergency, Exclusivity::Exclusive), Cents(15_000));
         // Rounds half up: 3.33 × 1.5 = 4.995 → $5.00.
-        assert_eq!(
-            m.price(Cents(333), Urgency::Emergency, Exclusivity::Shared),
-            Cents(500)
-        );
+        assert_eq!(m.price(Cents(333), Urgency::Emergency, Exclusivity::Shared), Cents(500));
     }
 }

@@ -17,19 +17,11 @@ impl Zip {
         let five = match s.len() {
             5 => s,
             // ZIP+4 as "55401-1234" or "55401 1234".
-            10 if matches!(s.as_bytes()[5], b'-' | b' ')
-                && s[6..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                &s[..5]
-            }
+            10 if matches!(s.as_bytes()[5], b'-' | b' ') && s[6..].bytes().all(|b| b.is_ascii_digit()) => &s[..5],
             9 if s.bytes().all(|b| b.is_ascii_digit()) => &s[..5],
             _ => return Err(ZipError),
         };
-        if five.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(five.to_owned()))
-        } else {
-            Err(ZipError)
-        }
+        if five.bytes().all(|b| b.is_ascii_digit()) { Ok(Self(five.to_owned())) } else { Err(ZipError) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -70,16 +62,7 @@ mod tests {
 
     #[test]
     fn refuses_everything_else() {
-        for bad in [
-            "",
-            "5540",
-            "554012",
-            "5540a",
-            "55401-12",
-            "５５４０１",
-            "55401-abcd",
-            "'; drop",
-        ] {
+        for bad in ["", "5540", "554012", "5540a", "55401-12", "５５４０１", "55401-abcd", "'; drop"] {
             assert_eq!(Zip::parse(bad), Err(ZipError), "{bad:?}");
         }
     }

@@ -40,10 +40,7 @@ impl DevMailbox {
 impl EmailSender for DevMailbox {
     async fn send(&self, m: &EmailMessage) -> Result<String, ProviderError> {
         if !m.to.contains('@') {
-            return Err(ProviderError::Rejected(format!(
-                "{:?} is not an e-mail address",
-                m.to
-            )));
+            return Err(ProviderError::Rejected(format!("{:?} is not an e-mail address", m.to)));
         }
         let stored = StoredEmail {
             id: Uuid::now_v7(),

@@ -54,28 +54,19 @@ impl Providers {
     ) -> Result<Self, object_store::Error> {
         let p = &settings.providers;
         let email: Arc<dyn EmailSender> = match p.email {
-            settings::EmailProvider::Dev => Arc::new(DevMailbox::new(
-                pool.clone(),
-                clock.clone(),
-                p.email_from.clone(),
-            )),
+            settings::EmailProvider::Dev => {
+                Arc::new(DevMailbox::new(pool.clone(), clock.clone(), p.email_from.clone()))
+            }
         };
         let sms: Arc<dyn SmsSender> = match p.sms {
             settings::SmsProvider::Dev => Arc::new(DevSmsOutbox::new(pool.clone(), clock.clone())),
         };
         let payments: Arc<dyn PaymentProvider> = match p.payments {
-            settings::PaymentsProvider::Sandbox => Arc::new(SandboxPayments::new(
-                pool,
-                clock,
-                settings.http.public_url.clone(),
-            )),
+            settings::PaymentsProvider::Sandbox => {
+                Arc::new(SandboxPayments::new(pool, clock, settings.http.public_url.clone()))
+            }
         };
         let storage = Storage::local(&p.storage_dir)?;
-        Ok(Self {
-            email,
-            sms,
-            payments,
-            storage,
-        })
+        Ok(Self { email, sms, payments, storage })
     }
 }

@@ -26,11 +26,7 @@ pub struct Checkout {
 /// What the provider tells us happened; Stripe's `checkout.session.completed` maps to this.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentEvent {
-    CheckoutCompleted {
-        checkout_id: String,
-        reference: String,
-        amount: Cents,
-    },
+    CheckoutCompleted { checkout_id: String, reference: String, amount: Cents },
 }
 
 #[async_trait]
@@ -49,11 +45,7 @@ pub struct SandboxPayments {
 
 impl SandboxPayments {
     pub fn new(pool: PgPool, clock: Arc<dyn Clock>, public_url: url::Url) -> Self {
-        Self {
-            pool,
-            clock,
-            public_url,
-        }
+        Self { pool, clock, public_url }
     }
 
     /// Pays an open sandbox checkout. `None` when unknown or already paid, so a double click or
@@ -76,9 +68,7 @@ impl SandboxPayments {
 impl PaymentProvider for SandboxPayments {
     async fn create_checkout(&self, r: &CheckoutRequest) -> Result<Checkout, ProviderError> {
         if r.amount.0 <= 0 {
-            return Err(ProviderError::Rejected(
-                "the amount must be positive".into(),
-            ));
+            return Err(ProviderError::Rejected("the amount must be positive".into()));
         }
         let id = Uuid::now_v7();
         let mut conn = self.pool.acquire().await?;
@@ -87,9 +77,6 @@ impl PaymentProvider for SandboxPayments {
             .public_url
             .join(&format!("sandbox/checkout/{id}"))
             .map_err(|e| ProviderError::Rejected(e.to_string()))?;
-        Ok(Checkout {
-            id: id.to_string(),
-            url: url.to_string(),
-        })
+        Ok(Checkout { id: id.to_string(), url: url.to_string() })
     }
 }

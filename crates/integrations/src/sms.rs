@@ -40,27 +40,17 @@ pub const MAX_BODY_CHARS: usize = 1_600;
 #[async_trait]
 impl SmsSender for DevSmsOutbox {
     async fn send(&self, m: &SmsMessage) -> Result<String, ProviderError> {
-        let e164 = m
-            .to
-            .strip_prefix('+')
-            .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+        let e164 =
+            m.to.strip_prefix('+')
+                .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
         if !e164 {
-            return Err(ProviderError::Rejected(format!(
-                "{:?} is not an E.164 number",
-                m.to
-            )));
+            return Err(ProviderError::Rejected(format!("{:?} is not an E.164 number", m.to)));
         }
         if m.body.chars().count() > MAX_BODY_CHARS {
-            return Err(ProviderError::Rejected(
-                "the message is longer than 1,600 characters".into(),
-            ));
+            return Err(ProviderError::Rejected("the message is longer than 1,600 characters".into()));
         }
-        let stored = StoredSms {
-            id: Uuid::now_v7(),
-            to: m.to.clone(),
-            body: m.body.clone(),
-            created_at: self.clock.now(),
-        };
+        let stored =
+            StoredSms { id: Uuid::now_v7(), to: m.to.clone(), body: m.body.clone(), created_at: self.clock.now() };
         let mut conn = self.pool.acquire().await?;
         dev_outbox::insert_sms(&mut conn, &stored).await?;
         tracing::info!(id = %stored.id, "SMS kept in the dev outbox");

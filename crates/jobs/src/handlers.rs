@@ -33,17 +33,9 @@ impl Job for SendEmail {
     type Context = JobContext;
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        let message = EmailMessage {
-            to: self.to,
-            subject: self.subject,
-            text_body: self.text_body,
-            html_body: self.html_body,
-        };
-        ctx.providers
-            .email
-            .send(&message)
-            .await
-            .map_err(provider_failure)?;
+        let message =
+            EmailMessage { to: self.to, subject: self.subject, text_body: self.text_body, html_body: self.html_body };
+        ctx.providers.email.send(&message).await.map_err(provider_failure)?;
         Ok(())
     }
 }
@@ -60,21 +52,12 @@ impl Job for SendSms {
     type Context = JobContext;
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        ctx.providers
-            .sms
-            .send(&SmsMessage {
-                to: self.to,
-                body: self.body,
-            })
-            .await
-            .map_err(provider_failure)?;
+        ctx.providers.sms.send(&SmsMessage { to: self.to, body: self.body }).await.map_err(provider_failure)?;
         Ok(())
     }
 }
 
 /// Every job kind the platform runs.
 pub fn registry() -> Registry<JobContext> {
-    Registry::new()
-        .register::<SendEmail>()
-        .register::<SendSms>()
+    Registry::new().register::<SendEmail>().register::<SendSms>()
 }

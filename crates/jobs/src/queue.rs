@@ -63,11 +63,7 @@ fn to_time(d: Duration) -> time::Duration {
 
 impl Queue {
     pub fn new(pool: PgPool, clock: Arc<dyn Clock>, config: QueueConfig) -> Self {
-        Self {
-            pool,
-            clock,
-            config,
-        }
+        Self { pool, clock, config }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -83,11 +79,7 @@ impl Queue {
     }
 
     /// Adds a job, due now, inside the caller's transaction.
-    pub async fn enqueue<J: Job>(
-        &self,
-        conn: &mut PgConnection,
-        job: &J,
-    ) -> Result<i64, sqlx::Error> {
+    pub async fn enqueue<J: Job>(&self, conn: &mut PgConnection, job: &J) -> Result<i64, sqlx::Error> {
         self.enqueue_at(conn, job, self.clock.now()).await
     }
 
@@ -113,9 +105,7 @@ impl Queue {
         )
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, J::KIND)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, J::KIND).execute(&mut *conn).await?;
         Ok(id)
     }
 
@@ -155,11 +145,7 @@ impl Queue {
     }
 
     /// A job whose last permitted attempt died with its worker goes to the dead letters.
-    async fn bury_abandoned(
-        &self,
-        conn: &mut PgConnection,
-        now: OffsetDateTime,
-    ) -> Result<(), sqlx::Error> {
+    async fn bury_abandoned(&self, conn: &mut PgConnection, now: OffsetDateTime) -> Result<(), sqlx::Error> {
         let buried = sqlx::query!(
             "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, updated_at = $1,
                  last_error = 'the worker stopped during the last attempt (lease expired)'
@@ -236,13 +222,8 @@ impl Queue {
 
     /// The wait before the retry that follows attempt `attempt` (1-based).
     pub fn backoff(&self, attempt: i32) -> Duration {
-        let exp = u32::try_from(attempt.saturating_sub(1))
-            .unwrap_or(0)
-            .min(30);
-        self.config
-            .backoff_base
-            .saturating_mul(1 << exp)
-            .min(self.config.backoff_max)
+        let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
+        self.config.backoff_base.saturating_mul(1 << exp).min(self.config.backoff_max)
     }
 
     pub async fn stats(&self) -> Result<QueueStats, sqlx::Error> {
@@ -259,17 +240,8 @@ impl Queue {
         )
         .fetch_one(&self.pool)
         .await?;
-        let oldest_due_age = r
-            .oldest_due
-            .map(|t| (now - t).try_into().unwrap_or_default())
-            .unwrap_or_default();
-        Ok(QueueStats {
-            due: r.due,
-            scheduled: r.scheduled,
-            running: r.running,
-            dead: r.dead,
-            oldest_due_age,
-        })
+        let oldest_due_age = r.oldest_due.map(|t| (now - t).try_into().unwrap_or_default()).unwrap_or_default();
+        Ok(QueueStats { due: r.due, scheduled: r.scheduled, running: r.running, dead: r.dead, oldest_due_age })
     }
 
     /// Dead letters, newest first, for staff.
@@ -282,12 +254,7 @@ impl Queue {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| DeadJob {
-                id: r.id,
-                kind: r.kind,
-                attempts: r.attempts,
-                last_error: r.last_error,
-            })
+            .map(|r| DeadJob { id: r.id, kind: r.kind, attempts: r.attempts, last_error: r.last_error })
             .collect())
     }
 

@@ -28,24 +28,17 @@ pub struct JobError {
 
 impl JobError {
     pub fn permanent(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            error: error.into(),
-            permanent: true,
-        }
+        Self { error: error.into(), permanent: true }
     }
 }
 
 impl<E: Into<anyhow::Error>> From<E> for JobError {
     fn from(error: E) -> Self {
-        Self {
-            error: error.into(),
-            permanent: false,
-        }
+        Self { error: error.into(), permanent: false }
     }
 }
 
-type Handler<C> =
-    Arc<dyn Fn(C, serde_json::Value) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+type Handler<C> = Arc<dyn Fn(C, serde_json::Value) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
 
 /// Maps each kind to its handler. Built once at start-up.
 pub struct Registry<C> {
@@ -54,9 +47,7 @@ pub struct Registry<C> {
 
 impl<C: Clone + Send + Sync + 'static> Default for Registry<C> {
     fn default() -> Self {
-        Self {
-            handlers: HashMap::new(),
-        }
+        Self { handlers: HashMap::new() }
     }
 }
 

@@ -22,23 +22,13 @@ where
     C: Clone,
 {
     fn clone(&self) -> Self {
-        Self {
-            queue: self.queue.clone(),
-            registry: self.registry.clone(),
-            ctx: self.ctx.clone(),
-            owner: self.owner,
-        }
+        Self { queue: self.queue.clone(), registry: self.registry.clone(), ctx: self.ctx.clone(), owner: self.owner }
     }
 }
 
 impl<C: Clone + Send + Sync + 'static> Worker<C> {
     pub fn new(queue: Queue, registry: Registry<C>, ctx: C) -> Self {
-        Self {
-            queue,
-            registry: Arc::new(registry),
-            ctx,
-            owner: Uuid::now_v7(),
-        }
+        Self { queue, registry: Arc::new(registry), ctx, owner: Uuid::now_v7() }
     }
 
     pub fn queue(&self) -> &Queue {
@@ -65,26 +55,11 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
     }
 
     /// Works until `shutdown` is cancelled, then lets running jobs finish and returns.
-    pub async fn run(
-        self,
-        concurrency: usize,
-        poll_interval: Duration,
-        shutdown: CancellationToken,
-    ) {
+    pub async fn run(self, concurrency: usize, poll_interval: Duration, shutdown: CancellationToken) {
         let wake = Arc::new(Notify::new());
-        let listener = tokio::spawn(listen(
-            self.queue.pool().clone(),
-            wake.clone(),
-            poll_interval,
-            shutdown.clone(),
-        ));
+        let listener = tokio::spawn(listen(self.queue.pool().clone(), wake.clone(), poll_interval, shutdown.clone()));
         let slots: Vec<_> = (0..concurrency.max(1))
-            .map(|_| {
-                tokio::spawn(
-                    self.clone()
-                        .slot(wake.clone(), poll_interval, shutdown.clone()),
-                )
-            })
+            .map(|_| tokio::spawn(self.clone().slot(wake.clone(), poll_interval, shutdown.clone())))
             .collect();
         for slot in slots {
             if let Err(e) = slot.await {
@@ -123,10 +98,7 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
         let started = std::time::Instant::now();
         let kind = job.kind.clone();
         let outcome = match self.registry.get(&job.kind) {
-            None => Err(JobError::from(anyhow::anyhow!(
-                "no handler for job kind {:?}",
-                job.kind
-            ))),
+            None => Err(JobError::from(anyhow::anyhow!("no handler for job kind {:?}", job.kind))),
             Some(handler) => {
                 let mut run = tokio::spawn(handler(self.ctx.clone(), job.payload.clone()));
                 let mut beat = tokio::time::interval(self.queue.config().lease / 3);
@@ -161,13 +133,8 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
                 let message = format!("{:#}", err.error);
                 let state = self.queue.fail(&job, &message, err.permanent).await?;
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, error = %message, now = ?state, "job failed");
-                let outcome = if state == Some("dead") {
-                    "dead"
-                } else {
-                    "retry"
-                };
-                metrics::counter!("jobs_failed_total", "kind" => kind, "outcome" => outcome)
-                    .increment(1);
+                let outcome = if state == Some("dead") { "dead" } else { "retry" };
+                metrics::counter!("jobs_failed_total", "kind" => kind, "outcome" => outcome).increment(1);
             }
         }
         Ok(())
@@ -175,12 +142,7 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
 }
 
 /// Turns NOTIFYs into wake-ups. If the listening connection drops, workers still poll.
-async fn listen(
-    pool: sqlx::PgPool,
-    wake: Arc<Notify>,
-    retry_every: Duration,
-    shutdown: CancellationToken,
-) {
+async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>, retry_every: Duration, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(l) => l,

@@ -32,10 +32,7 @@ impl Job for Record {
     const KIND: &'static str = "test_record";
     type Context = Ctx;
     async fn run(self, ctx: Ctx) -> Result<(), JobError> {
-        sqlx::query("INSERT INTO runs (n) VALUES ($1)")
-            .bind(self.n)
-            .execute(&ctx.pool)
-            .await?;
+        sqlx::query("INSERT INTO runs (n) VALUES ($1)").bind(self.n).execute(&ctx.pool).await?;
         let _ = ctx.ran.send(self.n);
         Ok(())
     }
@@ -52,14 +49,12 @@ impl Job for Flaky {
     const MAX_ATTEMPTS: Option<i32> = Some(3);
     type Context = Ctx;
     async fn run(self, ctx: Ctx) -> Result<(), JobError> {
-        let tries: i64 = sqlx::query_scalar("INSERT INTO runs (n) VALUES (-1) RETURNING (SELECT count(*) + 1 FROM runs WHERE n = -1)")
-            .fetch_one(&ctx.pool)
-            .await?;
-        if tries < self.succeed_on {
-            Err(anyhow::anyhow!("flaked on try {tries}").into())
-        } else {
-            Ok(())
-        }
+        let tries: i64 = sqlx::query_scalar(
+            "INSERT INTO runs (n) VALUES (-1) RETURNING (SELECT count(*) + 1 FROM runs WHERE n = -1)",
+        )
+        .fetch_one(&ctx.pool)
+        .await?;
+        if tries < self.succeed_on { Err(anyhow::anyhow!("flaked on try {tries}").into()) } else { Ok(()) }
     }
 }
 
@@ -70,9 +65,7 @@ impl Job for Refused {
     const KIND: &'static str = "test_refused";
     type Context = Ctx;
     async fn run(self, _: Ctx) -> Result<(), JobError> {
-        Err(JobError::permanent(anyhow::anyhow!(
-            "the address does not exist"
-        )))
+        Err(JobError::permanent(anyhow::anyhow!("the address does not exist")))
     }
 }
 
@@ -100,9 +93,7 @@ impl Fixture {
     async fn new() -> anyhow::Result<Self> {
         let db = TestDatabase::create().await?;
         let pool = PgPool::connect(&db.url).await?;
-        sqlx::query("CREATE TABLE runs (id bigserial PRIMARY KEY, n bigint NOT NULL)")
-            .execute(&pool)
-            .await?;
+        sqlx::query("CREATE TABLE runs (id bigserial PRIMARY KEY, n bigint NOT NULL)").execute(&pool).await?;
         let clock = ManualClock::starting_now();
         let config = QueueConfig {
             lease: LEASE,
@@ -112,26 +103,13 @@ impl Fixture {
         };
         let queue = Queue::new(pool.clone(), Arc::new(clock.clone()), config);
         let (tx, ran) = mpsc::unbounded_channel();
-        let ctx = Ctx {
-            pool: pool.clone(),
-            ran: tx,
-        };
-        Ok(Self {
-            _db: db,
-            pool,
-            clock,
-            queue,
-            ran,
-            ctx,
-        })
+        let ctx = Ctx { pool: pool.clone(), ran: tx };
+        Ok(Self { _db: db, pool, clock, queue, ran, ctx })
     }
 
     fn worker(&self) -> Worker<Ctx> {
-        let registry = Registry::new()
-            .register::<Record>()
-            .register::<Flaky>()
-            .register::<Refused>()
-            .register::<Panics>();
+        let registry =
+            Registry::new().register::<Record>().register::<Flaky>().register::<Refused>().register::<Panics>();
         Worker::new(self.queue.clone(), registry, self.ctx.clone())
     }
 
@@ -140,23 +118,15 @@ impl Fixture {
         Ok(self.queue.enqueue(&mut conn, job).await?)
     }
 
-    async fn row(
-        &self,
-        id: i64,
-    ) -> anyhow::Result<Option<(String, i32, Option<String>, time::OffsetDateTime)>> {
-        Ok(sqlx::query_as(
-            "SELECT state::text, attempts, last_error, run_at FROM jobs WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+    async fn row(&self, id: i64) -> anyhow::Result<Option<(String, i32, Option<String>, time::OffsetDateTime)>> {
+        Ok(sqlx::query_as("SELECT state::text, attempts, last_error, run_at FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn runs(&self, n: i64) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM runs WHERE n = $1")
-            .bind(n)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT count(*) FROM runs WHERE n = $1").bind(n).fetch_one(&self.pool).await?)
     }
 }
 
@@ -184,15 +154,10 @@ async fn failures_retry_after_exponential_backoff_then_succeed() -> R {
     let t0 = f.clock.now();
 
     assert_eq!(worker.run_pending().await?, 1);
-    let (state, attempts, error, run_at) =
-        f.row(id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
+    let (state, attempts, error, run_at) = f.row(id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
     assert_eq!((state.as_str(), attempts), ("queued", 1));
     assert_eq!(error.as_deref(), Some("flaked on try 1"));
-    assert_eq!(
-        run_at - t0,
-        time::Duration::seconds(10),
-        "first retry waits the base"
-    );
+    assert_eq!(run_at - t0, time::Duration::seconds(10), "first retry waits the base");
 
     // Not due yet: nothing runs until the clock reaches the backoff.
     f.clock.advance(time::Duration::seconds(9));
@@ -201,11 +166,7 @@ async fn failures_retry_after_exponential_backoff_then_succeed() -> R {
     assert_eq!(worker.run_pending().await?, 1);
     let (_, attempts, _, run_at) = f.row(id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
     assert_eq!(attempts, 2);
-    assert_eq!(
-        run_at - f.clock.now(),
-        time::Duration::seconds(20),
-        "then twice the base"
-    );
+    assert_eq!(run_at - f.clock.now(), time::Duration::seconds(20), "then twice the base");
 
     f.clock.advance(time::Duration::seconds(20));
     assert_eq!(worker.run_pending().await?, 1);
@@ -225,20 +186,9 @@ async fn spent_attempts_and_permanent_failures_go_to_the_dead_letters() -> R {
         f.clock.advance(time::Duration::hours(1));
     }
     let (state, attempts, _, _) = f.row(flaky).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
-    assert_eq!(
-        (state.as_str(), attempts),
-        ("dead", 3),
-        "MAX_ATTEMPTS is 3 for this kind"
-    );
-    let (state, attempts, error, _) = f
-        .row(refused)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("gone"))?;
-    assert_eq!(
-        (state.as_str(), attempts),
-        ("dead", 1),
-        "permanent: no retries"
-    );
+    assert_eq!((state.as_str(), attempts), ("dead", 3), "MAX_ATTEMPTS is 3 for this kind");
+    let (state, attempts, error, _) = f.row(refused).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
+    assert_eq!((state.as_str(), attempts), ("dead", 1), "permanent: no retries");
     assert_eq!(error.as_deref(), Some("the address does not exist"));
     let stats = f.queue.stats().await?;
     assert_eq!((stats.dead, stats.due, stats.scheduled), (2, 0, 0));
@@ -246,14 +196,8 @@ async fn spent_attempts_and_permanent_failures_go_to_the_dead_letters() -> R {
 
     // Staff give it another go after fixing the cause.
     assert!(f.queue.retry_dead(flaky).await?);
-    assert!(
-        !f.queue.retry_dead(flaky).await?,
-        "only dead jobs can be retried"
-    );
-    assert_eq!(
-        f.row(flaky).await?.map(|r| (r.0, r.1)),
-        Some(("queued".into(), 0))
-    );
+    assert!(!f.queue.retry_dead(flaky).await?, "only dead jobs can be retried");
+    assert_eq!(f.row(flaky).await?.map(|r| (r.0, r.1)), Some(("queued".into(), 0)));
     Ok(())
 }
 
@@ -277,23 +221,11 @@ async fn unknown_kinds_bad_payloads_and_panics_are_failed_attempts_not_dead_work
     assert_eq!(worker.run_pending().await?, 3);
 
     let f = &f;
-    let row = |id| async move {
-        f.row(id)
-            .await
-            .ok()
-            .flatten()
-            .map(|r| (r.0, r.2.unwrap_or_default()))
-    };
+    let row = |id| async move { f.row(id).await.ok().flatten().map(|r| (r.0, r.2.unwrap_or_default())) };
     let (state, error) = row(panics).await.ok_or_else(|| anyhow::anyhow!("gone"))?;
-    assert_eq!(
-        (state.as_str(), error.as_str()),
-        ("queued", "the job panicked")
-    );
+    assert_eq!((state.as_str(), error.as_str()), ("queued", "the job panicked"));
     let (state, error) = row(bad).await.ok_or_else(|| anyhow::anyhow!("gone"))?;
-    assert_eq!(
-        state, "dead",
-        "a payload that does not parse never will: {error}"
-    );
+    assert_eq!(state, "dead", "a payload that does not parse never will: {error}");
     let (state, error) = row(unknown).await.ok_or_else(|| anyhow::anyhow!("gone"))?;
     assert_eq!(state, "queued", "a newer deploy may know this kind");
     assert!(error.contains("no handler"), "{error}");
@@ -301,16 +233,11 @@ async fn unknown_kinds_bad_payloads_and_panics_are_failed_attempts_not_dead_work
 }
 
 #[tokio::test]
-async fn a_job_whose_worker_died_is_taken_again_after_its_lease_and_the_dead_worker_is_fenced_off()
--> R {
+async fn a_job_whose_worker_died_is_taken_again_after_its_lease_and_the_dead_worker_is_fenced_off() -> R {
     let f = Fixture::new().await?;
     let id = f.enqueue(&Record { n: 7 }).await?;
     // Worker A claims the job and then "dies": it never finishes.
-    let a = f
-        .queue
-        .claim(Uuid::now_v7())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("nothing to claim"))?;
+    let a = f.queue.claim(Uuid::now_v7()).await?.ok_or_else(|| anyhow::anyhow!("nothing to claim"))?;
     assert_eq!(a.id, id);
 
     let b = f.worker();
@@ -332,19 +259,11 @@ async fn a_job_whose_worker_died_is_taken_again_after_its_lease_and_the_dead_wor
 async fn a_heartbeat_keeps_a_long_job_from_being_taken() -> R {
     let f = Fixture::new().await?;
     f.enqueue(&Record { n: 8 }).await?;
-    let a = f
-        .queue
-        .claim(Uuid::now_v7())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("nothing to claim"))?;
+    let a = f.queue.claim(Uuid::now_v7()).await?.ok_or_else(|| anyhow::anyhow!("nothing to claim"))?;
     f.clock.advance(time::Duration::seconds(50));
     assert!(f.queue.heartbeat(&a).await?);
     f.clock.advance(time::Duration::seconds(50));
-    assert_eq!(
-        f.worker().run_pending().await?,
-        0,
-        "the heartbeat extended the lease"
-    );
+    assert_eq!(f.worker().run_pending().await?, 0, "the heartbeat extended the lease");
     assert!(f.queue.complete(&a).await?);
     Ok(())
 }
@@ -392,9 +311,7 @@ async fn two_workers_racing_for_1000_jobs_run_each_exactly_once() -> R {
     }
     assert_eq!(total, 1000);
     let (rows, distinct): (i64, i64) =
-        sqlx::query_as("SELECT count(*), count(DISTINCT n) FROM runs")
-            .fetch_one(&f.pool)
-            .await?;
+        sqlx::query_as("SELECT count(*), count(DISTINCT n) FROM runs").fetch_one(&f.pool).await?;
     assert_eq!((rows, distinct), (1000, 1000), "every job ran, none twice");
     assert_eq!(f.queue.stats().await?, jobs::QueueStats::default());
     Ok(())
@@ -410,11 +327,7 @@ async fn running_workers_are_woken_by_notify_and_stop_gracefully() -> R {
         let pool = PgPool::connect(&f._db.url).await?;
         let queue = Queue::new(pool, Arc::new(f.clock.clone()), f.queue.config().clone());
         let worker = Worker::new(queue, Registry::new().register::<Record>(), f.ctx.clone());
-        handles.push(tokio::spawn(worker.run(
-            4,
-            Duration::from_secs(3600),
-            shutdown.clone(),
-        )));
+        handles.push(tokio::spawn(worker.run(4, Duration::from_secs(3600), shutdown.clone())));
     }
     // Enqueued while the workers start: each job is found by a NOTIFY or by the look every
     // listener takes once it is subscribed, never by waiting out the hour.

@@ -56,4 +56,18 @@ pub enum AdminCommand {
     },
     /// Give a dead job a fresh set of attempts.
     RetryJob { id: i64 },
+    /// Create a partner and print its API key (shown this once; only a hash is stored).
+    CreatePartner {
+        /// The partner's name, as staff will see it.
+        name: String,
+    },
+    /// Revoke a partner's API key at once.
+    RevokePartner { id: uuid::Uuid },
+    /// List partners and whether their keys work.
+    Partners,
+    /// Submissions the spam and abuse defences turned away, newest first.
+    Rejections {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }

@@ -43,12 +43,9 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
             let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
             let listener = tokio::net::TcpListener::bind(settings.http.bind).await?;
             let addr = listener.local_addr()?;
-            println!(
-                "PlumberLeads is running at http://{addr}/ (health: http://{addr}/health). Ctrl-C stops it."
-            );
+            println!("PlumberLeads is running at http://{addr}/ (health: http://{addr}/health). Ctrl-C stops it.");
             tracing::info!(%addr, worker = !no_worker, "serving");
-            app.run(Some(listener), !no_worker, axum_extra(), shutdown_signal())
-                .await
+            app.run(Some(listener), !no_worker, axum_extra(), shutdown_signal()).await
         }
         Command::Worker => {
             let pool = store::prepare(&settings.database).await?;
@@ -66,10 +63,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
             if demo {
                 seed_demo(&pool).await?;
             }
-            println!(
-                "Reference data is loaded{}.",
-                if demo { ", and the demo data" } else { "" }
-            );
+            println!("Reference data is loaded{}.", if demo { ", and the demo data" } else { "" });
             Ok(())
         }
         Command::CheckConfig { connect } => check_config(&settings, connect).await,
@@ -94,37 +88,23 @@ async fn check_config(settings: &Settings, connect: bool) -> anyhow::Result<()> 
     println!("Configuration is valid.");
     println!("  listen on        {}", settings.http.bind);
     println!("  public URL       {}", settings.http.public_url);
-    println!(
-        "  database         {}",
-        redact(settings.database.url.expose_secret())
-    );
+    println!("  database         {}", redact(settings.database.url.expose_secret()));
     println!(
         "  redis            {}",
-        settings.redis_url.as_ref().map_or(
-            "not configured (PostgreSQL and in-process instead)".to_owned(),
-            |u| redact(u.expose_secret())
-        )
+        settings
+            .redis_url
+            .as_ref()
+            .map_or("not configured (PostgreSQL and in-process instead)".to_owned(), |u| redact(u.expose_secret()))
     );
-    println!(
-        "  email / sms      {:?} / {:?}",
-        settings.providers.email, settings.providers.sms
-    );
+    println!("  email / sms      {:?} / {:?}", settings.providers.email, settings.providers.sms);
     println!("  payments         {:?}", settings.providers.payments);
-    println!(
-        "  storage          {}",
-        settings.providers.storage_dir.display()
-    );
+    println!("  storage          {}", settings.providers.storage_dir.display());
     if connect {
         let pool = store::connect(&settings.database).await?;
-        store::ping(&pool, settings.health.component_timeout)
-            .await
-            .map_err(|e| anyhow::anyhow!("PostgreSQL: {e}"))?;
+        store::ping(&pool, settings.health.component_timeout).await.map_err(|e| anyhow::anyhow!("PostgreSQL: {e}"))?;
         println!("  PostgreSQL       answers");
         if let Some(url) = &settings.redis_url {
-            web::RedisCheck::new(url)?
-                .ping()
-                .await
-                .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+            web::RedisCheck::new(url)?.ping().await.map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
             println!("  Redis            answers");
         }
     }
@@ -155,12 +135,44 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
                 println!("No dead jobs.");
             }
             for j in dead {
+                println!("{}\t{}\t{} attempts\t{}", j.id, j.kind, j.attempts, j.last_error.unwrap_or_default());
+            }
+        }
+        AdminCommand::CreatePartner { name } => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty() && name.chars().count() <= 200, "a partner's name is 1 to 200 characters");
+            let (prefix, _secret, full, hash) = web::partners::new_key();
+            let id = uuid::Uuid::now_v7();
+            let mut conn = app.state.pool.acquire().await?;
+            store::partners::create(&mut conn, id, name, &prefix, &hash, app.state.clock.now()).await?;
+            println!("Partner {name} created with id {id}.");
+            println!("API key (shown only now; store it in the partner's secret manager):\n{full}");
+        }
+        AdminCommand::RevokePartner { id } => {
+            let mut conn = app.state.pool.acquire().await?;
+            if store::partners::revoke(&mut conn, id, app.state.clock.now()).await? {
+                println!("Partner {id}'s key no longer works.");
+            } else {
+                anyhow::bail!("there is no active partner {id}");
+            }
+        }
+        AdminCommand::Partners => {
+            let mut conn = app.state.pool.acquire().await?;
+            for p in store::partners::list(&mut conn).await? {
+                let state = if p.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}\tpl_{}_…\t{state}", p.id, p.name, p.key_prefix);
+            }
+        }
+        AdminCommand::Rejections { limit } => {
+            let mut conn = app.state.pool.acquire().await?;
+            for r in store::rejections::recent(&mut conn, limit).await? {
                 println!(
-                    "{}\t{}\t{} attempts\t{}",
-                    j.id,
-                    j.kind,
-                    j.attempts,
-                    j.last_error.unwrap_or_default()
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.created_at,
+                    r.reason,
+                    r.source,
+                    r.client_ip.unwrap_or_default(),
+                    r.submission
                 );
             }
         }

@@ -10,33 +10,19 @@ type R = anyhow::Result<()>;
 /// The binary with a clean environment, run from an empty folder (so no `.env` is picked up).
 fn plumberleads(dir: &tempfile::TempDir) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_plumberleads"));
-    cmd.env_clear()
-        .current_dir(dir.path())
-        .env("PLUMBERLEADS_LOG_FORMAT", "json")
-        .kill_on_drop(true);
+    cmd.env_clear().current_dir(dir.path()).env("PLUMBERLEADS_LOG_FORMAT", "json").kill_on_drop(true);
     cmd
 }
 
 #[tokio::test]
 async fn invalid_configuration_stops_start_up_with_one_line_naming_the_setting() -> R {
     let dir = tempfile::tempdir()?;
-    let out = plumberleads(&dir)
-        .arg("serve")
-        .env("PLUMBERLEADS_DB_MAX_CONNECTIONS", "many")
-        .output()
-        .await?;
+    let out = plumberleads(&dir).arg("serve").env("PLUMBERLEADS_DB_MAX_CONNECTIONS", "many").output().await?;
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr)?;
-    assert_eq!(
-        stderr,
-        "configuration error: PLUMBERLEADS_DB_MAX_CONNECTIONS: expected a whole number, got \"many\"\n"
-    );
+    assert_eq!(stderr, "configuration error: PLUMBERLEADS_DB_MAX_CONNECTIONS: expected a whole number, got \"many\"\n");
 
-    let out = plumberleads(&dir)
-        .arg("check-config")
-        .env("REDIS_URL", "http://:hunter2@cache")
-        .output()
-        .await?;
+    let out = plumberleads(&dir).arg("check-config").env("REDIS_URL", "http://:hunter2@cache").output().await?;
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8(out.stderr)?.contains("hunter2"));
     Ok(())
@@ -53,10 +39,7 @@ async fn check_config_prints_the_configuration_with_secrets_redacted() -> R {
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout)?;
     assert!(stdout.starts_with("Configuration is valid."));
-    assert!(
-        stdout.contains("postgres://app:********@db.internal/pl"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("postgres://app:********@db.internal/pl"), "{stdout}");
     assert!(!stdout.contains("hunter2"));
     Ok(())
 }
@@ -75,10 +58,7 @@ async fn every_subcommand_has_useful_help() -> R {
     ] {
         let out = plumberleads(&dir).args(&args).output().await?;
         assert!(out.status.success(), "{args:?}");
-        assert!(
-            String::from_utf8(out.stdout)?.contains(needle),
-            "{args:?} should mention {needle}"
-        );
+        assert!(String::from_utf8(out.stdout)?.contains(needle), "{args:?} should mention {needle}");
     }
     Ok(())
 }
@@ -90,16 +70,8 @@ struct NewDatabase {
 
 impl NewDatabase {
     fn new() -> Self {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        Self {
-            name: format!(
-                "plt_{secs}_{}",
-                &uuid::Uuid::new_v4().simple().to_string()[..12]
-            ),
-        }
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Self { name: format!("plt_{secs}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]) }
     }
 
     fn url(&self) -> String {
@@ -107,15 +79,8 @@ impl NewDatabase {
     }
 
     async fn drop_it(self) -> anyhow::Result<()> {
-        let mut admin =
-            <sqlx::PgConnection as sqlx::Connection>::connect("postgres://localhost/postgres")
-                .await?;
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin)
-        .await?;
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect("postgres://localhost/postgres").await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut admin).await?;
         Ok(())
     }
 }
@@ -132,14 +97,9 @@ async fn serve_creates_the_database_serves_and_exits_0_on_sigterm() -> R {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await??
-        .unwrap_or_default();
+    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await??.unwrap_or_default();
     let base = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -150,34 +110,18 @@ async fn serve_creates_the_database_serves_and_exits_0_on_sigterm() -> R {
     let health = client.get(format!("{base}/health")).send().await?;
     assert_eq!(health.status(), 200);
     let home = client.get(format!("{base}/")).send().await?.text().await?;
-    assert!(
-        home.contains("Clogged toilet"),
-        "categories come from the new database"
-    );
-    assert_eq!(
-        client.get(format!("{base}/metrics")).send().await?.status(),
-        200
-    );
+    assert!(home.contains("Clogged toilet"), "categories come from the new database");
+    assert_eq!(client.get(format!("{base}/metrics")).send().await?.status(), 200);
 
     let pid = child.id().ok_or_else(|| anyhow::anyhow!("no pid"))?;
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .await?;
+    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await?;
     assert!(killed.success());
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await??;
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
 
     // Running migrate again on the same database is a no-op that succeeds.
-    let out = plumberleads(&dir)
-        .arg("migrate")
-        .env("DATABASE_URL", db.url())
-        .output()
-        .await?;
+    let out = plumberleads(&dir).arg("migrate").env("DATABASE_URL", db.url()).output().await?;
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8(out.stdout)?,
-        "The database is up to date.\n"
-    );
+    assert_eq!(String::from_utf8(out.stdout)?, "The database is up to date.\n");
     db.drop_it().await
 }

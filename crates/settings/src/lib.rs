@@ -26,6 +26,9 @@ pub struct Settings {
     pub alerts: Alerts,
     pub recovery: Recovery,
     pub log: Log,
+    pub intake: Intake,
+    /// Signs links and form tokens; the same on every node.
+    pub secret_key: SecretString,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +134,33 @@ pub struct Recovery {
     pub backup_retention: Duration,
 }
 
+/// A limit of `max` events per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// Homeowner lead intake: verification, spam defence, limits.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub verification_required: bool,
+    pub code_ttl: Duration,
+    pub code_max_attempts: i32,
+    pub code_resend_interval: Duration,
+    pub code_max_sends: i32,
+    /// A form sent back sooner than this after it was shown is a bot's.
+    pub form_min_fill_time: Duration,
+    /// A form older than this is refused (shown again, fresh).
+    pub form_max_age: Duration,
+    pub duplicate_window: Duration,
+    pub per_ip: RateLimit,
+    pub per_phone: RateLimit,
+    pub per_partner: RateLimit,
+    pub status_link_ttl: Duration,
+    pub idempotency_ttl: Duration,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -161,6 +191,12 @@ impl Settings {
         Ok(settings)
     }
 
+    /// True when no `PLUMBERLEADS_SECRET_KEY` was set: fine on a laptop, never in production.
+    pub fn uses_dev_secret_key(&self) -> bool {
+        use secrecy::ExposeSecret;
+        self.secret_key.expose_secret() == reader::DEV_SECRET_KEY
+    }
+
     /// Every setting this build knows, for `.env.sample` and `check-config`.
     pub fn known_keys() -> Vec<&'static str> {
         let empty = HashMap::new();
@@ -171,11 +207,7 @@ impl Settings {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, SettingError> {
         let http = Http {
-            bind: r.parse(
-                "PLUMBERLEADS_BIND",
-                "127.0.0.1:8080",
-                "an address like 127.0.0.1:8080",
-            )?,
+            bind: r.parse("PLUMBERLEADS_BIND", "127.0.0.1:8080", "an address like 127.0.0.1:8080")?,
             public_url: r.url("PLUMBERLEADS_PUBLIC_URL", "http://127.0.0.1:8080")?,
             trusted_proxies: r.list(
                 "PLUMBERLEADS_TRUSTED_PROXIES",
@@ -183,11 +215,7 @@ impl Settings {
                 "CIDR ranges like 10.0.0.0/8",
             )?,
             request_timeout: r.duration("PLUMBERLEADS_REQUEST_TIMEOUT", "30s")?,
-            body_limit_bytes: r.parse(
-                "PLUMBERLEADS_BODY_LIMIT_BYTES",
-                "262144",
-                "a number of bytes",
-            )?,
+            body_limit_bytes: r.parse("PLUMBERLEADS_BODY_LIMIT_BYTES", "262144", "a number of bytes")?,
             shutdown_grace: r.duration("PLUMBERLEADS_SHUTDOWN_GRACE", "30s")?,
             static_max_age: r.duration("PLUMBERLEADS_STATIC_MAX_AGE", "2h")?,
             page_cache_ttl: r.duration("PLUMBERLEADS_PAGE_CACHE_TTL", "60s")?,
@@ -198,21 +226,14 @@ impl Settings {
             )?,
         };
         let database = Database {
-            url: r.secret_url(
-                "DATABASE_URL",
-                "postgres://localhost/plumberleads",
-                &["postgres", "postgresql"],
-            )?,
+            url: r.secret_url("DATABASE_URL", "postgres://localhost/plumberleads", &["postgres", "postgresql"])?,
             min_connections: r.parse("PLUMBERLEADS_DB_MIN_CONNECTIONS", "5", "a whole number")?,
             max_connections: r.parse("PLUMBERLEADS_DB_MAX_CONNECTIONS", "50", "a whole number")?,
             connect_timeout: r.duration("PLUMBERLEADS_DB_CONNECT_TIMEOUT", "30s")?,
             idle_timeout: r.duration("PLUMBERLEADS_DB_IDLE_TIMEOUT", "300s")?,
         };
         if database.max_connections == 0 {
-            return Err(SettingError::new(
-                "PLUMBERLEADS_DB_MAX_CONNECTIONS",
-                "must be at least 1",
-            ));
+            return Err(SettingError::new("PLUMBERLEADS_DB_MAX_CONNECTIONS", "must be at least 1"));
         }
         if database.min_connections > database.max_connections {
             return Err(SettingError::new(
@@ -227,16 +248,8 @@ impl Settings {
         let health = Health {
             probe_interval: r.duration("PLUMBERLEADS_HEALTH_PROBE_INTERVAL", "10s")?,
             probe_timeout: r.duration("PLUMBERLEADS_HEALTH_PROBE_TIMEOUT", "5s")?,
-            unhealthy_threshold: r.parse(
-                "PLUMBERLEADS_HEALTH_UNHEALTHY_THRESHOLD",
-                "3",
-                "a whole number",
-            )?,
-            healthy_threshold: r.parse(
-                "PLUMBERLEADS_HEALTH_HEALTHY_THRESHOLD",
-                "5",
-                "a whole number",
-            )?,
+            unhealthy_threshold: r.parse("PLUMBERLEADS_HEALTH_UNHEALTHY_THRESHOLD", "3", "a whole number")?,
+            healthy_threshold: r.parse("PLUMBERLEADS_HEALTH_HEALTHY_THRESHOLD", "5", "a whole number")?,
             component_timeout: r.duration("PLUMBERLEADS_HEALTH_COMPONENT_TIMEOUT", "1s")?,
         };
         if health.component_timeout >= health.probe_timeout {
@@ -270,20 +283,9 @@ impl Settings {
             ));
         }
         let providers = Providers {
-            email: r.choice(
-                "PLUMBERLEADS_EMAIL_PROVIDER",
-                "dev",
-                &[("dev", EmailProvider::Dev)],
-            )?,
-            email_from: r.string(
-                "PLUMBERLEADS_EMAIL_FROM",
-                "PlumberLeads <hello@plumberleads.localhost>",
-            ),
-            sms: r.choice(
-                "PLUMBERLEADS_SMS_PROVIDER",
-                "dev",
-                &[("dev", SmsProvider::Dev)],
-            )?,
+            email: r.choice("PLUMBERLEADS_EMAIL_PROVIDER", "dev", &[("dev", EmailProvider::Dev)])?,
+            email_from: r.string("PLUMBERLEADS_EMAIL_FROM", "PlumberLeads <hello@plumberleads.localhost>"),
+            sms: r.choice("PLUMBERLEADS_SMS_PROVIDER", "dev", &[("dev", SmsProvider::Dev)])?,
             payments: r.choice(
                 "PLUMBERLEADS_PAYMENTS_PROVIDER",
                 "sandbox",
@@ -297,16 +299,8 @@ impl Settings {
             memory_percent: r.parse("PLUMBERLEADS_ALERT_MEMORY_PERCENT", "90", "a percentage")?,
             disk_percent: r.parse("PLUMBERLEADS_ALERT_DISK_PERCENT", "85", "a percentage")?,
             response_time: r.duration("PLUMBERLEADS_ALERT_RESPONSE_TIME", "500ms")?,
-            error_rate_percent: r.parse(
-                "PLUMBERLEADS_ALERT_ERROR_RATE_PERCENT",
-                "1",
-                "a percentage",
-            )?,
-            db_connection_errors: r.parse(
-                "PLUMBERLEADS_ALERT_DB_CONNECTION_ERRORS",
-                "5",
-                "a whole number",
-            )?,
+            error_rate_percent: r.parse("PLUMBERLEADS_ALERT_ERROR_RATE_PERCENT", "1", "a percentage")?,
+            db_connection_errors: r.parse("PLUMBERLEADS_ALERT_DB_CONNECTION_ERRORS", "5", "a whole number")?,
         };
         let recovery = Recovery {
             rto: r.duration("PLUMBERLEADS_RECOVERY_RTO", "1h")?,
@@ -321,7 +315,25 @@ impl Settings {
             )?,
             filter: r.string("PLUMBERLEADS_LOG", "info"),
         };
+        let intake = Intake {
+            verification_required: r.parse("PLUMBERLEADS_VERIFICATION_REQUIRED", "true", "true or false")?,
+            code_ttl: r.duration("PLUMBERLEADS_VERIFICATION_CODE_TTL", "10m")?,
+            code_max_attempts: r.parse("PLUMBERLEADS_VERIFICATION_MAX_ATTEMPTS", "5", "a whole number")?,
+            code_resend_interval: r.duration("PLUMBERLEADS_VERIFICATION_RESEND_INTERVAL", "60s")?,
+            code_max_sends: r.parse("PLUMBERLEADS_VERIFICATION_MAX_SENDS", "5", "a whole number")?,
+            form_min_fill_time: r.duration("PLUMBERLEADS_FORM_MIN_FILL_TIME", "3s")?,
+            form_max_age: r.duration("PLUMBERLEADS_FORM_MAX_AGE", "2h")?,
+            duplicate_window: r.duration("PLUMBERLEADS_DUPLICATE_WINDOW", "7days")?,
+            per_ip: r.rate("PLUMBERLEADS_RATE_LEADS_PER_IP", "20/1h")?,
+            per_phone: r.rate("PLUMBERLEADS_RATE_LEADS_PER_PHONE", "5/24h")?,
+            per_partner: r.rate("PLUMBERLEADS_RATE_LEADS_PER_PARTNER", "600/1m")?,
+            status_link_ttl: r.duration("PLUMBERLEADS_STATUS_LINK_TTL", "30days")?,
+            idempotency_ttl: r.duration("PLUMBERLEADS_IDEMPOTENCY_TTL", "24h")?,
+        };
+        let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;
         Ok(Self {
+            intake,
+            secret_key,
             http,
             database,
             redis_url,

@@ -17,14 +17,14 @@ pub struct SettingError {
 
 impl SettingError {
     pub fn new(key: &str, problem: impl Into<String>) -> Self {
-        Self {
-            key: key.to_owned(),
-            problem: problem.into(),
-        }
+        Self { key: key.to_owned(), problem: problem.into() }
     }
 }
 
 const PREFIX: &str = "PLUMBERLEADS_";
+
+/// For development and tests only; `Settings::uses_dev_secret_key` lets start-up warn.
+pub(crate) const DEV_SECRET_KEY: &str = "plumberleads-development-key-not-for-production-use";
 
 pub(crate) struct Reader<'a> {
     vars: &'a HashMap<String, String>,
@@ -33,10 +33,7 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(vars: &'a HashMap<String, String>) -> Self {
-        Self {
-            vars,
-            seen: Vec::new(),
-        }
+        Self { vars, seen: Vec::new() }
     }
 
     pub(crate) fn seen(self) -> Vec<&'static str> {
@@ -46,10 +43,7 @@ impl<'a> Reader<'a> {
     /// The value if set and not blank; blank counts as unset, as in most `.env` tooling.
     fn raw(&mut self, key: &'static str) -> Option<&'a str> {
         self.seen.push(key);
-        self.vars
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.vars.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
     pub(crate) fn string(&mut self, key: &'static str, default: &str) -> String {
@@ -63,23 +57,13 @@ impl<'a> Reader<'a> {
         what: &str,
     ) -> Result<T, SettingError> {
         let value = self.raw(key).unwrap_or(default);
-        value
-            .parse()
-            .map_err(|_| SettingError::new(key, format!("expected {what}, got {value:?}")))
+        value.parse().map_err(|_| SettingError::new(key, format!("expected {what}, got {value:?}")))
     }
 
-    pub(crate) fn duration(
-        &mut self,
-        key: &'static str,
-        default: &str,
-    ) -> Result<Duration, SettingError> {
+    pub(crate) fn duration(&mut self, key: &'static str, default: &str) -> Result<Duration, SettingError> {
         let value = self.raw(key).unwrap_or(default);
-        let d = humantime::parse_duration(value).map_err(|_| {
-            SettingError::new(
-                key,
-                format!("expected a duration like 30s, 5m or 12h, got {value:?}"),
-            )
-        })?;
+        let d = humantime::parse_duration(value)
+            .map_err(|_| SettingError::new(key, format!("expected a duration like 30s, 5m or 12h, got {value:?}")))?;
         if d.is_zero() {
             return Err(SettingError::new(key, "must be longer than zero"));
         }
@@ -97,10 +81,7 @@ impl<'a> Reader<'a> {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|item| {
-                item.parse()
-                    .map_err(|_| SettingError::new(key, format!("expected {what}, got {item:?}")))
-            })
+            .map(|item| item.parse().map_err(|_| SettingError::new(key, format!("expected {what}, got {item:?}"))))
             .collect()
     }
 
@@ -111,32 +92,17 @@ impl<'a> Reader<'a> {
         options: &[(&str, T)],
     ) -> Result<T, SettingError> {
         let value = self.raw(key).unwrap_or(default);
-        options
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(value))
-            .map(|(_, v)| *v)
-            .ok_or_else(|| {
-                let names: Vec<_> = options.iter().map(|(n, _)| *n).collect();
-                SettingError::new(
-                    key,
-                    format!("expected one of {}, got {value:?}", names.join(", ")),
-                )
-            })
+        options.iter().find(|(name, _)| name.eq_ignore_ascii_case(value)).map(|(_, v)| *v).ok_or_else(|| {
+            let names: Vec<_> = options.iter().map(|(n, _)| *n).collect();
+            SettingError::new(key, format!("expected one of {}, got {value:?}", names.join(", ")))
+        })
     }
 
-    pub(crate) fn url(
-        &mut self,
-        key: &'static str,
-        default: &str,
-    ) -> Result<url::Url, SettingError> {
+    pub(crate) fn url(&mut self, key: &'static str, default: &str) -> Result<url::Url, SettingError> {
         let value = self.raw(key).unwrap_or(default);
-        let url = url::Url::parse(value)
-            .map_err(|e| SettingError::new(key, format!("is not a URL ({e})")))?;
+        let url = url::Url::parse(value).map_err(|e| SettingError::new(key, format!("is not a URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(SettingError::new(
-                key,
-                "must start with http:// or https://",
-            ));
+            return Err(SettingError::new(key, "must start with http:// or https://"));
         }
         Ok(url)
     }
@@ -167,32 +133,46 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// "20/1h": at most 20 per hour.
+    pub(crate) fn rate(&mut self, key: &'static str, default: &str) -> Result<crate::RateLimit, SettingError> {
+        let value = self.raw(key).unwrap_or(default);
+        let bad = || SettingError::new(key, format!("expected a limit like 20/1h, got {value:?}"));
+        let (max, window) = value.split_once('/').ok_or_else(bad)?;
+        let max: u32 = max.trim().parse().map_err(|_| bad())?;
+        let window = humantime::parse_duration(window.trim()).map_err(|_| bad())?;
+        if max == 0 || window.is_zero() {
+            return Err(SettingError::new(key, "must allow at least 1 per a non-zero time"));
+        }
+        Ok(crate::RateLimit { max, window })
+    }
+
+    /// The signing key: at least 32 characters. Unset, a fixed development key is used and
+    /// `is_default_secret` tells; production must set its own (check-config warns).
+    pub(crate) fn secret_key(&mut self, key: &'static str) -> Result<SecretString, SettingError> {
+        match self.raw(key) {
+            None => Ok(SecretString::from(DEV_SECRET_KEY.to_owned())),
+            Some(v) if v.chars().count() >= 32 => Ok(SecretString::from(v.to_owned())),
+            Some(_) => Err(SettingError::new(key, "must be at least 32 characters (e.g. `openssl rand -hex 32`)")),
+        }
+    }
+
     /// A `PLUMBERLEADS_*` variable nobody read is almost always a typo.
     pub(crate) fn reject_unknown(&self) -> Result<(), SettingError> {
-        let mut unknown: Vec<_> = self
-            .vars
-            .keys()
-            .filter(|k| k.starts_with(PREFIX) && !self.seen.contains(&k.as_str()))
-            .collect();
+        let mut unknown: Vec<_> =
+            self.vars.keys().filter(|k| k.starts_with(PREFIX) && !self.seen.contains(&k.as_str())).collect();
         unknown.sort();
         match unknown.first() {
             None => Ok(()),
-            Some(k) => Err(SettingError::new(
-                k,
-                "is not a setting (see .env.sample for the list)",
-            )),
+            Some(k) => Err(SettingError::new(k, "is not a setting (see .env.sample for the list)")),
         }
     }
 }
 
 fn check_secret_url(key: &str, value: &str, schemes: &[&str]) -> Result<(), SettingError> {
-    let url = url::Url::parse(value)
-        .map_err(|e| SettingError::new(key, format!("is not a valid URL ({})", describe(e))))?;
+    let url =
+        url::Url::parse(value).map_err(|e| SettingError::new(key, format!("is not a valid URL ({})", describe(e))))?;
     if !schemes.contains(&url.scheme()) {
-        return Err(SettingError::new(
-            key,
-            format!("must start with {}://", schemes.join(":// or ")),
-        ));
+        return Err(SettingError::new(key, format!("must start with {}://", schemes.join(":// or "))));
     }
     Ok(())
 }

@@ -4,10 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 fn with(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 fn error_line(pairs: &[(&str, &str)]) -> String {
@@ -21,22 +18,13 @@ fn error_line(pairs: &[(&str, &str)]) -> String {
 fn defaults_are_the_seed_documents_numbers() -> Result<(), settings::SettingError> {
     let s = Settings::from_map(&HashMap::new())?;
     assert_eq!(s.http.bind.to_string(), "127.0.0.1:8080");
-    assert_eq!(
-        s.database.url.expose_secret(),
-        "postgres://localhost/plumberleads"
-    );
-    assert_eq!(
-        (s.database.min_connections, s.database.max_connections),
-        (5, 50)
-    );
+    assert_eq!(s.database.url.expose_secret(), "postgres://localhost/plumberleads");
+    assert_eq!((s.database.min_connections, s.database.max_connections), (5, 50));
     assert_eq!(s.database.connect_timeout, Duration::from_secs(30));
     assert_eq!(s.database.idle_timeout, Duration::from_secs(300));
     assert_eq!(s.health.probe_interval, Duration::from_secs(10));
     assert_eq!(s.health.probe_timeout, Duration::from_secs(5));
-    assert_eq!(
-        (s.health.unhealthy_threshold, s.health.healthy_threshold),
-        (3, 5)
-    );
+    assert_eq!((s.health.unhealthy_threshold, s.health.healthy_threshold), (3, 5));
     assert_eq!(s.sessions.idle_timeout, Duration::from_secs(30 * 60));
     assert_eq!(s.sessions.absolute_timeout, Duration::from_secs(12 * 3600));
     assert_eq!(s.http.static_max_age, Duration::from_secs(7200));
@@ -80,10 +68,7 @@ fn invalid_values_name_the_setting_and_the_problem_in_one_line() {
             &[("PLUMBERLEADS_DB_MAX_CONNECTIONS", "lots")],
             "PLUMBERLEADS_DB_MAX_CONNECTIONS: expected a whole number, got \"lots\"",
         ),
-        (
-            &[("PLUMBERLEADS_DB_MAX_CONNECTIONS", "0")],
-            "PLUMBERLEADS_DB_MAX_CONNECTIONS: must be at least 1",
-        ),
+        (&[("PLUMBERLEADS_DB_MAX_CONNECTIONS", "0")], "PLUMBERLEADS_DB_MAX_CONNECTIONS: must be at least 1"),
         (
             &[("PLUMBERLEADS_DB_MIN_CONNECTIONS", "60")],
             "PLUMBERLEADS_DB_MIN_CONNECTIONS: is 60, more than PLUMBERLEADS_DB_MAX_CONNECTIONS (50)",
@@ -96,26 +81,17 @@ fn invalid_values_name_the_setting_and_the_problem_in_one_line() {
             &[("PLUMBERLEADS_REQUEST_TIMEOUT", "soon")],
             "PLUMBERLEADS_REQUEST_TIMEOUT: expected a duration like 30s, 5m or 12h, got \"soon\"",
         ),
-        (
-            &[("PLUMBERLEADS_REQUEST_TIMEOUT", "0s")],
-            "PLUMBERLEADS_REQUEST_TIMEOUT: must be longer than zero",
-        ),
+        (&[("PLUMBERLEADS_REQUEST_TIMEOUT", "0s")], "PLUMBERLEADS_REQUEST_TIMEOUT: must be longer than zero"),
         (
             &[("PLUMBERLEADS_TRUSTED_PROXIES", "10.0.0.0/8,everyone")],
             "PLUMBERLEADS_TRUSTED_PROXIES: expected CIDR ranges like 10.0.0.0/8, got \"everyone\"",
         ),
-        (
-            &[("PLUMBERLEADS_LOG_FORMAT", "xml")],
-            "PLUMBERLEADS_LOG_FORMAT: expected one of json, text, got \"xml\"",
-        ),
+        (&[("PLUMBERLEADS_LOG_FORMAT", "xml")], "PLUMBERLEADS_LOG_FORMAT: expected one of json, text, got \"xml\""),
         (
             &[("PLUMBERLEADS_EMAIL_PROVIDER", "carrier-pigeon")],
             "PLUMBERLEADS_EMAIL_PROVIDER: expected one of dev, got \"carrier-pigeon\"",
         ),
-        (
-            &[("DATABASE_URL", "mysql://u:p@h/db")],
-            "DATABASE_URL: must start with postgres:// or postgresql://",
-        ),
+        (&[("DATABASE_URL", "mysql://u:p@h/db")], "DATABASE_URL: must start with postgres:// or postgresql://"),
         (
             &[("PLUMBERLEADS_HEALTH_COMPONENT_TIMEOUT", "5s")],
             "PLUMBERLEADS_HEALTH_COMPONENT_TIMEOUT: must be shorter than PLUMBERLEADS_HEALTH_PROBE_TIMEOUT, or the load balancer gives up first",
@@ -124,10 +100,7 @@ fn invalid_values_name_the_setting_and_the_problem_in_one_line() {
             &[("PLUMBERLEADS_SESSION_IDLE_TIMEOUT", "13h")],
             "PLUMBERLEADS_SESSION_IDLE_TIMEOUT: must not be longer than PLUMBERLEADS_SESSION_ABSOLUTE_TIMEOUT",
         ),
-        (
-            &[("PLUMBERLEADS_BIDN", "0.0.0.0:80")],
-            "PLUMBERLEADS_BIDN: is not a setting (see .env.sample for the list)",
-        ),
+        (&[("PLUMBERLEADS_BIDN", "0.0.0.0:80")], "PLUMBERLEADS_BIDN: is not a setting (see .env.sample for the list)"),
     ];
     for (pairs, expected) in cases {
         let line = error_line(pairs);
@@ -141,10 +114,7 @@ fn secrets_never_appear_in_errors_or_debug_output() -> Result<(), settings::Sett
     let line = error_line(&[("REDIS_URL", "http://user:hunter2-secret@cache:6379")]);
     assert!(!line.contains("hunter2"), "{line}");
     let line = error_line(&[("DATABASE_URL", "postgres://user:hunter2-secret@[::1")]);
-    assert!(
-        line.starts_with("DATABASE_URL: is not a valid URL"),
-        "{line}"
-    );
+    assert!(line.starts_with("DATABASE_URL: is not a valid URL"), "{line}");
     assert!(!line.contains("hunter2"), "{line}");
 
     let s = Settings::from_map(&with(&[
@@ -158,8 +128,7 @@ fn secrets_never_appear_in_errors_or_debug_output() -> Result<(), settings::Sett
 
 #[test]
 fn env_sample_lists_every_setting_and_nothing_else() -> Result<(), std::io::Error> {
-    let sample =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.env.sample"))?;
+    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.env.sample"))?;
     let listed: Vec<&str> = sample
         .lines()
         .map(|l| l.trim_start_matches('#').trim())
@@ -170,10 +139,7 @@ fn env_sample_lists_every_setting_and_nothing_else() -> Result<(), std::io::Erro
         assert!(listed.contains(&key), ".env.sample lacks {key}");
     }
     for key in listed {
-        assert!(
-            Settings::known_keys().contains(&key),
-            ".env.sample lists {key}, which is not a setting"
-        );
+        assert!(Settings::known_keys().contains(&key), ".env.sample lists {key}, which is not a setting");
     }
     Ok(())
 }

@@ -25,10 +25,7 @@ pub enum DbError {
 /// Creates the database named in the URL when it does not exist yet (dev and first deploys).
 pub async fn ensure_database(settings: &Database) -> Result<(), DbError> {
     let url = settings.url.expose_secret();
-    if !Postgres::database_exists(url)
-        .await
-        .map_err(DbError::Connect)?
-    {
+    if !Postgres::database_exists(url).await.map_err(DbError::Connect)? {
         match Postgres::create_database(url).await {
             Ok(()) => tracing::info!("created the database"),
             // Another node created it between our check and our create.
@@ -65,9 +62,7 @@ pub async fn prepare(settings: &Database) -> Result<PgPool, DbError> {
     ensure_database(settings).await?;
     let pool = connect(settings).await?;
     migrate(&pool).await?;
-    crate::zips::ensure_loaded(&pool)
-        .await
-        .map_err(DbError::Reference)?;
+    crate::zips::ensure_loaded(&pool).await.map_err(DbError::Reference)?;
     Ok(pool)
 }
 
@@ -75,9 +70,7 @@ pub async fn prepare(settings: &Database) -> Result<PgPool, DbError> {
 pub async fn ping(pool: &PgPool, within: Duration) -> Result<(), String> {
     let check = async {
         let mut conn = pool.acquire().await?;
-        sqlx::query_scalar!("SELECT 1 AS \"one!\"")
-            .fetch_one(&mut *conn)
-            .await
+        sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&mut *conn).await
     };
     match tokio::time::timeout(within, check).await {
         Ok(Ok(_)) => Ok(()),

@@ -82,11 +82,7 @@ pub async fn insert_sms(conn: &mut PgConnection, m: &StoredSms) -> Result<(), sq
 }
 
 /// Newest first; `to` narrows to one number.
-pub async fn recent_sms(
-    conn: &mut PgConnection,
-    to: Option<&str>,
-    limit: i64,
-) -> Result<Vec<StoredSms>, sqlx::Error> {
+pub async fn recent_sms(conn: &mut PgConnection, to: Option<&str>, limit: i64) -> Result<Vec<StoredSms>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT id, to_number, body, created_at FROM dev_sms_outbox
          WHERE $1::text IS NULL OR to_number = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
@@ -97,11 +93,6 @@ pub async fn recent_sms(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| StoredSms {
-            id: r.id,
-            to: r.to_number,
-            body: r.body,
-            created_at: r.created_at,
-        })
+        .map(|r| StoredSms { id: r.id, to: r.to_number, body: r.body, created_at: r.created_at })
         .collect())
 }

@@ -4,6 +4,12 @@
 pub mod categories;
 pub mod db;
 pub mod dev_outbox;
+pub mod funnel;
+pub mod idempotency;
+pub mod leads;
+pub mod partners;
+pub mod rate_limit;
+pub mod rejections;
 pub mod sandbox;
 pub mod zips;
 

@@ -47,28 +47,15 @@ pub async fn complete(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| SandboxCheckout {
-        id: r.id,
-        reference: r.reference,
-        amount_cents: r.amount_cents,
-        state: r.state,
-    }))
+    Ok(row.map(|r| SandboxCheckout { id: r.id, reference: r.reference, amount_cents: r.amount_cents, state: r.state }))
 }
 
-pub async fn get(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<SandboxCheckout>, sqlx::Error> {
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<SandboxCheckout>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT id, reference, amount_cents, state::text AS "state!" FROM sandbox_checkouts WHERE id = $1"#,
         id
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| SandboxCheckout {
-        id: r.id,
-        reference: r.reference,
-        amount_cents: r.amount_cents,
-        state: r.state,
-    }))
+    Ok(row.map(|r| SandboxCheckout { id: r.id, reference: r.reference, amount_cents: r.amount_cents, state: r.state }))
 }

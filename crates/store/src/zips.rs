@@ -27,18 +27,17 @@ const LOAD_LOCK: i64 = 0x5a49_5053; // "ZIPS"
 /// advisory lock, so concurrent starts load it exactly once.
 pub async fn ensure_loaded(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOAD_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let present = sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM zip_codes) AS \"present!\"")
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOAD_LOCK).execute(&mut *tx).await?;
+    let present =
+        sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM zip_codes) AS \"present!\"").fetch_one(&mut *tx).await?;
     if present {
         return Ok(0);
     }
     let csv = dataset_csv();
     let mut copy = tx
-        .copy_in_raw("COPY zip_codes (zip, city, state, county, lat, lon, time_zone, kind, active) FROM STDIN WITH (FORMAT csv)")
+        .copy_in_raw(
+            "COPY zip_codes (zip, city, state, county, lat, lon, time_zone, kind, active) FROM STDIN WITH (FORMAT csv)",
+        )
         .await?;
     copy.send(csv.into_bytes()).await?;
     let rows = copy.finish().await?;
@@ -129,18 +128,10 @@ pub async fn within_radius(
             time_zone: r.time_zone,
             active: r.active,
         })
-        .map(|info| NearbyZip {
-            distance: origin.location.distance_to(info.location),
-            info,
-        })
+        .map(|info| NearbyZip { distance: origin.location.distance_to(info.location), info })
         .filter(|n| n.distance <= radius)
         .collect();
-    nearby.sort_by(|a, b| {
-        a.distance
-            .0
-            .total_cmp(&b.distance.0)
-            .then_with(|| a.info.zip.cmp(&b.info.zip))
-    });
+    nearby.sort_by(|a, b| a.distance.0.total_cmp(&b.distance.0).then_with(|| a.info.zip.cmp(&b.info.zip)));
     Ok(Some(nearby))
 }
 

@@ -22,8 +22,7 @@ pub struct TestDatabase {
 }
 
 fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://localhost/postgres".to_owned())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://localhost/postgres".to_owned())
 }
 
 fn url_for(admin: &str, db: &str) -> anyhow::Result<String> {
@@ -44,33 +43,22 @@ fn template_name() -> String {
 }
 
 async fn exists(conn: &mut PgConnection, name: &str) -> anyhow::Result<bool> {
-    Ok(sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
-    )
-    .bind(name)
-    .fetch_one(conn)
-    .await?)
+    Ok(sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(conn)
+        .await?)
 }
 
 async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> anyhow::Result<String> {
     let tpl = template_name();
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(TEMPLATE_LOCK)
-        .execute(&mut *admin)
-        .await?;
+    sqlx::query("SELECT pg_advisory_lock($1)").bind(TEMPLATE_LOCK).execute(&mut *admin).await?;
     let result = async {
         if exists(admin, &tpl).await? {
             return Ok(());
         }
         let building = format!("{tpl}_building");
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
-        ))
-        .execute(&mut *admin)
-        .await?;
-        sqlx::query(&format!("CREATE DATABASE \"{building}\""))
-            .execute(&mut *admin)
-            .await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).execute(&mut *admin).await?;
+        sqlx::query(&format!("CREATE DATABASE \"{building}\"")).execute(&mut *admin).await?;
         let settings = settings::Database {
             url: SecretString::from(url_for(admin_url, &building)?),
             min_connections: 0,
@@ -82,19 +70,12 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> anyhow::R
         store::migrate(&pool).await?;
         store::zips::ensure_loaded(&pool).await?;
         pool.close().await;
-        sqlx::query(&format!(
-            "ALTER DATABASE \"{building}\" RENAME TO \"{tpl}\""
-        ))
-        .execute(&mut *admin)
-        .await?;
+        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{tpl}\"")).execute(&mut *admin).await?;
         drop_stale(admin, &tpl).await;
         anyhow::Ok(())
     }
     .await;
-    sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(TEMPLATE_LOCK)
-        .execute(&mut *admin)
-        .await?;
+    sqlx::query("SELECT pg_advisory_unlock($1)").bind(TEMPLATE_LOCK).execute(&mut *admin).await?;
     result.map(|()| tpl)
 }
 
@@ -106,23 +87,16 @@ async fn drop_stale(admin: &mut PgConnection, current_tpl: &str) {
     .fetch_all(&mut *admin)
     .await
     .unwrap_or_default();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     for name in names {
-        let stale = match name
-            .strip_prefix(PREFIX)
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|s| s.parse::<u64>().ok())
-        {
-            Some(created) => now.saturating_sub(created) > STALE_AFTER.as_secs(),
-            None => name != current_tpl && !name.ends_with("_building"),
-        };
+        let stale =
+            match name.strip_prefix(PREFIX).and_then(|rest| rest.split('_').next()).and_then(|s| s.parse::<u64>().ok())
+            {
+                Some(created) => now.saturating_sub(created) > STALE_AFTER.as_secs(),
+                None => name != current_tpl && !name.ends_with("_building"),
+            };
         if stale {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut *admin)
-                .await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *admin).await;
         }
     }
 }
@@ -130,28 +104,14 @@ async fn drop_stale(admin: &mut PgConnection, current_tpl: &str) {
 impl TestDatabase {
     pub async fn create() -> anyhow::Result<Self> {
         let admin_url = admin_url();
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .context("connecting to TEST_DATABASE_URL")?;
+        let mut admin = PgConnection::connect(&admin_url).await.context("connecting to TEST_DATABASE_URL")?;
         let tpl = ensure_template(&mut admin, &admin_url).await?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let name = format!(
-            "{PREFIX}{now}_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        );
-        sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\""))
-            .execute(&mut admin)
-            .await?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let name = format!("{PREFIX}{now}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\"")).execute(&mut admin).await?;
         admin.close().await?;
         let url = url_for(&admin_url, &name)?;
-        Ok(Self {
-            name,
-            url,
-            admin_url,
-        })
+        Ok(Self { name, url, admin_url })
     }
 }
 
@@ -160,18 +120,14 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (name, admin_url) = (self.name.clone(), self.admin_url.clone());
         let dropper = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async {
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let _ =
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&mut admin)
-                            .await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
                 }
             });
         });

@@ -75,10 +75,7 @@ impl TestAppBuilder {
             ("DATABASE_URL", db.url.as_str()),
             ("PLUMBERLEADS_BIND", &addr.to_string()),
             ("PLUMBERLEADS_PUBLIC_URL", &url),
-            (
-                "PLUMBERLEADS_STORAGE_DIR",
-                &storage.path().display().to_string(),
-            ),
+            ("PLUMBERLEADS_STORAGE_DIR", &storage.path().display().to_string()),
             // Many tests run at once: keep each one's pool small.
             ("PLUMBERLEADS_DB_MIN_CONNECTIONS", "0"),
             ("PLUMBERLEADS_DB_MAX_CONNECTIONS", "8"),
@@ -96,16 +93,8 @@ impl TestAppBuilder {
         let worker = app.worker.clone();
         let shutdown = CancellationToken::new();
         // Jobs are drained by the test (`run_pending_jobs`), not by a background worker.
-        let server = tokio::spawn(app.run(
-            Some(listener),
-            false,
-            self.routes.unwrap_or_default(),
-            shutdown.clone(),
-        ));
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let server = tokio::spawn(app.run(Some(listener), false, self.routes.unwrap_or_default(), shutdown.clone()));
+        let client = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(TestApp {
             url,
             addr,
@@ -147,6 +136,31 @@ impl TestApp {
 
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, format!("{}{path}", self.url))
+    }
+
+    /// Texts the dev SMS provider kept for `number` (E.164), newest first. Run jobs first.
+    pub async fn texts_to(&self, number: &str) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::dev_outbox::recent_sms(&mut conn, Some(number), 100).await?.into_iter().map(|m| m.body).collect())
+    }
+
+    /// Sends queued messages and returns the newest one-time code texted to `number`.
+    pub async fn latest_code(&self, number: &str) -> anyhow::Result<String> {
+        self.run_pending_jobs().await?;
+        let texts = self.texts_to(number).await?;
+        texts
+            .iter()
+            .find_map(|t| t.split("code is ").nth(1).map(|rest| rest.chars().take(6).collect::<String>()))
+            .ok_or_else(|| anyhow::anyhow!("no code texted to {number}: {texts:?}"))
+    }
+
+    /// A partner with a working API key: (partner id, key).
+    pub async fn create_partner(&self, name: &str) -> anyhow::Result<(uuid::Uuid, String)> {
+        let (prefix, _, full, hash) = web::partners::new_key();
+        let id = uuid::Uuid::now_v7();
+        let mut conn = self.pool.acquire().await?;
+        store::partners::create(&mut conn, id, name, &prefix, &hash, domain::Clock::now(&self.clock)).await?;
+        Ok((id, full))
     }
 
     /// Starts a graceful shutdown without waiting for it.

@@ -19,21 +19,9 @@ struct Source {
 }
 
 const SOURCES: &[Source] = &[
-    Source {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../static/app.css"),
-    },
-    Source {
-        name: "app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../static/app.js"),
-    },
-    Source {
-        name: "favicon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("../static/favicon.svg"),
-    },
+    Source { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../static/app.css") },
+    Source { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../static/app.js") },
+    Source { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../static/favicon.svg") },
     Source {
         name: "vendor/htmx.min.js",
         content_type: "text/javascript; charset=utf-8",
@@ -75,23 +63,17 @@ impl Assets {
 
     /// The cache-busted URL of an asset, e.g. `url("app.css")` → `/static/app.3f2a9c1b.css`.
     pub fn url(&self, name: &str) -> &str {
-        self.urls
-            .get(name)
-            .map_or("/static/missing", String::as_str)
+        self.urls.get(name).map_or("/static/missing", String::as_str)
     }
 }
 
-pub async fn serve_asset(
-    State(state): State<AppState>,
-    Path(path): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+pub async fn serve_asset(State(state): State<AppState>, Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some((content_type, body)) = state.assets.by_path.get(&path) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let max_age = state.settings.http.static_max_age.as_secs();
-    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
-        .unwrap_or(HeaderValue::from_static("no-cache"));
+    let cache =
+        HeaderValue::from_str(&format!("public, max-age={max_age}")).unwrap_or(HeaderValue::from_static("no-cache"));
     let mut res = body.response(&headers, HeaderValue::from_static(content_type));
     res.headers_mut().insert(header::CACHE_CONTROL, cache);
     res

@@ -20,20 +20,12 @@ impl Encoded {
         let smaller = |b: Vec<u8>| (b.len() < identity.len()).then(|| Bytes::from(b));
         let gzip = {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            enc.write_all(&identity)
-                .and_then(|()| enc.finish())
-                .ok()
-                .and_then(smaller)
+            enc.write_all(&identity).and_then(|()| enc.finish()).ok().and_then(smaller)
         };
         let br = {
             let mut out = Vec::new();
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 11,
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut identity.as_ref(), &mut out, &params)
-                .ok()
-                .and_then(|_| smaller(out))
+            let params = brotli::enc::BrotliEncoderParams { quality: 11, ..Default::default() };
+            brotli::BrotliCompress(&mut identity.as_ref(), &mut out, &params).ok().and_then(|_| smaller(out))
         };
         Self { identity, gzip, br }
     }
@@ -48,26 +40,17 @@ impl Encoded {
 
     /// The best encoding the client accepts, with `Vary` so caches keep them apart.
     pub fn response(&self, request: &HeaderMap, content_type: HeaderValue) -> Response {
-        let accept = request
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let accept = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
         let (body, encoding) = match (&self.br, &self.gzip) {
             (Some(br), _) if accepts(accept, "br") => (br.clone(), Some("br")),
             (_, Some(gz)) if accepts(accept, "gzip") => (gz.clone(), Some("gzip")),
             _ => (self.identity.clone(), None),
         };
-        let mut res = (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::VARY, HeaderValue::from_static("accept-encoding")),
-            ],
-            body,
-        )
-            .into_response();
+        let mut res =
+            ([(header::CONTENT_TYPE, content_type), (header::VARY, HeaderValue::from_static("accept-encoding"))], body)
+                .into_response();
         if let Some(e) = encoding {
-            res.headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+            res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
         }
         res
     }
@@ -78,11 +61,7 @@ fn accepts(accept: &str, coding: &str) -> bool {
     accept.split(',').any(|part| {
         let mut it = part.split(';').map(str::trim);
         let name = it.next().unwrap_or("");
-        let refused = it.any(|p| {
-            p.strip_prefix("q=")
-                .and_then(|q| q.parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
+        let refused = it.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q <= 0.0));
         (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
     })
 }
@@ -115,20 +94,9 @@ mod tests {
         let mut plain = String::new();
         flate2::read::GzDecoder::new(gz.as_ref()).read_to_string(&mut plain)?;
         assert_eq!(plain, page);
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip, br"),
-        );
-        assert_eq!(
-            enc.response(&h, ct.clone()).headers()[header::CONTENT_ENCODING],
-            "br"
-        );
-        assert!(
-            enc.response(&HeaderMap::new(), ct)
-                .headers()
-                .get(header::CONTENT_ENCODING)
-                .is_none()
-        );
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, br"));
+        assert_eq!(enc.response(&h, ct.clone()).headers()[header::CONTENT_ENCODING], "br");
+        assert!(enc.response(&HeaderMap::new(), ct).headers().get(header::CONTENT_ENCODING).is_none());
         Ok(())
     }
 }

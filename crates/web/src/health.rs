@@ -31,16 +31,8 @@ async fn timed<F: Future<Output = Result<(), String>>>(check: F) -> Component {
     let result = check.await;
     let latency_ms = (started.elapsed().as_secs_f64() * 1_000.0 * 100.0).round() / 100.0;
     match result {
-        Ok(()) => Component {
-            status: "ok",
-            latency_ms,
-            error: None,
-        },
-        Err(e) => Component {
-            status: "unavailable",
-            latency_ms,
-            error: Some(e),
-        },
+        Ok(()) => Component { status: "ok", latency_ms, error: None },
+        Err(e) => Component { status: "unavailable", latency_ms, error: Some(e) },
     }
 }
 
@@ -52,9 +44,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             None => None,
             Some(r) => Some(
                 timed(async {
-                    tokio::time::timeout(budget, r.ping())
-                        .await
-                        .unwrap_or_else(|_| Err("timed out".into()))
+                    tokio::time::timeout(budget, r.ping()).await.unwrap_or_else(|_| Err("timed out".into()))
                 })
                 .await,
             ),
@@ -67,16 +57,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
     }
     let healthy = components.values().all(|c| c.status == "ok");
     metrics::gauge!("health_status").set(if healthy { 1.0 } else { 0.0 });
-    let status = if healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = Health {
-        status: if healthy { "ok" } else { "unavailable" },
-        version: env!("CARGO_PKG_VERSION"),
-        components,
-    };
+    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body =
+        Health { status: if healthy { "ok" } else { "unavailable" }, version: env!("CARGO_PKG_VERSION"), components };
     no_store((status, Json(body)).into_response())
 }
 
@@ -86,7 +69,6 @@ pub async fn live() -> Response {
 }
 
 fn no_store(mut res: Response) -> Response {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }

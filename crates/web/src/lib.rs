@@ -1,14 +1,19 @@
 //! The HTTP surface. Handlers are thin: parse at the edge, call `store`/`domain`, render.
 
 mod assets;
+pub mod client_ip;
 mod encoded;
 mod health;
+pub mod intake;
 mod metrics_route;
 mod middleware;
 mod pages;
+pub mod partners;
 pub mod problem;
+pub mod rate_limit;
 mod router;
 mod serve;
+pub mod signing;
 mod state;
 
 pub use assets::Assets;

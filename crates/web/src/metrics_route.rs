@@ -10,9 +10,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 /// Latency buckets (seconds) around the seed's 500 ms alert and our own p99 targets.
-const LATENCY_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
+const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
 pub fn handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -24,9 +22,7 @@ pub fn handle() -> PrometheusHandle {
                     .unwrap_or_else(|_| PrometheusBuilder::new())
             };
             // Another recorder may already be installed (a host process); then keep ours private.
-            builder()
-                .install_recorder()
-                .unwrap_or_else(|_| builder().build_recorder().handle())
+            builder().install_recorder().unwrap_or_else(|_| builder().build_recorder().handle())
         })
         .clone()
 }
@@ -37,12 +33,7 @@ pub async fn metrics(
     headers: HeaderMap,
 ) -> Response {
     // Only monitoring scrapes this, directly: a request relayed by the load balancer is from outside.
-    let allowed = state
-        .settings
-        .http
-        .metrics_allow
-        .iter()
-        .any(|net| net.contains(&peer.ip()))
+    let allowed = state.settings.http.metrics_allow.iter().any(|net| net.contains(&peer.ip()))
         && !headers.contains_key("x-forwarded-for");
     if !allowed {
         return StatusCode::NOT_FOUND.into_response();
@@ -50,10 +41,7 @@ pub async fn metrics(
     record_gauges(&state).await;
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8")),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         state.metrics.render(),
@@ -65,16 +53,10 @@ async fn record_gauges(state: &AppState) {
     let pool = &state.pool;
     metrics::gauge!("db_pool_connections").set(f64::from(pool.size()));
     metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
-    metrics::gauge!("db_pool_max_connections")
-        .set(f64::from(state.settings.database.max_connections));
+    metrics::gauge!("db_pool_max_connections").set(f64::from(state.settings.database.max_connections));
     match state.queue.stats().await {
         Ok(s) => {
-            for (st, n) in [
-                ("due", s.due),
-                ("scheduled", s.scheduled),
-                ("running", s.running),
-                ("dead", s.dead),
-            ] {
+            for (st, n) in [("due", s.due), ("scheduled", s.scheduled), ("running", s.running), ("dead", s.dead)] {
                 metrics::gauge!("jobs_queue_depth", "state" => st).set(n as f64);
             }
             metrics::gauge!("jobs_oldest_due_age_seconds").set(s.oldest_due_age.as_secs_f64());

@@ -16,9 +16,7 @@ pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A caller's request id is kept only if it is short and plain, so it cannot forge log lines.
 fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
-    let ok = (1..=128).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    let ok = (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
     ok.then(|| s.to_owned())
 }
 
@@ -33,11 +31,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let id_value = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid"));
     req.headers_mut().insert(X_REQUEST_ID, id_value.clone());
     // Unmatched paths share one label, so scanners cannot blow up the metric's cardinality.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
 
@@ -45,11 +39,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 
     let elapsed = started.elapsed();
     let status = res.status();
-    let labels = [
-        ("method", method.to_string()),
-        ("route", route),
-        ("status", status.as_u16().to_string()),
-    ];
+    let labels = [("method", method.to_string()), ("route", route), ("status", status.as_u16().to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
     let latency_ms = elapsed.as_secs_f64() * 1_000.0;
@@ -68,19 +58,13 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 
 fn wants_html(headers: &HeaderMap, path: &str) -> bool {
     !path.starts_with("/api/")
-        && headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/html"))
+        && headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
 }
 
 /// Bare errors (axum's rejections, a timeout, a caught panic) have no body type or plain text;
 /// anything else was written on purpose (a problem, a page, the health report) and is kept.
 fn is_bare(res: &Response) -> bool {
-    res.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| ct.starts_with("text/plain"))
+    res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| ct.starts_with("text/plain"))
 }
 
 /// How much of a rejection's text we read to use as the problem's detail.
@@ -123,14 +107,12 @@ fn default_detail(status: StatusCode) -> Option<String> {
     Some(
         match status {
             StatusCode::NOT_FOUND => "There is nothing at this address.",
-            StatusCode::METHOD_NOT_ALLOWED => {
-                "This address does not accept that method; see the Allow header."
-            }
+            StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that method; see the Allow header.",
             StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than we accept.",
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "Send the body as application/json.",
-            StatusCode::REQUEST_TIMEOUT
-            | StatusCode::GATEWAY_TIMEOUT
-            | StatusCode::SERVICE_UNAVAILABLE => "We took too long to answer. Please try again.",
+            StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
+                "We took too long to answer. Please try again."
+            }
             s if s.is_server_error() => "Something went wrong on our side. Please try again.",
             _ => return None,
         }
@@ -153,15 +135,12 @@ mod tests {
         assert_eq!(acceptable_request_id(&ok).as_deref(), Some("abc-123_x.y:z"));
         for bad in ["", "has space", "quote\"", "{\"json\":1}"] {
             assert_eq!(
-                acceptable_request_id(
-                    &HeaderValue::from_str(bad).unwrap_or(HeaderValue::from_static("a b"))
-                ),
+                acceptable_request_id(&HeaderValue::from_str(bad).unwrap_or(HeaderValue::from_static("a b"))),
                 None,
                 "{bad}"
             );
         }
-        let long =
-            HeaderValue::from_str(&"a".repeat(129)).unwrap_or(HeaderValue::from_static("a b"));
+        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap_or(HeaderValue::from_static("a b"));
         assert_eq!(acceptable_request_id(&long), None);
     }
 }

@@ -41,23 +41,16 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<R
             page.render().map_err(|e| ApiError::Internal(e.into()))
         })
         .await?;
-    Ok(page.response(
-        &headers,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    ))
+    Ok(page.response(&headers, HeaderValue::from_static("text/html; charset=utf-8")))
 }
 
 /// The friendly page a browser gets instead of a problem document.
 pub fn error_page(state: &AppState, status: StatusCode) -> Response {
     let (title, detail) = match status {
-        StatusCode::NOT_FOUND => (
-            "We couldn't find that page",
-            "The link may be old or mistyped.",
-        ),
-        StatusCode::TOO_MANY_REQUESTS => (
-            "Slow down a little",
-            "You've tried that a lot just now. Please wait a minute and try again.",
-        ),
+        StatusCode::NOT_FOUND => ("We couldn't find that page", "The link may be old or mistyped."),
+        StatusCode::TOO_MANY_REQUESTS => {
+            ("Slow down a little", "You've tried that a lot just now. Please wait a minute and try again.")
+        }
         s if s.is_server_error() => (
             "Something went wrong on our side",
             "Please try again in a minute. If water is coming in, turn off the main water valve now.",

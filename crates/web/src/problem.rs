@@ -58,8 +58,7 @@ impl IntoResponse for Problem {
         let status = self.status_code();
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut res = (status, body).into_response();
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
         res
     }
 }
@@ -87,9 +86,7 @@ impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             // A unique or exclusion violation is the client's conflict, never a 500.
-            sqlx::Error::Database(db)
-                if matches!(db.code().as_deref(), Some("23505" | "23P01")) =>
-            {
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "23P01")) => {
                 ApiError::Conflict("That already exists.".into())
             }
             sqlx::Error::PoolTimedOut => ApiError::Unavailable,
@@ -116,13 +113,10 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited { retry_after_secs } => {
                 let mut res = Problem::status(
                     StatusCode::TOO_MANY_REQUESTS,
-                    Some(format!(
-                        "Too many requests. Try again in {retry_after_secs} seconds."
-                    )),
+                    Some(format!("Too many requests. Try again in {retry_after_secs} seconds.")),
                 )
                 .into_response();
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 return res;
             }
             ApiError::Unavailable => Problem::status(

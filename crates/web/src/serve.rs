@@ -13,12 +13,9 @@ pub async fn serve(
     shutdown: CancellationToken,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-    .into_future();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
     tokio::pin!(server);
     tokio::select! {
         res = &mut server => return res,
@@ -27,10 +24,7 @@ pub async fn serve(
     match tokio::time::timeout(grace, server).await {
         Ok(res) => res,
         Err(_) => {
-            tracing::warn!(
-                grace_secs = grace.as_secs(),
-                "in-flight requests did not finish within the grace period"
-            );
+            tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish within the grace period");
             Ok(())
         }
     }

@@ -3,6 +3,8 @@
 use crate::ApiError;
 use crate::assets::Assets;
 use crate::encoded::Encoded;
+use crate::rate_limit::RateLimiter;
+use crate::signing::Signer;
 use domain::Clock;
 use integrations::Providers;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -24,6 +26,8 @@ pub struct AppState {
     pub redis: Option<RedisCheck>,
     pub metrics: PrometheusHandle,
     pub assets: Arc<Assets>,
+    pub signer: Signer,
+    pub rate_limiter: RateLimiter,
     categories: Arc<RwLock<Option<Cached<Vec<Category>>>>>,
     pages: Arc<RwLock<HashMap<&'static str, Cached<Encoded>>>>,
 }
@@ -40,10 +44,11 @@ impl AppState {
         providers: Providers,
         metrics: PrometheusHandle,
     ) -> Self {
-        let redis = settings
-            .redis_url
-            .as_ref()
-            .and_then(|url| RedisCheck::new(url).ok());
+        let redis = settings.redis_url.as_ref().and_then(|url| RedisCheck::new(url).ok());
+        let signer = Signer::new(settings.secret_key.clone());
+        // A Redis URL that does not parse was refused by settings already; fall back regardless.
+        let rate_limiter = RateLimiter::from_settings(&settings, pool.clone(), clock.clone())
+            .unwrap_or_else(|_| RateLimiter::Postgres { pool: pool.clone(), clock: clock.clone() });
         Self {
             pool,
             settings,
@@ -53,6 +58,8 @@ impl AppState {
             redis,
             metrics,
             assets: Assets::shared(),
+            signer,
+            rate_limiter,
             categories: Arc::default(),
             pages: Arc::default(),
         }
@@ -75,11 +82,7 @@ impl AppState {
 
 impl AppState {
     /// A page that is the same for every visitor, rendered and compressed once per cache period.
-    pub async fn cached_page<F, Fut>(
-        &self,
-        name: &'static str,
-        render: F,
-    ) -> Result<Arc<Encoded>, ApiError>
+    pub async fn cached_page<F, Fut>(&self, name: &'static str, render: F) -> Result<Arc<Encoded>, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<String, ApiError>>,
@@ -92,14 +95,9 @@ impl AppState {
         }
         let html = render().await?;
         let page = Arc::new(
-            tokio::task::spawn_blocking(move || Encoded::new(html))
-                .await
-                .map_err(|e| ApiError::Internal(e.into()))?,
+            tokio::task::spawn_blocking(move || Encoded::new(html)).await.map_err(|e| ApiError::Internal(e.into()))?,
         );
-        self.pages
-            .write()
-            .await
-            .insert(name, (Instant::now(), page.clone()));
+        self.pages.write().await.insert(name, (Instant::now(), page.clone()));
         Ok(page)
     }
 }
@@ -115,21 +113,13 @@ pub struct RedisCheck {
 impl RedisCheck {
     pub fn new(url: &secrecy::SecretString) -> Result<Self, redis::RedisError> {
         use secrecy::ExposeSecret;
-        Ok(Self {
-            client: redis::Client::open(url.expose_secret())?,
-            conn: Arc::default(),
-        })
+        Ok(Self { client: redis::Client::open(url.expose_secret())?, conn: Arc::default() })
     }
 
     pub async fn ping(&self) -> Result<(), String> {
         let mut slot = self.conn.lock().await;
         if slot.is_none() {
-            *slot = Some(
-                self.client
-                    .get_multiplexed_async_connection()
-                    .await
-                    .map_err(|_| "unreachable".to_owned())?,
-            );
+            *slot = Some(self.client.get_multiplexed_async_connection().await.map_err(|_| "unreachable".to_owned())?);
         }
         let Some(conn) = slot.as_mut() else {
             return Err("unreachable".into());

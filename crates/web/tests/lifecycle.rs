@@ -101,9 +101,7 @@ async fn health_turns_503_while_postgres_is_unreachable_and_recovers_without_res
     let proxy = CuttableProxy::start("127.0.0.1:5432").await?;
     // The app reaches its fresh database only through the proxy.
     let db = testkit::TestDatabase::create().await?;
-    let via_proxy = db
-        .url
-        .replacen("localhost", &format!("127.0.0.1:{}", proxy.port), 1);
+    let via_proxy = db.url.replacen("localhost", &format!("127.0.0.1:{}", proxy.port), 1);
     let app = TestApp::builder()
         .setting("DATABASE_URL", &via_proxy)
         .setting("PLUMBERLEADS_HEALTH_COMPONENT_TIMEOUT", "500ms")

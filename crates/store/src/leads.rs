@@ -1,0 +1,254 @@
+//! Leads and their phone verification.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A lead as it is first written.
+#[derive(Debug, Clone)]
+pub struct NewLead<'a> {
+    pub id: Uuid,
+    pub status: &'a str,
+    pub category: &'a str,
+    pub urgency: &'a str,
+    pub zip: &'a str,
+    pub description: &'a str,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub email: Option<&'a str>,
+    pub contact_preference: &'a str,
+    pub consent_version: &'a str,
+    pub source: &'a str,
+    pub partner_id: Option<Uuid>,
+    pub utm: serde_json::Value,
+    pub referrer: Option<&'a str>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert(conn: &mut PgConnection, l: &NewLead<'_>) -> Result<(), sqlx::Error> {
+    let verified_at = (l.status == "verified").then_some(l.now);
+    sqlx::query!(
+        "INSERT INTO leads (id, status, category, urgency, zip, description, name, phone, email, contact_preference,
+                            consent_version, consent_at, source, partner_id, utm, referrer, created_at, verified_at, updated_at)
+         VALUES ($1, ($2::text)::lead_status, $3, $4, $5, $6, $7, $8, $9, ($10::text)::contact_preference,
+                 $11, $12, ($13::text)::lead_source, $14, $15, $16, $12, $17, $12)",
+        l.id,
+        l.status,
+        l.category,
+        l.urgency,
+        l.zip,
+        l.description,
+        l.name,
+        l.phone,
+        l.email,
+        l.contact_preference,
+        l.consent_version,
+        l.now,
+        l.source,
+        l.partner_id,
+        l.utm,
+        l.referrer,
+        verified_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Serialises submissions for one phone and category until the transaction ends, so two
+/// simultaneous copies of the same request cannot both become leads.
+pub async fn lock_phone_category(conn: &mut PgConnection, phone: &str, category: &str) -> Result<(), sqlx::Error> {
+    let key = format!("{phone}|{category}");
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key).execute(conn).await?;
+    Ok(())
+}
+
+/// The newest live lead for this phone and category since `since`.
+pub async fn recent_duplicate(
+    conn: &mut PgConnection,
+    phone: &str,
+    category: &str,
+    since: OffsetDateTime,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM leads WHERE phone = $1 AND category = $2 AND created_at >= $3 AND status <> 'rejected'
+         ORDER BY created_at DESC LIMIT 1",
+        phone,
+        category,
+        since
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    pub id: Uuid,
+    pub status: String,
+    pub category: String,
+    pub category_name: String,
+    pub urgency: String,
+    pub zip: String,
+    pub city: String,
+    pub state: String,
+    pub description: String,
+    pub name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub contact_preference: String,
+    pub source: String,
+    pub partner_id: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+    pub verified_at: Option<OffsetDateTime>,
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Lead>, sqlx::Error> {
+    let r = sqlx::query!(
+        r#"SELECT l.id, l.status::text AS "status!", l.category, c.name AS category_name, l.urgency, l.zip AS "zip!",
+                  z.city, z.state AS "state!", l.description, l.name, l.phone, l.email,
+                  l.contact_preference::text AS "contact_preference!", l.source::text AS "source!", l.partner_id,
+                  l.created_at, l.verified_at
+           FROM leads l JOIN categories c ON c.slug = l.category JOIN zip_codes z ON z.zip = l.zip
+           WHERE l.id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(r.map(|r| Lead {
+        id: r.id,
+        status: r.status,
+        category: r.category,
+        category_name: r.category_name,
+        urgency: r.urgency,
+        zip: r.zip,
+        city: r.city,
+        state: r.state,
+        description: r.description,
+        name: r.name,
+        phone: r.phone,
+        email: r.email,
+        contact_preference: r.contact_preference,
+        source: r.source,
+        partner_id: r.partner_id,
+        created_at: r.created_at,
+        verified_at: r.verified_at,
+    }))
+}
+
+/// Moves a lead from `pending_verification` to `verified`; `false` if it was not pending.
+pub async fn mark_verified(conn: &mut PgConnection, id: Uuid, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE leads SET status = 'verified', verified_at = $2, updated_at = $2 WHERE id = $1 AND status = 'pending_verification'",
+        id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verification {
+    pub code_hash: Vec<u8>,
+    pub expires_at: OffsetDateTime,
+    pub attempts: i32,
+    pub sends: i32,
+    pub last_sent_at: OffsetDateTime,
+    pub verified_at: Option<OffsetDateTime>,
+}
+
+pub async fn insert_verification(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+    code_hash: &[u8],
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO lead_verifications (lead_id, code_hash, expires_at, last_sent_at) VALUES ($1, $2, $3, $4)",
+        lead_id,
+        code_hash,
+        expires_at,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The verification row, locked until the transaction ends (attempts are counted exactly).
+pub async fn verification_for_update(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+) -> Result<Option<Verification>, sqlx::Error> {
+    let r = sqlx::query!(
+        "SELECT code_hash, expires_at, attempts, sends, last_sent_at, verified_at FROM lead_verifications WHERE lead_id = $1 FOR UPDATE",
+        lead_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(r.map(|r| Verification {
+        code_hash: r.code_hash,
+        expires_at: r.expires_at,
+        attempts: r.attempts,
+        sends: r.sends,
+        last_sent_at: r.last_sent_at,
+        verified_at: r.verified_at,
+    }))
+}
+
+pub async fn count_failed_attempt(conn: &mut PgConnection, lead_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE lead_verifications SET attempts = attempts + 1 WHERE lead_id = $1", lead_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_code_used(conn: &mut PgConnection, lead_id: Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE lead_verifications SET verified_at = $2, attempts = attempts + 1 WHERE lead_id = $1",
+        lead_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A new code replaces the old one: fresh attempts, one more send.
+pub async fn replace_code(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+    code_hash: &[u8],
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE lead_verifications SET code_hash = $2, expires_at = $3, attempts = 0, sends = sends + 1, last_sent_at = $4 WHERE lead_id = $1",
+        lead_id,
+        code_hash,
+        expires_at,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends to the lead's timeline.
+pub async fn record_event(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+    kind: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("INSERT INTO lead_events (lead_id, kind, occurred_at) VALUES ($1, $2, $3)", lead_id, kind, now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The timeline's kinds in order, oldest first.
+pub async fn events(conn: &mut PgConnection, lead_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT kind FROM lead_events WHERE lead_id = $1 ORDER BY id", lead_id).fetch_all(conn).await
+}

@@ -1,0 +1,71 @@
+//! The client's address: the TCP peer, or, when the peer is a trusted proxy (the load balancer),
+//! the last address in `X-Forwarded-For` that is not itself a trusted proxy. Anything a client
+//! writes into the header in front of that is ignored.
+
+use crate::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use ipnet::IpNet;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops = forwarded_for.unwrap_or("").split(',').rev().map(str::trim).filter(|s| !s.is_empty());
+    let mut client = peer;
+    for hop in hops {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        let xff = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(ClientIp(resolve(peer, Some(&xff), &state.settings.http.trusted_proxies)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap_or_else(|_| IpNet::default())];
+        // Direct from the internet: the header is the client's to forge, so ignored.
+        assert_eq!(resolve(ip("203.0.113.5"), Some("1.2.3.4"), &trusted), ip("203.0.113.5"));
+        // Through the load balancer: the address it saw.
+        assert_eq!(resolve(ip("10.0.0.2"), Some("198.51.100.7"), &trusted), ip("198.51.100.7"));
+        // A client prepending its own value does not win.
+        assert_eq!(resolve(ip("10.0.0.2"), Some("1.2.3.4, 198.51.100.7"), &trusted), ip("198.51.100.7"));
+        // Two proxies deep.
+        assert_eq!(resolve(ip("10.0.0.2"), Some("198.51.100.7, 10.0.0.9"), &trusted), ip("198.51.100.7"));
+        // Garbage stops at the last good hop.
+        assert_eq!(resolve(ip("10.0.0.2"), Some("nonsense"), &trusted), ip("10.0.0.2"));
+        assert_eq!(resolve(ip("10.0.0.2"), None, &trusted), ip("10.0.0.2"));
+    }
+}

@@ -1,0 +1,335 @@
+//! `/api/v1` for leads and categories (PRODUCT.md's contract). Partners authenticate with an API
+//! key (`Authorization: Bearer pl_…`); without one a submission counts as our own web source.
+
+use super::service::{self, CodeError, Idempotency, IntakeError, Outcome, Source, Submission, Submitted, Verified};
+use crate::AppState;
+use crate::client_ip::ClientIp;
+use crate::problem::{ApiError, FieldError, Problem};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::lead::LeadInput;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use store::idempotency::Stored;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The partner behind a valid API key.
+#[derive(Debug, Clone, Copy)]
+pub struct Partner(pub Uuid);
+
+/// `None` without a key; a 401 problem for a key that is wrong, unknown or revoked.
+async fn partner(state: &AppState, headers: &HeaderMap) -> Result<Option<Partner>, Response> {
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+    let Some(raw) = raw else { return Ok(None) };
+    let unauthorized = || {
+        let mut res =
+            Problem::status(StatusCode::UNAUTHORIZED, Some("That API key is not valid.".into())).into_response();
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        res
+    };
+    let Some((prefix, secret)) = crate::partners::split_key(raw.trim()) else { return Err(unauthorized()) };
+    let mut conn = state.pool.acquire().await.map_err(|e| ApiError::from(e).into_response())?;
+    match store::partners::find_active_by_prefix(&mut conn, prefix)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?
+    {
+        Some((p, hash)) if crate::partners::secret_matches(secret, &hash) => Ok(Some(Partner(p.id))),
+        _ => Err(unauthorized()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LeadRequest {
+    #[serde(flatten)]
+    input: LeadInput,
+    #[serde(default)]
+    utm: BTreeMap<String, String>,
+    #[serde(default)]
+    referrer: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Verification {
+    required: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Serialize)]
+struct LeadCreated {
+    id: Uuid,
+    status: &'static str,
+    verification: Verification,
+}
+
+#[expect(clippy::result_large_err, reason = "the error is the finished response, built once and sent")]
+fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<LeadRequest, Response> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(Problem::status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("Send the body as application/json.".into()),
+        )
+        .into_response());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        Problem::status(status, Some(format!("The body is not the JSON we expect: {e}"))).into_response()
+    })
+}
+
+fn intake_error(e: IntakeError) -> Response {
+    match e {
+        IntakeError::Invalid(errors) => ApiError::Validation(
+            errors.into_iter().map(|e| FieldError { field: e.field.to_owned(), message: e.message }).collect(),
+        )
+        .into_response(),
+        IntakeError::RateLimited { retry_after } => {
+            ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response()
+        }
+        IntakeError::KeyReused => Problem::typed(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            Some("This Idempotency-Key was used with a different request. Use a new key for a new request.".into()),
+        )
+        .into_response(),
+        IntakeError::Internal(e) => ApiError::Internal(e).into_response(),
+    }
+}
+
+/// The response for an outcome, as it is stored for idempotent replays.
+fn render(outcome: &Outcome) -> Stored {
+    match outcome {
+        Outcome::Created { lead_id, verified, code_expires_at } => {
+            let body = LeadCreated {
+                id: *lead_id,
+                status: if *verified { "verified" } else { "pending_verification" },
+                verification: Verification { required: !verified, expires_at: *code_expires_at },
+            };
+            Stored {
+                status_code: 201,
+                body: serde_json::to_vec(&body).unwrap_or_default(),
+                location: Some(format!("/api/v1/leads/{lead_id}")),
+            }
+        }
+        Outcome::Duplicate { .. } => {
+            let p = Problem::typed(
+                StatusCode::CONFLICT,
+                "duplicate-lead",
+                "This request is already with plumbers",
+                Some(
+                    "The same phone number asked for the same job in the last 7 days, so it is not a new lead.".into(),
+                ),
+            );
+            Stored { status_code: 409, body: serde_json::to_vec(&p).unwrap_or_default(), location: None }
+        }
+    }
+}
+
+fn replay(stored: &Stored, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(u16::try_from(stored.status_code).unwrap_or(500)).unwrap_or(StatusCode::OK);
+    let ct = if status.is_success() { "application/json" } else { crate::problem::CONTENT_TYPE };
+    let mut res = (status, stored.body.clone()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if let Some(loc) = stored.location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
+        res.headers_mut().insert(header::LOCATION, loc);
+    }
+    if replayed {
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    res
+}
+
+/// Longest `Idempotency-Key` accepted (Stripe's limit).
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+pub async fn create_lead(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let partner = match partner(&state, &headers).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let req = match json_body(&headers, &body) {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let idem = match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => None,
+        Some(Ok(key)) if !key.is_empty() && key.len() <= IDEMPOTENCY_KEY_MAX => Some(Idempotency {
+            principal: partner.map_or_else(|| format!("ip:{ip}"), |p| format!("partner:{}", p.0)),
+            key: key.to_owned(),
+            request_hash: Sha256::digest(&body).to_vec(),
+        }),
+        Some(_) => {
+            return ApiError::Validation(vec![FieldError {
+                field: "Idempotency-Key".into(),
+                message: "An Idempotency-Key is 1 to 255 visible characters.".into(),
+            }])
+            .into_response();
+        }
+    };
+    let sub = Submission {
+        input: req.input,
+        source: partner.map_or(Source::Web { funnel_id: None }, |p| Source::Partner { id: p.0 }),
+        utm: service::clean_utm(req.utm),
+        referrer: req.referrer.as_deref().map(service::clean_attribution).filter(|r| !r.is_empty()),
+        client_ip: ip,
+    };
+    match service::submit(&state, sub, idem, render).await {
+        Ok(Submitted::Fresh(outcome)) => replay(&render(&outcome), false),
+        Ok(Submitted::Replayed(stored)) => replay(&stored, true),
+        Err(e) => intake_error(e),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct LeadView {
+    id: Uuid,
+    status: String,
+    category: String,
+    urgency: String,
+    zip: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    verified_at: Option<OffsetDateTime>,
+}
+
+/// A partner reads the leads it sent; anyone else is told there is nothing there.
+async fn own_lead(state: &AppState, headers: &HeaderMap, id: &str) -> Result<store::leads::Lead, Response> {
+    let Some(partner) = partner(state, headers).await? else {
+        let mut res = Problem::status(StatusCode::UNAUTHORIZED, Some("Send your API key as a Bearer token.".into()))
+            .into_response();
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return Err(res);
+    };
+    let not_found = || ApiError::NotFound.into_response();
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    let mut conn = state.pool.acquire().await.map_err(|e| ApiError::from(e).into_response())?;
+    match store::leads::get(&mut conn, id).await.map_err(|e| ApiError::from(e).into_response())? {
+        Some(lead) if lead.partner_id == Some(partner.0) => Ok(lead),
+        _ => Err(not_found()),
+    }
+}
+
+pub async fn get_lead(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match own_lead(&state, &headers, &id).await {
+        Ok(l) => Json(LeadView {
+            id: l.id,
+            status: l.status,
+            category: l.category,
+            urgency: l.urgency,
+            zip: l.zip,
+            created_at: l.created_at,
+            verified_at: l.verified_at,
+        })
+        .into_response(),
+        Err(res) => res,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeBody {
+    code: String,
+}
+
+fn code_problem(e: &CodeError) -> Response {
+    match e {
+        CodeError::NotFound => ApiError::NotFound.into_response(),
+        CodeError::TooSoon { retry_after } => {
+            ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response()
+        }
+        CodeError::TooManySends => Problem::typed(
+            StatusCode::TOO_MANY_REQUESTS,
+            "verification-sends-exhausted",
+            "No more codes",
+            Some(e.to_string()),
+        )
+        .into_response(),
+        CodeError::Wrong { .. } | CodeError::Expired | CodeError::TooManyAttempts => {
+            let slug = match e {
+                CodeError::Expired => "verification-code-expired",
+                CodeError::TooManyAttempts => "verification-attempts-exhausted",
+                _ => "verification-code-wrong",
+            };
+            Problem {
+                errors: vec![FieldError { field: "code".into(), message: e.to_string() }],
+                ..Problem::typed(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    slug,
+                    "The code was not accepted",
+                    Some(e.to_string()),
+                )
+            }
+            .into_response()
+        }
+    }
+}
+
+pub async fn verify_lead(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<CodeBody>,
+) -> Response {
+    let lead = match own_lead(&state, &headers, &id).await {
+        Ok(l) => l,
+        Err(res) => return res,
+    };
+    match service::verify(&state, lead.id, &body.code).await {
+        Ok(Ok(Verified::Now | Verified::Already)) => {
+            Json(serde_json::json!({ "id": lead.id, "status": "verified" })).into_response()
+        }
+        Ok(Err(e)) => code_problem(&e),
+        Err(e) => intake_error(e),
+    }
+}
+
+pub async fn resend_code(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let lead = match own_lead(&state, &headers, &id).await {
+        Ok(l) => l,
+        Err(res) => return res,
+    };
+    match service::resend(&state, lead.id).await {
+        Ok(Ok(expires_at)) => {
+            let v = Verification { required: true, expires_at: Some(expires_at) };
+            (StatusCode::ACCEPTED, Json(serde_json::json!({ "id": lead.id, "verification": v }))).into_response()
+        }
+        Ok(Err(e)) => code_problem(&e),
+        Err(e) => intake_error(e),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CategoryView {
+    slug: String,
+    name: String,
+    description: String,
+}
+
+pub async fn categories(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let list = state.categories().await?;
+    let view: Vec<_> = list
+        .iter()
+        .map(|c| CategoryView { slug: c.slug.clone(), name: c.name.clone(), description: c.description.clone() })
+        .collect();
+    Ok(Json(serde_json::json!({ "categories": view })).into_response())
+}

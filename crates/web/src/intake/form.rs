@@ -1,0 +1,580 @@
+//! The homeowner's request form and what follows it: verify the phone, see the confirmation,
+//! follow the status link. Server-rendered, works without JavaScript; htmx adds the ZIP look-up
+//! and the funnel's "started" step.
+
+use super::service::{self, CodeError, IntakeError, Outcome, Source, Submission, Submitted, Verified};
+use crate::AppState;
+use crate::client_ip::ClientIp;
+use crate::problem::ApiError;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use domain::Zip;
+use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use store::categories::Category;
+use store::idempotency::Stored;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What the form shows and keeps between tries.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct RequestForm {
+    pub category: String,
+    pub urgency: String,
+    pub zip: String,
+    pub description: String,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    pub contact_preference: String,
+    pub consent: Option<String>,
+    /// The honeypot: hidden from people, filled in by bots.
+    pub website: String,
+    /// Signed "{funnel id}:{unix time shown}".
+    pub form_token: String,
+    pub utm_source: String,
+    pub utm_medium: String,
+    pub utm_campaign: String,
+    pub utm_term: String,
+    pub utm_content: String,
+    pub referrer: String,
+}
+
+impl RequestForm {
+    fn input(&self) -> LeadInput {
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.to_owned());
+        LeadInput {
+            name: self.name.clone(),
+            phone: self.phone.clone(),
+            email: opt(&self.email),
+            zip: self.zip.clone(),
+            category: self.category.clone(),
+            urgency: self.urgency.clone(),
+            description: self.description.clone(),
+            contact_preference: opt(&self.contact_preference),
+            consent: self.consent.as_deref().is_some_and(|v| !v.is_empty()),
+        }
+    }
+
+    fn utm(&self) -> BTreeMap<String, String> {
+        service::clean_utm([
+            ("utm_source".to_owned(), self.utm_source.clone()),
+            ("utm_medium".to_owned(), self.utm_medium.clone()),
+            ("utm_campaign".to_owned(), self.utm_campaign.clone()),
+            ("utm_term".to_owned(), self.utm_term.clone()),
+            ("utm_content".to_owned(), self.utm_content.clone()),
+        ])
+    }
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    form: &'a RequestForm,
+    categories: &'a [Category],
+    errors: &'a HashMap<&'static str, String>,
+    /// In form order, for the summary at the top.
+    error_list: &'a [(&'static str, String)],
+    notice: Option<&'a str>,
+    consent_text: &'a str,
+    form_token: &'a str,
+    zip_place: Option<String>,
+}
+
+impl RequestPage<'_> {
+    fn error(&self, field: &str) -> &str {
+        self.errors.get(field).map_or("", String::as_str)
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.contains_key(field) { "true" } else { "false" }
+    }
+    fn is(&self, value: &str, expected: &str) -> bool {
+        value == expected
+    }
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    token: &'a str,
+    masked_phone: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    title: &'a str,
+    lines: &'a [String],
+    link: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    lead: &'a store::leads::Lead,
+    status_text: &'a str,
+}
+
+fn html(page: &impl Template, status: StatusCode) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut res = (status, Html(body)).into_response();
+            // Pages with personal data or one-time tokens are never cached.
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => ApiError::Internal(e.into()).into_response(),
+    }
+}
+
+fn assets(state: &AppState) -> (&str, &str, &str) {
+    let a = &state.assets;
+    (a.url("app.css"), a.url("vendor/htmx.min.js"), a.url("app.js"))
+}
+
+fn message(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    lines: &[String],
+    link: Option<(&str, &str)>,
+) -> Response {
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    html(&MessagePage { asset_css, asset_htmx, asset_js, title, lines, link }, status)
+}
+
+fn form_token(state: &AppState, funnel: Uuid, now: OffsetDateTime) -> String {
+    let expires = now + time::Duration::try_from(state.settings.intake.form_max_age).unwrap_or(time::Duration::HOUR);
+    state.signer.sign("form", &format!("{funnel}:{}", now.unix_timestamp()), expires)
+}
+
+/// (funnel id, when the form was shown), if the token is ours and fresh.
+fn read_form_token(state: &AppState, token: &str, now: OffsetDateTime) -> Option<(Uuid, OffsetDateTime)> {
+    let payload = state.signer.verify("form", token, now)?;
+    let (funnel, shown) = payload.split_once(':')?;
+    Some((Uuid::parse_str(funnel).ok()?, OffsetDateTime::from_unix_timestamp(shown.parse().ok()?).ok()?))
+}
+
+async fn render_form(
+    state: &AppState,
+    form: &RequestForm,
+    errors: Vec<(&'static str, String)>,
+    notice: Option<&str>,
+    token: &str,
+    status: StatusCode,
+) -> Response {
+    let categories = match state.categories().await {
+        Ok(c) => c,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let zip_place = zip_place(state, &form.zip).await;
+    let map: HashMap<&'static str, String> = errors.iter().cloned().collect();
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let page = RequestPage {
+        asset_css,
+        asset_htmx,
+        asset_js,
+        form,
+        categories: &categories,
+        errors: &map,
+        error_list: &errors,
+        notice,
+        consent_text: CONSENT_TEXT,
+        form_token: token,
+        zip_place,
+    };
+    html(&page, status)
+}
+
+async fn zip_place(state: &AppState, zip: &str) -> Option<String> {
+    let zip = Zip::parse(zip).ok()?;
+    let mut conn = state.pool.acquire().await.ok()?;
+    let z = store::zips::lookup(&mut conn, &zip).await.ok()??;
+    z.active.then(|| format!("{}, {}", z.city, z.state))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowQuery {
+    category: String,
+    utm_source: String,
+    utm_medium: String,
+    utm_campaign: String,
+    utm_term: String,
+    utm_content: String,
+}
+
+pub async fn show(State(state): State<AppState>, Query(q): Query<ShowQuery>, headers: HeaderMap) -> Response {
+    let now = state.clock.now();
+    let funnel = Uuid::new_v4();
+    if let Ok(mut conn) = state.pool.acquire().await {
+        let category = (!q.category.is_empty()).then_some(q.category.as_str()).filter(|c| c.len() <= 64);
+        if let Err(e) = store::funnel::record(&mut conn, funnel, "form_viewed", "web", category, now).await {
+            tracing::warn!(error = %e, "could not record the form view");
+        }
+    }
+    let referrer =
+        headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(service::clean_attribution).unwrap_or_default();
+    let form = RequestForm {
+        category: q.category,
+        urgency: String::new(),
+        contact_preference: ContactPreference::Phone.as_str().to_owned(),
+        utm_source: q.utm_source,
+        utm_medium: q.utm_medium,
+        utm_campaign: q.utm_campaign,
+        utm_term: q.utm_term,
+        utm_content: q.utm_content,
+        referrer,
+        ..RequestForm::default()
+    };
+    let token = form_token(&state, funnel, now);
+    render_form(&state, &form, Vec::new(), None, &token, StatusCode::OK).await
+}
+
+pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(form): Form<RequestForm>) -> Response {
+    let now = state.clock.now();
+    let sub = Submission {
+        input: form.input(),
+        source: Source::Web { funnel_id: None },
+        utm: form.utm(),
+        referrer: Some(service::clean_attribution(&form.referrer)).filter(|r| !r.is_empty()),
+        client_ip: ip,
+    };
+    let Some((funnel, shown)) = read_form_token(&state, &form.form_token, now) else {
+        // Too old, or not ours: show it again, fresh, keeping what they typed.
+        let token = form_token(&state, Uuid::new_v4(), now);
+        let notice = "This form was open a long time, so please check it and send it again.";
+        return render_form(&state, &form, Vec::new(), Some(notice), &token, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    // Bots fill the hidden field, or answer faster than a person can type. They get the same
+    // thank-you a person would, so they learn nothing; we keep a record for staff.
+    let min_fill = time::Duration::try_from(state.settings.intake.form_min_fill_time).unwrap_or(time::Duration::ZERO);
+    let reason = if !form.website.trim().is_empty() {
+        Some("honeypot")
+    } else if now - shown < min_fill {
+        Some("too_fast")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        if let Err(e) = service::reject_unparsed(&state, reason, &sub).await {
+            tracing::error!(error = %e, "could not record a rejected submission");
+        }
+        return sent_page(&state);
+    }
+
+    let sub = Submission { source: Source::Web { funnel_id: Some(funnel) }, ..sub };
+    // The form's own token makes a double-click replay the first answer, not a duplicate.
+    let idem = service::Idempotency {
+        principal: "form".into(),
+        key: funnel.to_string(),
+        request_hash: funnel.as_bytes().to_vec(),
+    };
+    let remember = |o: &Outcome| {
+        let body = match o {
+            Outcome::Created { lead_id, verified, .. } => serde_json::json!({ "lead": lead_id, "verified": verified }),
+            Outcome::Duplicate { existing } => serde_json::json!({ "duplicate": existing }),
+        };
+        Stored { status_code: 200, body: serde_json::to_vec(&body).unwrap_or_default(), location: None }
+    };
+    let outcome = match service::submit(&state, sub, Some(idem), remember).await {
+        Ok(Submitted::Fresh(o)) => o,
+        Ok(Submitted::Replayed(stored)) => match replayed_outcome(&stored) {
+            Some(o) => o,
+            None => return ApiError::Internal(anyhow::anyhow!("unreadable stored form outcome")).into_response(),
+        },
+        Err(IntakeError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
+            return render_form(&state, &form, errors, None, &form.form_token, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(IntakeError::RateLimited { retry_after }) => {
+            let mut res = message(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                "Slow down a little",
+                &[
+                    "We've had a lot of requests from here just now. Please try again in a little while.".into(),
+                    "If water is coming in, turn off the main water valve now.".into(),
+                ],
+                Some(("/", "Back to the home page")),
+            );
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+            return res;
+        }
+        Err(IntakeError::KeyReused) => return sent_page(&state),
+        Err(IntakeError::Internal(e)) => return ApiError::Internal(e).into_response(),
+    };
+    match outcome {
+        Outcome::Created { lead_id, verified: false, .. } => {
+            Redirect::to(&format!("/request/verify?t={}", verify_token(&state, lead_id, funnel, now))).into_response()
+        }
+        Outcome::Created { lead_id, verified: true, .. } => Redirect::to(&done_path(&state, lead_id, now)).into_response(),
+        Outcome::Duplicate { .. } => message(
+            &state,
+            StatusCode::OK,
+            "Your request is already with plumbers",
+            &["We already have a request for this job from this phone number in the last week, so we haven't sent it again.".into(),
+              "Local plumbers will call you. Keep your phone close.".into()],
+            Some(("/", "Back to the home page")),
+        ),
+    }
+}
+
+fn replayed_outcome(stored: &Stored) -> Option<Outcome> {
+    let v: serde_json::Value = serde_json::from_slice(&stored.body).ok()?;
+    if let Some(d) = v.get("duplicate").and_then(|d| d.as_str()) {
+        return Some(Outcome::Duplicate { existing: Uuid::parse_str(d).ok()? });
+    }
+    let lead_id = Uuid::parse_str(v.get("lead")?.as_str()?).ok()?;
+    Some(Outcome::Created { lead_id, verified: v.get("verified")?.as_bool()?, code_expires_at: None })
+}
+
+/// What a bot (or a person whose form expired oddly) sees: a plain thank-you, no lead made.
+fn sent_page(state: &AppState) -> Response {
+    message(
+        state,
+        StatusCode::OK,
+        "Thanks — we've got it",
+        &["We'll be in touch soon.".into()],
+        Some(("/", "Back to the home page")),
+    )
+}
+
+/// A day is plenty to type a code in, and short enough not to matter if the link leaks.
+const VERIFY_LINK_DAYS: i64 = 1;
+
+/// Carries the funnel id too, so the funnel's "verified" step can be counted without linking
+/// the funnel to the lead anywhere else.
+fn verify_token(state: &AppState, lead_id: Uuid, funnel: Uuid, now: OffsetDateTime) -> String {
+    state.signer.sign("verify", &format!("{lead_id}:{funnel}"), now + time::Duration::days(VERIFY_LINK_DAYS))
+}
+
+fn verify_link(state: &AppState, token: &str) -> Option<(Uuid, Uuid)> {
+    let payload = state.signer.verify("verify", token, state.clock.now())?;
+    let (lead, funnel) = payload.split_once(':')?;
+    Some((Uuid::parse_str(lead).ok()?, Uuid::parse_str(funnel).ok()?))
+}
+
+fn done_path(state: &AppState, lead_id: Uuid, now: OffsetDateTime) -> String {
+    let t = state.signer.sign("done", &lead_id.to_string(), now + time::Duration::days(VERIFY_LINK_DAYS));
+    format!("/request/done?t={t}")
+}
+
+fn lead_from(state: &AppState, purpose: &str, token: &str) -> Option<Uuid> {
+    Uuid::parse_str(&state.signer.verify(purpose, token, state.clock.now())?).ok()
+}
+
+fn link_expired(state: &AppState) -> Response {
+    message(
+        state,
+        StatusCode::NOT_FOUND,
+        "This link has expired",
+        &["For your privacy, these links only work for a while.".into(), "You can send a new request any time.".into()],
+        Some(("/request", "Start a new request")),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenQuery {
+    t: String,
+}
+
+async fn verify_page(
+    state: &AppState,
+    token: &str,
+    lead_id: Uuid,
+    error: Option<&str>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let mut conn = match state.pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let lead = match store::leads::get(&mut conn, lead_id).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return link_expired(state),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let masked = domain::lead::UsPhone::parse(&lead.phone).map(|p| p.masked()).unwrap_or_default();
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let minutes = state.settings.intake.code_ttl.as_secs() / 60;
+    html(&VerifyPage { asset_css, asset_htmx, asset_js, token, masked_phone: &masked, error, notice, minutes }, status)
+}
+
+pub async fn show_verify(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    match verify_link(&state, &q.t) {
+        Some((lead_id, _)) => verify_page(&state, &q.t, lead_id, None, None, StatusCode::OK).await,
+        None => link_expired(&state),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    t: String,
+    code: String,
+}
+
+pub async fn check_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
+    let Some((lead_id, funnel)) = verify_link(&state, &f.t) else { return link_expired(&state) };
+    match service::verify(&state, lead_id, &f.code).await {
+        Ok(Ok(verified)) => {
+            let now = state.clock.now();
+            if verified == Verified::Now
+                && let Ok(mut conn) = state.pool.acquire().await
+                && let Err(e) = store::funnel::record(&mut conn, funnel, "verified", "web", None, now).await
+            {
+                tracing::warn!(error = %e, "could not record the funnel's verified step");
+            }
+            Redirect::to(&done_path(&state, lead_id, now)).into_response()
+        }
+        Ok(Err(CodeError::NotFound)) => link_expired(&state),
+        Ok(Err(e)) => {
+            verify_page(&state, &f.t, lead_id, Some(&e.to_string()), None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => ApiError::Internal(anyhow::anyhow!(e)).into_response(),
+    }
+}
+
+pub async fn resend_code(State(state): State<AppState>, Form(f): Form<TokenQuery>) -> Response {
+    let Some((lead_id, _)) = verify_link(&state, &f.t) else { return link_expired(&state) };
+    match service::resend(&state, lead_id).await {
+        Ok(Ok(_)) => {
+            verify_page(
+                &state,
+                &f.t,
+                lead_id,
+                None,
+                Some("We've texted you a new code. The old one no longer works."),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Ok(Err(CodeError::NotFound)) => link_expired(&state),
+        Ok(Err(e)) => {
+            let mut res =
+                verify_page(&state, &f.t, lead_id, Some(&e.to_string()), None, StatusCode::TOO_MANY_REQUESTS).await;
+            if let CodeError::TooSoon { retry_after } = e {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+            }
+            res
+        }
+        Err(e) => ApiError::Internal(anyhow::anyhow!(e)).into_response(),
+    }
+}
+
+pub async fn done(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let Some(lead_id) = lead_from(&state, "done", &q.t) else { return link_expired(&state) };
+    let status_link = service::status_url(&state, lead_id, state.clock.now());
+    message(
+        &state,
+        StatusCode::OK,
+        "You're all set",
+        &[
+            "Thanks — your phone is confirmed and your request is on its way to up to 3 local plumbers.".into(),
+            "Expect a call soon. We've also texted you a link to see which plumbers took your request.".into(),
+        ],
+        Some((&status_link, "See who's taking my request")),
+    )
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let Some(lead_id) = lead_from(&state, "status", &token) else { return link_expired(&state) };
+    let mut conn = match state.pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let lead = match store::leads::get(&mut conn, lead_id).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return link_expired(&state),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let status_text = match lead.status.as_str() {
+        "pending_verification" => "Waiting for you to confirm your phone number.",
+        "verified" | "offered" => "Confirmed. We're offering it to local plumbers now — none has taken it yet.",
+        "sold" => "Taken by local plumbers. Expect their calls.",
+        "unsold" => "No plumber could take it this time. We're sorry — please try again or call a plumber directly.",
+        _ => "We couldn't send this request to plumbers.",
+    };
+    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    html(&StatusPage { asset_css, asset_htmx, asset_js, lead: &lead, status_text }, StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ZipQuery {
+    zip: String,
+}
+
+/// htmx: the town for a ZIP as the homeowner types it.
+pub async fn zip_lookup(State(state): State<AppState>, Query(q): Query<ZipQuery>) -> Response {
+    let text = if q.zip.trim().len() < 5 {
+        String::new()
+    } else {
+        match zip_place(&state, &q.zip).await {
+            Some(place) => format!("<p class=\"hint\" id=\"zip-place\">📍 {}</p>", askama_escape(&place)),
+            None => format!(
+                "<p class=\"field-error\" id=\"zip-place\">We couldn't find ZIP {} — check the 5 digits?</p>",
+                askama_escape(q.zip.trim())
+            ),
+        }
+    };
+    ([(header::CACHE_CONTROL, "no-store")], Html(text)).into_response()
+}
+
+fn askama_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StartedForm {
+    form_token: String,
+    category: String,
+}
+
+/// htmx: the first change on the form marks the funnel's "started" step.
+pub async fn started(State(state): State<AppState>, Form(f): Form<StartedForm>) -> StatusCode {
+    let now = state.clock.now();
+    if let Some((funnel, _)) = read_form_token(&state, &f.form_token, now)
+        && let Ok(mut conn) = state.pool.acquire().await
+    {
+        let category = Some(f.category.as_str()).filter(|c| !c.is_empty() && c.len() <= 64);
+        let _ = store::funnel::record(&mut conn, funnel, "form_started", "web", category, now).await;
+    }
+    StatusCode::NO_CONTENT
+}

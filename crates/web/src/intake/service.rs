@@ -1,0 +1,462 @@
+//! One submission, start to finish: idempotency, rate limits, validation against the reference
+//! data, spam defences, duplicates, the lead and its verification code — all in one transaction
+//! with the jobs that send the messages.
+
+use crate::AppState;
+use domain::lead::{CONSENT_TEXT_VERSION, FieldError, LeadDraft, LeadInput};
+use jobs::handlers::{SendEmail, SendSms};
+use rand::Rng;
+use serde::Serialize;
+use sqlx::PgConnection;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+use store::idempotency::{self, Claim, Stored};
+use store::rejections::Rejection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Our own form; `funnel_id` ties the submission to its form view for the funnel.
+    Web {
+        funnel_id: Option<Uuid>,
+    },
+    Partner {
+        id: Uuid,
+    },
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Web { .. } => "web",
+            Source::Partner { .. } => "partner",
+        }
+    }
+
+    fn partner_id(self) -> Option<Uuid> {
+        match self {
+            Source::Partner { id } => Some(id),
+            Source::Web { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub input: LeadInput,
+    pub source: Source,
+    /// utm_source, utm_medium, utm_campaign, utm_term, utm_content (others are dropped).
+    pub utm: BTreeMap<String, String>,
+    pub referrer: Option<String>,
+    pub client_ip: IpAddr,
+}
+
+/// An `Idempotency-Key` and what it is bound to.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub principal: String,
+    pub key: String,
+    pub request_hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Created {
+        lead_id: Uuid,
+        verified: bool,
+        code_expires_at: Option<OffsetDateTime>,
+    },
+    /// Same phone and job recently: not a new lead.
+    Duplicate {
+        existing: Uuid,
+    },
+}
+
+#[derive(Debug)]
+pub enum Submitted {
+    Fresh(Outcome),
+    /// The first response to this idempotency key, to send again.
+    Replayed(Stored),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("invalid submission")]
+    Invalid(Vec<FieldError>),
+    #[error("rate limited")]
+    RateLimited { retry_after: Duration },
+    #[error("idempotency key reused with a different request")]
+    KeyReused,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for IntakeError {
+    fn from(e: sqlx::Error) -> Self {
+        IntakeError::Internal(e.into())
+    }
+}
+
+const UTM_KEYS: [&str; 5] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+/// Longest UTM value or referrer we keep; longer ones are cut, not refused (they are ours to record).
+const ATTRIBUTION_MAX_CHARS: usize = 500;
+
+pub fn clean_utm(pairs: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .filter(|(k, v)| UTM_KEYS.contains(&k.as_str()) && !v.trim().is_empty())
+        .map(|(k, v)| (k, clean_attribution(&v)))
+        .collect()
+}
+
+pub fn clean_attribution(v: &str) -> String {
+    v.chars().filter(|c| !c.is_control()).take(ATTRIBUTION_MAX_CHARS).collect::<String>().trim().to_owned()
+}
+
+/// Runs a submission. Everything that reads or writes through the pool (idempotency look-up,
+/// rate limits, reference data, rejections) happens before the transaction opens; inside it only
+/// the transaction's own connection is used. Holding one pooled connection while waiting for
+/// another deadlocks a busy node (every request holds one, all wait for a second).
+pub async fn submit(
+    state: &AppState,
+    sub: Submission,
+    idem: Option<Idempotency>,
+    respond: impl FnOnce(&Outcome) -> Stored,
+) -> Result<Submitted, IntakeError> {
+    let now = state.clock.now();
+    let intake = &state.settings.intake;
+    let expired_before = now - ttl(intake.idempotency_ttl);
+
+    // A retry of an answered request is replayed before it can count against any limit.
+    if let Some(i) = &idem {
+        let mut conn = state.pool.acquire().await?;
+        match idempotency::lookup(&mut conn, &i.principal, &i.key, &i.request_hash, expired_before).await? {
+            Some(Claim::Replay(stored)) => return Ok(Submitted::Replayed(stored)),
+            Some(Claim::Mismatch) => return Err(IntakeError::KeyReused),
+            Some(Claim::New) | None => {}
+        }
+    }
+
+    let (key, limit, reason) = match sub.source {
+        Source::Web { .. } => (format!("leads:ip:{}", sub.client_ip), intake.per_ip, "rate_limited_ip"),
+        Source::Partner { id } => (format!("leads:partner:{id}"), intake.per_partner, "rate_limited_partner"),
+    };
+    if let Err(limited) = state.rate_limiter.check(&key, limit).await? {
+        reject(state, reason, &sub, None).await?;
+        return Err(IntakeError::RateLimited { retry_after: limited.retry_after });
+    }
+    let draft = parse(state, &sub).await?;
+    let phone = draft.phone.as_e164();
+
+    let mut tx = state.pool.begin().await?;
+    if let Some(i) = &idem {
+        // Claimed in the transaction: a concurrent retry waits here for our commit, then replays.
+        match idempotency::claim(&mut tx, &i.principal, &i.key, &i.request_hash, now, expired_before).await? {
+            Claim::Replay(stored) => {
+                tx.commit().await?;
+                return Ok(Submitted::Replayed(stored));
+            }
+            Claim::Mismatch => return Err(IntakeError::KeyReused),
+            Claim::New => {}
+        }
+    }
+    store::leads::lock_phone_category(&mut tx, phone, draft.category.as_str()).await?;
+    let since = now - ttl(intake.duplicate_window);
+    let outcome =
+        if let Some(existing) = store::leads::recent_duplicate(&mut tx, phone, draft.category.as_str(), since).await? {
+            store::leads::record_event(&mut tx, existing, "duplicate_attempt", now).await?;
+            record_rejection(state, &mut tx, "duplicate", &sub, Some(existing)).await?;
+            Outcome::Duplicate { existing }
+        } else {
+            // Counted only for what would become a new lead: not for replays, not for duplicates.
+            if let Err(limited) =
+                state.rate_limiter.check_in(&mut tx, &format!("leads:phone:{phone}"), intake.per_phone).await?
+            {
+                drop(tx);
+                reject(state, "rate_limited_phone", &sub, None).await?;
+                return Err(IntakeError::RateLimited { retry_after: limited.retry_after });
+            }
+            create(state, &mut tx, &sub, &draft, now).await?
+        };
+    if let (Source::Web { funnel_id: Some(funnel) }, Outcome::Created { .. }) = (sub.source, &outcome) {
+        store::funnel::record(&mut tx, funnel, "submitted", "web", Some(draft.category.as_str()), now).await?;
+    }
+    if let Some(i) = &idem {
+        idempotency::store(&mut tx, &i.principal, &i.key, &respond(&outcome)).await?;
+    }
+    tx.commit().await?;
+    Ok(Submitted::Fresh(outcome))
+}
+
+/// The draft, with the checks that need the database: the ZIP and the job must exist, and an
+/// e-mail address must not be a throwaway one.
+async fn parse(state: &AppState, sub: &Submission) -> Result<LeadDraft, IntakeError> {
+    let draft = LeadDraft::parse(&sub.input).map_err(IntakeError::Invalid)?;
+    let mut errors = Vec::new();
+    let found = {
+        let mut conn = state.pool.acquire().await?;
+        store::zips::lookup(&mut conn, &draft.zip).await?
+    };
+    match found {
+        Some(z) if z.active => {}
+        _ => errors.push(FieldError {
+            field: "zip",
+            message: format!("We couldn't find ZIP {} — check the 5 digits?", draft.zip),
+        }),
+    }
+    let categories = state.categories().await?;
+    if !categories.iter().any(|c| c.slug == draft.category.as_str()) {
+        errors.push(FieldError { field: "category", message: "Please choose one of the listed jobs.".into() });
+    }
+    if let Some(email) = &draft.email
+        && !mailchecker::is_valid(email.as_str())
+    {
+        reject(state, "disposable_email", sub, None).await?;
+        errors.push(FieldError {
+            field: "email",
+            message: "Please use an email address you'll check — or leave it empty.".into(),
+        });
+    }
+    if errors.is_empty() { Ok(draft) } else { Err(IntakeError::Invalid(errors)) }
+}
+
+async fn create(
+    state: &AppState,
+    tx: &mut PgConnection,
+    sub: &Submission,
+    draft: &LeadDraft,
+    now: OffsetDateTime,
+) -> Result<Outcome, IntakeError> {
+    let intake = &state.settings.intake;
+    let lead_id = Uuid::now_v7();
+    let verified = !intake.verification_required;
+    store::leads::insert(
+        tx,
+        &store::leads::NewLead {
+            id: lead_id,
+            status: if verified { "verified" } else { "pending_verification" },
+            category: draft.category.as_str(),
+            urgency: draft.urgency.as_str(),
+            zip: draft.zip.as_str(),
+            description: draft.description.as_str(),
+            name: draft.name.as_str(),
+            phone: draft.phone.as_e164(),
+            email: draft.email.as_ref().map(|e| e.as_str()),
+            contact_preference: draft.contact_preference.as_str(),
+            consent_version: CONSENT_TEXT_VERSION,
+            source: sub.source.as_str(),
+            partner_id: sub.source.partner_id(),
+            utm: serde_json::to_value(&sub.utm).unwrap_or_default(),
+            referrer: sub.referrer.as_deref(),
+            now,
+        },
+    )
+    .await?;
+    store::leads::record_event(tx, lead_id, "received", now).await?;
+    if verified {
+        on_verified(state, tx, lead_id, now).await?;
+        return Ok(Outcome::Created { lead_id, verified: true, code_expires_at: None });
+    }
+    let expires = now + ttl(intake.code_ttl);
+    let code = new_code();
+    store::leads::insert_verification(tx, lead_id, &state.signer.code_hash(&lead_id.to_string(), &code), expires, now)
+        .await?;
+    send_code(state, tx, lead_id, draft.phone.as_e164(), &code).await?;
+    Ok(Outcome::Created { lead_id, verified: false, code_expires_at: Some(expires) })
+}
+
+fn ttl(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}
+
+/// Six digits from the OS's CSPRNG.
+fn new_code() -> String {
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+async fn send_code(
+    state: &AppState,
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+    phone: &str,
+    code: &str,
+) -> Result<(), IntakeError> {
+    let minutes = state.settings.intake.code_ttl.as_secs() / 60;
+    let body = format!(
+        "PlumberLeads: your code is {code}. It works for {minutes} minutes. Didn't ask for a plumber? Ignore this text."
+    );
+    state.queue.enqueue(tx, &SendSms { to: phone.to_owned(), body }).await?;
+    store::leads::record_event(tx, lead_id, "code_sent", state.clock.now()).await?;
+    Ok(())
+}
+
+/// The hand-off: a `verified` event on the lead's timeline (distribution starts from it) and
+/// the homeowner's confirmation with their status link.
+async fn on_verified(
+    state: &AppState,
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), IntakeError> {
+    store::leads::record_event(tx, lead_id, "verified", now).await?;
+    let lead = store::leads::get(tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
+    let link = status_url(state, lead_id, now);
+    let first_name = lead.name.split_whitespace().next().unwrap_or("there");
+    let sms = format!(
+        "PlumberLeads: thanks, {first_name}! Your {} request is confirmed. Local plumbers will call you soon. See who: {link}",
+        lead.category_name.to_lowercase()
+    );
+    state.queue.enqueue(tx, &SendSms { to: lead.phone.clone(), body: sms }).await?;
+    if let Some(email) = &lead.email {
+        let text = format!(
+            "Hi {first_name},\n\nYour request ({}, {} {}) is confirmed. Up to 3 local plumbers will get it and call you soon.\n\nSee which plumbers took it: {link}\n\nPlumberLeads",
+            lead.category_name, lead.city, lead.zip
+        );
+        let mail = SendEmail {
+            to: email.clone(),
+            subject: "Your plumbing request is confirmed".into(),
+            text_body: text,
+            html_body: None,
+        };
+        state.queue.enqueue(tx, &mail).await?;
+    }
+    Ok(())
+}
+
+/// The signed, expiring link to a lead's status page.
+pub fn status_url(state: &AppState, lead_id: Uuid, now: OffsetDateTime) -> String {
+    let token = state.signer.sign("status", &lead_id.to_string(), now + ttl(state.settings.intake.status_link_ttl));
+    let base = state.settings.http.public_url.as_str().trim_end_matches('/');
+    format!("{base}/r/{token}")
+}
+
+async fn reject(state: &AppState, reason: &str, sub: &Submission, existing: Option<Uuid>) -> Result<(), IntakeError> {
+    let mut conn = state.pool.acquire().await?;
+    record_rejection(state, &mut conn, reason, sub, existing).await
+}
+
+async fn record_rejection(
+    state: &AppState,
+    conn: &mut PgConnection,
+    reason: &str,
+    sub: &Submission,
+    existing: Option<Uuid>,
+) -> Result<(), IntakeError> {
+    #[derive(Serialize)]
+    struct Recorded<'a> {
+        input: &'a LeadInput,
+        utm: &'a BTreeMap<String, String>,
+        referrer: &'a Option<String>,
+    }
+    let submission = serde_json::to_value(Recorded { input: &sub.input, utm: &sub.utm, referrer: &sub.referrer })
+        .unwrap_or_default();
+    store::rejections::record(
+        conn,
+        &Rejection {
+            id: Uuid::now_v7(),
+            reason: reason.to_owned(),
+            source: sub.source.as_str().to_owned(),
+            partner_id: sub.source.partner_id(),
+            existing_lead_id: existing,
+            submission,
+            client_ip: Some(sub.client_ip.to_string()),
+            created_at: state.clock.now(),
+        },
+    )
+    .await?;
+    metrics::counter!("leads_rejected_total", "reason" => reason.to_owned()).increment(1);
+    Ok(())
+}
+
+/// Records a rejection that happened before a submission was parsed (honeypot, too fast).
+pub async fn reject_unparsed(state: &AppState, reason: &str, sub: &Submission) -> Result<(), IntakeError> {
+    reject(state, reason, sub, None).await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("no such request")]
+    NotFound,
+    #[error("That code didn't match. You have {remaining} more tries.")]
+    Wrong { remaining: i32 },
+    #[error("That code has expired. We can text you a new one.")]
+    Expired,
+    #[error("Too many wrong codes. We can text you a new one.")]
+    TooManyAttempts,
+    #[error("Please wait a moment before asking for another code.")]
+    TooSoon { retry_after: Duration },
+    #[error("We've sent as many codes as we can for this request. Please start a new request later.")]
+    TooManySends,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    Now,
+    Already,
+}
+
+/// Checks a code. Counts every attempt, refuses after the limit or expiry, and on success moves
+/// the lead to `verified` with its hand-off, all in one transaction.
+pub async fn verify(state: &AppState, lead_id: Uuid, code: &str) -> Result<Result<Verified, CodeError>, IntakeError> {
+    let now = state.clock.now();
+    let max = state.settings.intake.code_max_attempts;
+    let mut tx = state.pool.begin().await?;
+    let Some(v) = store::leads::verification_for_update(&mut tx, lead_id).await? else {
+        return Ok(Err(CodeError::NotFound));
+    };
+    if v.verified_at.is_some() {
+        return Ok(Ok(Verified::Already));
+    }
+    if v.attempts >= max {
+        return Ok(Err(CodeError::TooManyAttempts));
+    }
+    if now >= v.expires_at {
+        return Ok(Err(CodeError::Expired));
+    }
+    let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if !state.signer.code_matches(&lead_id.to_string(), &code, &v.code_hash) {
+        store::leads::count_failed_attempt(&mut tx, lead_id).await?;
+        tx.commit().await?;
+        let remaining = max - v.attempts - 1;
+        return Ok(Err(if remaining > 0 { CodeError::Wrong { remaining } } else { CodeError::TooManyAttempts }));
+    }
+    store::leads::mark_code_used(&mut tx, lead_id, now).await?;
+    if store::leads::mark_verified(&mut tx, lead_id, now).await? {
+        on_verified(state, &mut tx, lead_id, now).await?;
+        let source = store::leads::get(&mut tx, lead_id).await?.map(|l| l.source).unwrap_or_default();
+        metrics::counter!("leads_verified_total", "source" => source).increment(1);
+    }
+    tx.commit().await?;
+    Ok(Ok(Verified::Now))
+}
+
+/// Sends a fresh code (the old one stops working), within the resend limits.
+pub async fn resend(state: &AppState, lead_id: Uuid) -> Result<Result<OffsetDateTime, CodeError>, IntakeError> {
+    let now = state.clock.now();
+    let intake = &state.settings.intake;
+    let mut tx = state.pool.begin().await?;
+    let Some(v) = store::leads::verification_for_update(&mut tx, lead_id).await? else {
+        return Ok(Err(CodeError::NotFound));
+    };
+    if v.verified_at.is_some() {
+        return Ok(Err(CodeError::NotFound));
+    }
+    if v.sends >= intake.code_max_sends {
+        return Ok(Err(CodeError::TooManySends));
+    }
+    let next = v.last_sent_at + ttl(intake.code_resend_interval);
+    if now < next {
+        let wait = (next - now).try_into().unwrap_or(Duration::from_secs(1));
+        return Ok(Err(CodeError::TooSoon { retry_after: wait }));
+    }
+    let lead = store::leads::get(&mut tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
+    let code = new_code();
+    let expires = now + ttl(intake.code_ttl);
+    store::leads::replace_code(&mut tx, lead_id, &state.signer.code_hash(&lead_id.to_string(), &code), expires, now)
+        .await?;
+    send_code(state, &mut tx, lead_id, &lead.phone, &code).await?;
+    tx.commit().await?;
+    Ok(Ok(expires))
+}

@@ -1,0 +1,364 @@
+//! `POST /api/v1/leads` and friends, as partners and our own clients use them.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::TestApp;
+use uuid::Uuid;
+
+type R = anyhow::Result<()>;
+
+fn lead(phone: &str, category: &str) -> Value {
+    json!({
+        "name": "Pat Lee",
+        "phone": phone,
+        "zip": "55401",
+        "category": category,
+        "urgency": "emergency",
+        "description": "Water is pouring through the kitchen ceiling",
+        "consent": true,
+        "utm": {"utm_source": "google", "utm_campaign": "winter", "evil": "dropped"},
+        "referrer": "https://example.com/plumbers"
+    })
+}
+
+async fn post(app: &TestApp, body: &Value) -> anyhow::Result<(StatusCode, reqwest::header::HeaderMap, Value)> {
+    let res = app.post("/api/v1/leads").json(body).send().await?;
+    Ok((res.status(), res.headers().clone(), res.json().await?))
+}
+
+async fn count(app: &TestApp, sql: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(sql).fetch_one(&app.pool).await?)
+}
+
+#[tokio::test]
+async fn categories_are_listed_in_display_order() -> R {
+    let app = TestApp::spawn().await?;
+    let body: Value = app.get("/api/v1/categories").send().await?.json().await?;
+    let list = body["categories"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 15);
+    assert_eq!(list[0]["slug"], "burst-pipe");
+    assert!(list[0]["description"].as_str().unwrap_or_default().contains("burst pipe"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_valid_lead_is_created_pending_verification_and_a_code_is_texted() -> R {
+    let app = TestApp::spawn().await?;
+    let (status, headers, body) = post(&app, &lead("(612) 555-0123", "burst-pipe")).await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(headers["location"], format!("/api/v1/leads/{id}"));
+    assert_eq!(body["status"], "pending_verification");
+    assert_eq!(body["verification"]["required"], true);
+
+    let row: (String, String, String, Value, Option<String>, String) = sqlx::query_as(
+        "SELECT phone, source::text, consent_version, utm, referrer, status::text FROM leads WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await?;
+    assert_eq!(row.0, "+16125550123", "stored as E.164");
+    assert_eq!(row.1, "web");
+    assert_eq!(row.2, domain::lead::CONSENT_TEXT_VERSION);
+    assert_eq!(row.3, json!({"utm_campaign": "winter", "utm_source": "google"}), "only UTM keys are kept");
+    assert_eq!(row.4.as_deref(), Some("https://example.com/plumbers"));
+    assert_eq!(row.5, "pending_verification");
+
+    assert!(app.texts_to("+16125550123").await?.is_empty(), "sent by a job, not in the request");
+    let code = app.latest_code("+16125550123").await?;
+    assert_eq!(code.len(), 6);
+    assert!(code.chars().all(|c| c.is_ascii_digit()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_problem_with_the_body_is_reported_at_once_in_plain_words() -> R {
+    let app = TestApp::spawn().await?;
+    let (status, headers, body) = post(&app, &json!({})).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let fields: Vec<&str> =
+        body["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["name", "phone", "zip", "category", "urgency", "description", "consent"]);
+
+    // Well-formed but unknown to us.
+    let mut unknown = lead("(612) 555-0123", "roof-repair");
+    unknown["zip"] = json!("00000");
+    let (status, _, body) = post(&app, &unknown).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = body["errors"].to_string();
+    assert!(errors.contains("We couldn't find ZIP 00000 — check the 5 digits?"), "{errors}");
+    assert!(errors.contains("Please choose one of the listed jobs."), "{errors}");
+
+    let mut premium = lead("+1 900 555 0123", "burst-pipe");
+    premium["email"] = json!("not-an-email");
+    let (_, _, body) = post(&app, &premium).await?;
+    let errors = body["errors"].to_string();
+    assert!(errors.contains("premium-rate"), "{errors}");
+    assert!(errors.contains("That email address doesn't look right"), "{errors}");
+    assert_eq!(count(&app, "SELECT count(*) FROM leads").await?, 0, "nothing half-made");
+    Ok(())
+}
+
+#[tokio::test]
+async fn hostile_and_malformed_input_gets_clear_errors_and_is_stored_verbatim_when_valid() -> R {
+    let app = TestApp::spawn().await?;
+    let res = app
+        .post("/api/v1/leads")
+        .header("content-type", "text/plain")
+        .body(lead("6125550123", "burst-pipe").to_string())
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let res = app.post("/api/v1/leads").header("content-type", "application/json").body("{\"name\": ").send().await?;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let res =
+        app.post("/api/v1/leads").header("content-type", "application/json").body("{\"name\": 42}").send().await?;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let huge = json!({"description": "x".repeat(1_000_000)});
+    let res = app.post("/api/v1/leads").json(&huge).send().await?;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let mut evil = lead("6125550124", "drain-cleaning");
+    evil["name"] = json!("Robert'); DROP TABLE leads;-- <script>alert(1)</script>");
+    evil["description"] = json!("<img src=x onerror=alert(1)> sink ' OR 1=1 --");
+    let (status, _, body) = post(&app, &evil).await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stored: (String, String) = sqlx::query_as("SELECT name, description FROM leads WHERE id = $1::uuid")
+        .bind(body["id"].as_str())
+        .fetch_one(&app.pool)
+        .await?;
+    assert_eq!(stored.0, "Robert'); DROP TABLE leads;-- <script>alert(1)</script>");
+    assert_eq!(stored.1, "<img src=x onerror=alert(1)> sink ' OR 1=1 --");
+    Ok(())
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer_and_refuse_a_different_body() -> R {
+    let app = TestApp::spawn().await?;
+    let send = |body: Value, key: &'static str| {
+        let req = app.post("/api/v1/leads").header("idempotency-key", key).json(&body);
+        async move {
+            let res = req.send().await?;
+            anyhow::Ok((res.status(), res.headers().get("idempotent-replayed").is_some(), res.json::<Value>().await?))
+        }
+    };
+    let first = send(lead("6125550125", "sump-pump"), "key-1").await?;
+    let again = send(lead("6125550125", "sump-pump"), "key-1").await?;
+    assert_eq!((first.0, first.1), (StatusCode::CREATED, false));
+    assert_eq!((again.0, again.1), (StatusCode::CREATED, true));
+    assert_eq!(first.2, again.2, "the same body, byte for byte");
+    let other = send(lead("6125550126", "sump-pump"), "key-1").await?;
+    assert_eq!(other.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.2["type"], "/problems/idempotency-key-reused");
+    assert_eq!(count(&app, "SELECT count(*) FROM leads").await?, 1);
+
+    // Ten clients retrying at once with one key: one lead, ten identical answers.
+    let tries = (0..10).map(|_| send(lead("6125550127", "sump-pump"), "key-2"));
+    let answers = futures::future::join_all(tries).await;
+    let ids: std::collections::HashSet<String> =
+        answers.iter().map(|a| a.as_ref().map(|(_, _, b)| b["id"].to_string()).unwrap_or_default()).collect();
+    assert_eq!(ids.len(), 1, "{answers:?}");
+    assert_eq!(count(&app, "SELECT count(*) FROM leads").await?, 2);
+
+    // After 24 hours the key is free again: the same body is processed anew (now a duplicate).
+    app.clock.advance(time::Duration::hours(25));
+    let later = send(lead("6125550125", "sump-pump"), "key-1").await?;
+    assert_eq!((later.0, later.1), (StatusCode::CONFLICT, false));
+    assert_eq!(later.2["type"], "/problems/duplicate-lead");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_same_phone_and_job_within_a_week_is_a_duplicate_even_when_sent_at_once() -> R {
+    let app = TestApp::spawn().await?;
+    let body = lead("6125550130", "clogged-toilet");
+    let tries = (0..8).map(|_| post(&app, &body));
+    let statuses: Vec<StatusCode> =
+        futures::future::join_all(tries).await.into_iter().filter_map(|r| r.ok().map(|r| r.0)).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 7);
+    assert_eq!(count(&app, "SELECT count(*) FROM lead_rejections WHERE reason = 'duplicate'").await?, 7);
+
+    assert_eq!(post(&app, &lead("6125550130", "drain-cleaning")).await?.0, StatusCode::CREATED, "another job");
+    app.clock.advance(time::Duration::days(7) + time::Duration::seconds(1));
+    assert_eq!(post(&app, &lead("6125550130", "clogged-toilet")).await?.0, StatusCode::CREATED, "a week later");
+    Ok(())
+}
+
+#[tokio::test]
+async fn rate_limits_per_ip_and_per_phone_answer_429_with_retry_after_and_are_recorded() -> R {
+    let app = TestApp::builder()
+        .setting("PLUMBERLEADS_RATE_LEADS_PER_IP", "3/1h")
+        .setting("PLUMBERLEADS_RATE_LEADS_PER_PHONE", "2/24h")
+        .spawn()
+        .await?;
+    assert_eq!(post(&app, &lead("6125550140", "burst-pipe")).await?.0, StatusCode::CREATED);
+    assert_eq!(post(&app, &lead("6125550140", "drain-cleaning")).await?.0, StatusCode::CREATED);
+    let (status, headers, body) = post(&app, &lead("6125550140", "sump-pump")).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "third lead from one phone: {body}");
+    assert!(headers["retry-after"].to_str()?.parse::<u64>()? > 0);
+    let (status, headers, _) = post(&app, &lead("6125550141", "sump-pump")).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "fourth request from one address");
+    let wait: i64 = headers["retry-after"].to_str()?.parse()?;
+    assert!((1..=3600).contains(&wait));
+    let reasons: Vec<String> =
+        sqlx::query_scalar("SELECT reason FROM lead_rejections ORDER BY created_at, id").fetch_all(&app.pool).await?;
+    assert_eq!(reasons, ["rate_limited_phone", "rate_limited_ip"]);
+
+    app.clock.advance(time::Duration::seconds(wait));
+    assert_eq!(post(&app, &lead("6125550141", "sump-pump")).await?.0, StatusCode::CREATED, "the window moved on");
+    Ok(())
+}
+
+#[tokio::test]
+async fn rate_limits_are_shared_through_redis_when_configured() -> R {
+    let app = TestApp::builder()
+        .setting("REDIS_URL", "redis://127.0.0.1:6379/0")
+        .setting("PLUMBERLEADS_RATE_LEADS_PER_PHONE", "1/24h")
+        .spawn()
+        .await?;
+    // A number unique to this run, since Redis is shared between tests.
+    let suffix = u16::from_le_bytes([Uuid::new_v4().as_bytes()[0], 0]) % 90 + 10;
+    let phone = format!("61255501{suffix:02}");
+    assert_eq!(post(&app, &lead(&phone, "burst-pipe")).await?.0, StatusCode::CREATED);
+    assert_eq!(post(&app, &lead(&phone, "gas-line")).await?.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(count(&app, "SELECT count(*) FROM rate_limit_counters").await?, 0, "PostgreSQL was not used");
+    Ok(())
+}
+
+#[tokio::test]
+async fn throwaway_email_addresses_are_refused_and_recorded() -> R {
+    let app = TestApp::spawn().await?;
+    let mut body = lead("6125550150", "burst-pipe");
+    body["email"] = json!("pat@mailinator.com");
+    let (status, _, problem) = post(&app, &body).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "email");
+    assert_eq!(count(&app, "SELECT count(*) FROM lead_rejections WHERE reason = 'disposable_email'").await?, 1);
+    body["email"] = json!("pat@example.com");
+    assert_eq!(post(&app, &body).await?.0, StatusCode::CREATED);
+    Ok(())
+}
+
+#[tokio::test]
+async fn partners_post_with_their_key_and_see_only_their_own_leads() -> R {
+    let app = TestApp::spawn().await?;
+    let (partner, key) = app.create_partner("Acme Home Services").await?;
+    let (_, other_key) = app.create_partner("Other Co").await?;
+    let res = app.post("/api/v1/leads").bearer_auth(&key).json(&lead("6125550160", "repiping")).send().await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await?["id"].as_str().unwrap_or_default().to_owned();
+    let source: (String, Option<Uuid>) =
+        sqlx::query_as("SELECT source::text, partner_id FROM leads WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await?;
+    assert_eq!(source, ("partner".to_owned(), Some(partner)));
+
+    let mine = app.get(&format!("/api/v1/leads/{id}")).bearer_auth(&key).send().await?;
+    assert_eq!(mine.status(), StatusCode::OK);
+    let view: Value = mine.json().await?;
+    assert_eq!((view["status"].as_str(), view["zip"].as_str()), (Some("pending_verification"), Some("55401")));
+    assert!(view.get("phone").is_none(), "the partner already has the homeowner's details");
+
+    let theirs = app.get(&format!("/api/v1/leads/{id}")).bearer_auth(&other_key).send().await?;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND, "another partner's lead does not exist for them");
+    let anon = app.get(&format!("/api/v1/leads/{id}")).send().await?;
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(anon.headers()["www-authenticate"], "Bearer");
+    for bad in ["pl_000000000000_wrong", "nonsense", &key[..key.len() - 1]] {
+        let res = app.post("/api/v1/leads").bearer_auth(bad).json(&lead("6125550161", "repiping")).send().await?;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{bad}");
+    }
+    let mut conn = app.pool.acquire().await?;
+    store::partners::revoke(&mut conn, partner, domain::Clock::now(&app.clock)).await?;
+    let res = app.post("/api/v1/leads").bearer_auth(&key).json(&lead("6125550162", "repiping")).send().await?;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "revoked keys stop at once");
+    Ok(())
+}
+
+#[tokio::test]
+async fn codes_verify_once_expire_and_lock_after_five_wrong_tries() -> R {
+    let app = TestApp::spawn().await?;
+    let (_, key) = app.create_partner("Acme").await?;
+    let create = |phone: &'static str| {
+        let req = app.post("/api/v1/leads").bearer_auth(&key).json(&lead(phone, "leak-detection"));
+        async move { anyhow::Ok(req.send().await?.json::<Value>().await?["id"].as_str().unwrap_or_default().to_owned()) }
+    };
+    let verify = |id: String, code: String| {
+        let req =
+            app.post(&format!("/api/v1/leads/{id}/verification")).bearer_auth(&key).json(&json!({ "code": code }));
+        async move {
+            let res = req.send().await?;
+            anyhow::Ok((res.status(), res.json::<Value>().await?))
+        }
+    };
+
+    // Right code: verified, the hand-off is on the timeline, the homeowner gets their link.
+    let id = create("6125550170").await?;
+    let code = app.latest_code("+16125550170").await?;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) = verify(id.clone(), wrong.into()).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["message"], "That code didn't match. You have 4 more tries.");
+    let (status, body) = verify(id.clone(), format!(" {} {} ", &code[..3], &code[3..])).await?;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("verified")));
+    let events: Vec<String> = sqlx::query_scalar("SELECT kind FROM lead_events WHERE lead_id = $1::uuid ORDER BY id")
+        .bind(&id)
+        .fetch_all(&app.pool)
+        .await?;
+    assert_eq!(events, ["received", "code_sent", "verified"]);
+    app.run_pending_jobs().await?;
+    let texts = app.texts_to("+16125550170").await?;
+    assert!(texts[0].contains("is confirmed") && texts[0].contains("/r/"), "{texts:?}");
+    assert_eq!(verify(id.clone(), code.clone()).await?.0, StatusCode::OK, "verifying again is harmless");
+
+    // Expired after 10 minutes.
+    let id = create("6125550171").await?;
+    let code = app.latest_code("+16125550171").await?;
+    app.clock.advance(time::Duration::minutes(10));
+    let (status, body) = verify(id.clone(), code).await?;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/verification-code-expired"))
+    );
+
+    // Five wrong tries lock the code; the right one no longer works.
+    let id = create("6125550172").await?;
+    let code = app.latest_code("+16125550172").await?;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        verify(id.clone(), wrong.into()).await?;
+    }
+    let (status, body) = verify(id.clone(), code).await?;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/verification-attempts-exhausted"))
+    );
+
+    // Resend: not too soon; then a new code works and the old one does not.
+    let resend = || app.post(&format!("/api/v1/leads/{id}/verification/resend")).bearer_auth(&key).send();
+    let res = resend().await?;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    app.clock.advance(time::Duration::seconds(60));
+    assert_eq!(resend().await?.status(), StatusCode::ACCEPTED);
+    let fresh = app.latest_code("+16125550172").await?;
+    assert_eq!(verify(id.clone(), fresh).await?.0, StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_verification_off_a_lead_is_verified_at_once() -> R {
+    let app = TestApp::builder().setting("PLUMBERLEADS_VERIFICATION_REQUIRED", "false").spawn().await?;
+    let (status, _, body) = post(&app, &lead("6125550180", "gas-line")).await?;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::CREATED, Some("verified")));
+    assert_eq!(body["verification"]["required"], false);
+    app.run_pending_jobs().await?;
+    let texts = app.texts_to("+16125550180").await?;
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].contains("confirmed"), "no code, straight to the confirmation: {texts:?}");
+    Ok(())
+}
