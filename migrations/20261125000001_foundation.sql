@@ -7,7 +7,7 @@ CREATE SCHEMA IF NOT EXISTS identity;
 
 -- US ZIP code reference data, loaded by `migrate` from the `zipcodes` crate (see data/ZIPCODES.md).
 CREATE TABLE zip_codes (
-    zip        char(5) PRIMARY KEY CHECK (zip ~ '^[0-9]{5}$'),
+    zip        text PRIMARY KEY CHECK (zip ~ '^[0-9]{5}$'),   -- text, not char(5): a char column compared with a text parameter cannot use the index
     city       text NOT NULL,
     state      char(2) NOT NULL,
     county     text NOT NULL,

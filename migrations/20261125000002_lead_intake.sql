@@ -21,7 +21,7 @@ CREATE TABLE leads (
     status              lead_status NOT NULL,
     category            text NOT NULL REFERENCES categories (slug),
     urgency             text NOT NULL CHECK (urgency IN ('emergency', 'within_48h', 'flexible')),
-    zip                 char(5) NOT NULL REFERENCES zip_codes (zip),
+    zip                 text NOT NULL REFERENCES zip_codes (zip),
     description         text NOT NULL,
     name                text NOT NULL,
     phone               text NOT NULL CHECK (phone ~ '^\+1[0-9]{10}$'),

@@ -48,6 +48,8 @@ impl App {
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
         let settings = self.state.settings.clone();
+        // Every node that enqueues wakes the workers, wherever they run.
+        let notifier = tokio::spawn(self.state.queue.clone().run_notifier(shutdown.clone()));
         let worker = run_worker.then(|| {
             let token = shutdown.clone();
             tokio::spawn(self.worker.clone().run(settings.jobs.concurrency, settings.jobs.poll_interval, token))
@@ -58,6 +60,7 @@ impl App {
         } else {
             shutdown.cancelled().await;
         }
+        notifier.abort();
         if let Some(worker) = worker {
             match tokio::time::timeout(settings.http.shutdown_grace, worker).await {
                 Ok(res) => res?,

@@ -1,7 +1,8 @@
 //! A job queue in PostgreSQL, shaped like crates.io's worker:
 //!
 //! - [`Queue::enqueue`] inserts inside the caller's transaction, so a business write and its jobs
-//!   commit or vanish together, and sends a NOTIFY that wakes idle workers when it commits.
+//!   commit or vanish together; [`Queue::wake_workers`] after the commit sends a (coalesced)
+//!   NOTIFY that wakes idle workers on every node.
 //! - Workers claim one job at a time with `FOR UPDATE SKIP LOCKED` and take a *lease* (a deadline),
 //!   not a row lock held for the job's run; a heartbeat extends the lease while the job runs.
 //! - Success deletes the job; failure re-queues it after an exponential backoff, or buries it as
@@ -18,5 +19,5 @@ pub use queue::{ClaimedJob, DeadJob, Queue, QueueConfig, QueueStats};
 pub use registry::{Job, JobError, Registry};
 pub use worker::Worker;
 
-/// The channel workers LISTEN on; `enqueue` NOTIFYs it.
+/// The channel workers LISTEN on; `Queue::wake_workers` NOTIFYs it.
 pub const CHANNEL: &str = "plumberleads_jobs";

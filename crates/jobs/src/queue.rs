@@ -24,6 +24,7 @@ pub struct Queue {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     config: QueueConfig,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// A job a worker holds the lease on.
@@ -63,7 +64,7 @@ fn to_time(d: Duration) -> time::Duration {
 
 impl Queue {
     pub fn new(pool: PgPool, clock: Arc<dyn Clock>, config: QueueConfig) -> Self {
-        Self { pool, clock, config }
+        Self { pool, clock, config, wake: Arc::default() }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -78,13 +79,13 @@ impl Queue {
         &self.config
     }
 
-    /// Adds a job, due now, inside the caller's transaction.
+    /// Adds a job, due now, inside the caller's transaction (then `wake_workers` after commit).
     pub async fn enqueue<J: Job>(&self, conn: &mut PgConnection, job: &J) -> Result<i64, sqlx::Error> {
         self.enqueue_at(conn, job, self.clock.now()).await
     }
 
-    /// Adds a job due at `run_at`, inside the caller's transaction. The NOTIFY is delivered only
-    /// if and when that transaction commits.
+    /// Adds a job due at `run_at`, inside the caller's transaction. Call `wake_workers` after
+    /// committing, so idle workers look at once rather than at their next poll.
     pub async fn enqueue_at<J: Job>(
         &self,
         conn: &mut PgConnection,
@@ -105,8 +106,29 @@ impl Queue {
         )
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, J::KIND).execute(&mut *conn).await?;
         Ok(id)
+    }
+
+    /// Tells idle workers on every node that jobs were committed; call it after the commit.
+    /// Bursts coalesce into one NOTIFY sent from a connection of its own: a NOTIFY inside the
+    /// business transaction would make PostgreSQL serialise every such commit (it holds a global
+    /// lock on its notification queue through commit), capping intake at one fsync per lead.
+    pub fn wake_workers(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sends the coalesced NOTIFYs until `shutdown`. One per process.
+    pub async fn run_notifier(self, shutdown: tokio_util::sync::CancellationToken) {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = self.wake.notified() => {}
+            }
+            if let Err(e) = sqlx::query!("SELECT pg_notify($1, '')", CHANNEL).execute(&self.pool).await {
+                // Workers still poll; the job is only later, never lost.
+                tracing::warn!(error = %e, "could not notify workers");
+            }
+        }
     }
 
     /// Takes the next due job (or one whose lease ran out) and leases it to `owner`.

@@ -331,8 +331,10 @@ async fn running_workers_are_woken_by_notify_and_stop_gracefully() -> R {
     }
     // Enqueued while the workers start: each job is found by a NOTIFY or by the look every
     // listener takes once it is subscribed, never by waiting out the hour.
+    let notifier = tokio::spawn(f.queue.clone().run_notifier(shutdown.clone()));
     for n in 0..200 {
         f.enqueue(&Record { n }).await?;
+        f.queue.wake_workers();
     }
     let mut seen = std::collections::HashSet::new();
     let collect = async {
@@ -349,6 +351,7 @@ async fn running_workers_are_woken_by_notify_and_stop_gracefully() -> R {
     for h in handles {
         tokio::time::timeout(Duration::from_secs(30), h).await??;
     }
+    notifier.await?;
     assert_eq!(f.runs(0).await?, 1);
     Ok(())
 }

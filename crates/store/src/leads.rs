@@ -248,6 +248,25 @@ pub async fn record_event(
     Ok(())
 }
 
+/// Appends several entries at once, in order.
+pub async fn record_events(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+    kinds: &[&str],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+    sqlx::query!(
+        "INSERT INTO lead_events (lead_id, kind, occurred_at) SELECT $1, kind, $3 FROM unnest($2::text[]) WITH ORDINALITY AS k(kind, n) ORDER BY n",
+        lead_id,
+        &kinds,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The timeline's kinds in order, oldest first.
 pub async fn events(conn: &mut PgConnection, lead_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!("SELECT kind FROM lead_events WHERE lead_id = $1 ORDER BY id", lead_id).fetch_all(conn).await

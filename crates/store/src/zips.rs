@@ -145,3 +145,24 @@ mod tests {
         assert!(csv.lines().all(|l| l.matches('"').count() % 2 == 0));
     }
 }
+
+/// Every ZIP, for nodes that keep the reference data in memory.
+pub async fn all(conn: &mut PgConnection) -> Result<Vec<ZipInfo>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT zip AS "zip!", city, state AS "state!", county, lat, lon, time_zone, active FROM zip_codes"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ZipInfo {
+            zip: r.zip,
+            city: r.city,
+            state: r.state,
+            county: r.county,
+            location: LatLon::new(r.lat, r.lon),
+            time_zone: r.time_zone,
+            active: r.active,
+        })
+        .collect())
+}

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::categories::Category;
+use store::zips::ZipInfo;
 use tokio::sync::{Mutex, RwLock};
 
 #[derive(Clone)]
@@ -30,6 +31,7 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     categories: Arc<RwLock<Option<Cached<Vec<Category>>>>>,
     pages: Arc<RwLock<HashMap<&'static str, Cached<Encoded>>>>,
+    zips: Arc<tokio::sync::OnceCell<HashMap<String, ZipInfo>>>,
 }
 
 /// A value and when it was made.
@@ -62,6 +64,7 @@ impl AppState {
             rate_limiter,
             categories: Arc::default(),
             pages: Arc::default(),
+            zips: Arc::default(),
         }
     }
 
@@ -81,6 +84,21 @@ impl AppState {
 }
 
 impl AppState {
+    /// A ZIP from the reference data, which every node keeps in memory after its first use
+    /// (42,000 rows that change only with a new dataset; looking them up per request was the
+    /// largest share of an intake request's database time).
+    pub async fn zip(&self, zip: &domain::Zip) -> Result<Option<ZipInfo>, sqlx::Error> {
+        let all = self
+            .zips
+            .get_or_try_init(|| async {
+                let mut conn = self.pool.acquire().await?;
+                let all = store::zips::all(&mut conn).await?;
+                Ok::<_, sqlx::Error>(all.into_iter().map(|z| (z.zip.clone(), z)).collect())
+            })
+            .await?;
+        Ok(all.get(zip.as_str()).cloned())
+    }
+
     /// A page that is the same for every visitor, rendered and compressed once per cache period.
     pub async fn cached_page<F, Fut>(&self, name: &'static str, render: F) -> Result<Arc<Encoded>, ApiError>
     where

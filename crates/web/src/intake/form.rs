@@ -208,8 +208,7 @@ async fn render_form(
 
 async fn zip_place(state: &AppState, zip: &str) -> Option<String> {
     let zip = Zip::parse(zip).ok()?;
-    let mut conn = state.pool.acquire().await.ok()?;
-    let z = store::zips::lookup(&mut conn, &zip).await.ok()??;
+    let z = state.zip(&zip).await.ok()??;
     z.active.then(|| format!("{}, {}", z.city, z.state))
 }
 

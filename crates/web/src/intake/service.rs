@@ -187,6 +187,7 @@ pub async fn submit(
         idempotency::store(&mut tx, &i.principal, &i.key, &respond(&outcome)).await?;
     }
     tx.commit().await?;
+    state.queue.wake_workers();
     Ok(Submitted::Fresh(outcome))
 }
 
@@ -195,11 +196,7 @@ pub async fn submit(
 async fn parse(state: &AppState, sub: &Submission) -> Result<LeadDraft, IntakeError> {
     let draft = LeadDraft::parse(&sub.input).map_err(IntakeError::Invalid)?;
     let mut errors = Vec::new();
-    let found = {
-        let mut conn = state.pool.acquire().await?;
-        store::zips::lookup(&mut conn, &draft.zip).await?
-    };
-    match found {
+    match state.zip(&draft.zip).await? {
         Some(z) if z.active => {}
         _ => errors.push(FieldError {
             field: "zip",
@@ -254,8 +251,8 @@ async fn create(
         },
     )
     .await?;
-    store::leads::record_event(tx, lead_id, "received", now).await?;
     if verified {
+        store::leads::record_event(tx, lead_id, "received", now).await?;
         on_verified(state, tx, lead_id, now).await?;
         return Ok(Outcome::Created { lead_id, verified: true, code_expires_at: None });
     }
@@ -263,7 +260,8 @@ async fn create(
     let code = new_code();
     store::leads::insert_verification(tx, lead_id, &state.signer.code_hash(&lead_id.to_string(), &code), expires, now)
         .await?;
-    send_code(state, tx, lead_id, draft.phone.as_e164(), &code).await?;
+    send_code(state, tx, draft.phone.as_e164(), &code).await?;
+    store::leads::record_events(tx, lead_id, &["received", "code_sent"], now).await?;
     Ok(Outcome::Created { lead_id, verified: false, code_expires_at: Some(expires) })
 }
 
@@ -276,19 +274,12 @@ fn new_code() -> String {
     format!("{:06}", rand::rng().random_range(0..1_000_000u32))
 }
 
-async fn send_code(
-    state: &AppState,
-    tx: &mut PgConnection,
-    lead_id: Uuid,
-    phone: &str,
-    code: &str,
-) -> Result<(), IntakeError> {
+async fn send_code(state: &AppState, tx: &mut PgConnection, phone: &str, code: &str) -> Result<(), IntakeError> {
     let minutes = state.settings.intake.code_ttl.as_secs() / 60;
     let body = format!(
         "PlumberLeads: your code is {code}. It works for {minutes} minutes. Didn't ask for a plumber? Ignore this text."
     );
     state.queue.enqueue(tx, &SendSms { to: phone.to_owned(), body }).await?;
-    store::leads::record_event(tx, lead_id, "code_sent", state.clock.now()).await?;
     Ok(())
 }
 
@@ -429,6 +420,7 @@ pub async fn verify(state: &AppState, lead_id: Uuid, code: &str) -> Result<Resul
         metrics::counter!("leads_verified_total", "source" => source).increment(1);
     }
     tx.commit().await?;
+    state.queue.wake_workers();
     Ok(Ok(Verified::Now))
 }
 
@@ -456,7 +448,9 @@ pub async fn resend(state: &AppState, lead_id: Uuid) -> Result<Result<OffsetDate
     let expires = now + ttl(intake.code_ttl);
     store::leads::replace_code(&mut tx, lead_id, &state.signer.code_hash(&lead_id.to_string(), &code), expires, now)
         .await?;
-    send_code(state, &mut tx, lead_id, &lead.phone, &code).await?;
+    send_code(state, &mut tx, &lead.phone, &code).await?;
+    store::leads::record_event(&mut tx, lead_id, "code_sent", now).await?;
     tx.commit().await?;
+    state.queue.wake_workers();
     Ok(Ok(expires))
 }
