@@ -50,6 +50,7 @@ impl App {
         let settings = self.state.settings.clone();
         // Every node that enqueues wakes the workers, wherever they run.
         let notifier = tokio::spawn(self.state.queue.clone().run_notifier(shutdown.clone()));
+        let housekeeping = run_worker.then(|| tokio::spawn(housekeeping(self.state.clone(), shutdown.clone())));
         let worker = run_worker.then(|| {
             let token = shutdown.clone();
             tokio::spawn(self.worker.clone().run(settings.jobs.concurrency, settings.jobs.poll_interval, token))
@@ -61,6 +62,9 @@ impl App {
             shutdown.cancelled().await;
         }
         notifier.abort();
+        if let Some(h) = housekeeping {
+            h.abort();
+        }
         if let Some(worker) = worker {
             match tokio::time::timeout(settings.http.shutdown_grace, worker).await {
                 Ok(res) => res?,
@@ -71,4 +75,37 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// How often worker nodes prune expired rows.
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+async fn housekeeping(state: AppState, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match prune(&state).await {
+            Ok((keys, windows)) => tracing::info!(keys, windows, "pruned expired idempotency keys and rate-limit windows"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again next hour"),
+        }
+    }
+}
+
+/// Deletes idempotency keys past their replay window and rate-limit windows that ended long
+/// ago. Safe to run on many nodes at once. Returns (keys, windows) removed.
+pub async fn prune(state: &AppState) -> anyhow::Result<(u64, u64)> {
+    let now = state.clock.now();
+    let ttl = time::Duration::try_from(state.settings.intake.idempotency_ttl)?;
+    let longest_window = [state.settings.intake.per_ip, state.settings.intake.per_phone, state.settings.intake.per_partner]
+        .iter()
+        .map(|l| l.window)
+        .max()
+        .unwrap_or_default();
+    let mut conn = state.pool.acquire().await?;
+    let keys = store::idempotency::prune(&mut conn, now - ttl).await?;
+    let windows = store::rate_limit::prune(&mut conn, now - time::Duration::try_from(longest_window)?).await?;
+    Ok((keys, windows))
 }

@@ -92,3 +92,18 @@ async fn sandbox_checkout_completes_once_with_the_amount_and_reference() -> R {
     assert!(refused.is_err());
     Ok(())
 }
+
+#[tokio::test]
+async fn housekeeping_prunes_expired_idempotency_keys_and_old_rate_limit_windows() -> R {
+    let app = TestApp::spawn().await?;
+    let body = serde_json::json!({"name": "Pat", "phone": "6125550123", "zip": "55401", "category": "burst-pipe",
+        "urgency": "flexible", "description": "Drip under the sink", "consent": true});
+    let res = app.post("/api/v1/leads").header("idempotency-key", "k").json(&body).send().await?;
+    assert_eq!(res.status(), 201);
+    assert_eq!(app::prune(&app.state).await?, (0, 0), "nothing has expired yet");
+    app.clock.advance(time::Duration::days(2));
+    let (keys, windows) = app::prune(&app.state).await?;
+    assert_eq!(keys, 1);
+    assert!(windows >= 2, "the address and phone windows: {windows}");
+    Ok(())
+}
