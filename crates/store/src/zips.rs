@@ -14,6 +14,32 @@ pub struct ZipInfo {
     pub active: bool,
 }
 
+/// A `zip_codes` row as selected by the queries below.
+struct ZipRow {
+    zip: String,
+    city: String,
+    state: String,
+    county: String,
+    lat: f64,
+    lon: f64,
+    time_zone: String,
+    active: bool,
+}
+
+impl From<ZipRow> for ZipInfo {
+    fn from(r: ZipRow) -> Self {
+        ZipInfo {
+            zip: r.zip,
+            city: r.city,
+            state: r.state,
+            county: r.county,
+            location: LatLon::new(r.lat, r.lon),
+            time_zone: r.time_zone,
+            active: r.active,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NearbyZip {
     pub info: ZipInfo,
@@ -77,22 +103,15 @@ fn dataset_csv() -> String {
 }
 
 pub async fn lookup(conn: &mut PgConnection, zip: &Zip) -> Result<Option<ZipInfo>, sqlx::Error> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        ZipRow,
         r#"SELECT zip AS "zip!", city, state AS "state!", county, lat, lon, time_zone, active
            FROM zip_codes WHERE zip = $1"#,
         zip.as_str()
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| ZipInfo {
-        zip: r.zip,
-        city: r.city,
-        state: r.state,
-        county: r.county,
-        location: LatLon::new(r.lat, r.lon),
-        time_zone: r.time_zone,
-        active: r.active,
-    }))
+    Ok(row.map(ZipInfo::from))
 }
 
 /// Every ZIP whose centroid lies within `radius` of `center`'s, nearest first (the centre itself
@@ -106,7 +125,8 @@ pub async fn within_radius(
         return Ok(None);
     };
     let (lo, hi) = origin.location.bounding_box(radius);
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        ZipRow,
         r#"SELECT zip AS "zip!", city, state AS "state!", county, lat, lon, time_zone, active
            FROM zip_codes
            WHERE lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4"#,
@@ -119,20 +139,23 @@ pub async fn within_radius(
     .await?;
     let mut nearby: Vec<NearbyZip> = rows
         .into_iter()
-        .map(|r| ZipInfo {
-            zip: r.zip,
-            city: r.city,
-            state: r.state,
-            county: r.county,
-            location: LatLon::new(r.lat, r.lon),
-            time_zone: r.time_zone,
-            active: r.active,
-        })
+        .map(ZipInfo::from)
         .map(|info| NearbyZip { distance: origin.location.distance_to(info.location), info })
         .filter(|n| n.distance <= radius)
         .collect();
     nearby.sort_by(|a, b| a.distance.0.total_cmp(&b.distance.0).then_with(|| a.info.zip.cmp(&b.info.zip)));
     Ok(Some(nearby))
+}
+
+/// Every ZIP, for nodes that keep the reference data in memory.
+pub async fn all(conn: &mut PgConnection) -> Result<Vec<ZipInfo>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        ZipRow,
+        r#"SELECT zip AS "zip!", city, state AS "state!", county, lat, lon, time_zone, active FROM zip_codes"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ZipInfo::from).collect())
 }
 
 #[cfg(test)]
@@ -144,25 +167,4 @@ mod tests {
         assert!((41_000..43_000).contains(&rows), "{rows}");
         assert!(csv.lines().all(|l| l.matches('"').count() % 2 == 0));
     }
-}
-
-/// Every ZIP, for nodes that keep the reference data in memory.
-pub async fn all(conn: &mut PgConnection) -> Result<Vec<ZipInfo>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT zip AS "zip!", city, state AS "state!", county, lat, lon, time_zone, active FROM zip_codes"#
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ZipInfo {
-            zip: r.zip,
-            city: r.city,
-            state: r.state,
-            county: r.county,
-            location: LatLon::new(r.lat, r.lon),
-            time_zone: r.time_zone,
-            active: r.active,
-        })
-        .collect())
 }
