@@ -88,7 +88,9 @@ async fn housekeeping(state: AppState, shutdown: CancellationToken) {
             _ = every.tick() => {}
         }
         match prune(&state).await {
-            Ok((keys, windows)) => tracing::info!(keys, windows, "pruned expired idempotency keys and rate-limit windows"),
+            Ok((keys, windows)) => {
+                tracing::info!(keys, windows, "pruned expired idempotency keys and rate-limit windows")
+            }
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again next hour"),
         }
     }
@@ -99,11 +101,12 @@ async fn housekeeping(state: AppState, shutdown: CancellationToken) {
 pub async fn prune(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let now = state.clock.now();
     let ttl = time::Duration::try_from(state.settings.intake.idempotency_ttl)?;
-    let longest_window = [state.settings.intake.per_ip, state.settings.intake.per_phone, state.settings.intake.per_partner]
-        .iter()
-        .map(|l| l.window)
-        .max()
-        .unwrap_or_default();
+    let longest_window =
+        [state.settings.intake.per_ip, state.settings.intake.per_phone, state.settings.intake.per_partner]
+            .iter()
+            .map(|l| l.window)
+            .max()
+            .unwrap_or_default();
     let mut conn = state.pool.acquire().await?;
     let keys = store::idempotency::prune(&mut conn, now - ttl).await?;
     let windows = store::rate_limit::prune(&mut conn, now - time::Duration::try_from(longest_window)?).await?;

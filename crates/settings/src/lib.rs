@@ -19,6 +19,9 @@ pub struct Settings {
     pub http: Http,
     pub database: Database,
     pub redis_url: Option<SecretString>,
+    /// Prefix of every key we write to Redis, so deployments (and tests) sharing one Redis
+    /// never see each other's counters.
+    pub redis_namespace: String,
     pub health: Health,
     pub sessions: Sessions,
     pub jobs: Jobs,
@@ -245,6 +248,7 @@ impl Settings {
             ));
         }
         let redis_url = r.optional_secret_url("REDIS_URL", &["redis", "rediss"])?;
+        let redis_namespace = r.string("PLUMBERLEADS_REDIS_NAMESPACE", "plumberleads");
         let health = Health {
             probe_interval: r.duration("PLUMBERLEADS_HEALTH_PROBE_INTERVAL", "10s")?,
             probe_timeout: r.duration("PLUMBERLEADS_HEALTH_PROBE_TIMEOUT", "5s")?,
@@ -337,6 +341,7 @@ impl Settings {
             http,
             database,
             redis_url,
+            redis_namespace,
             health,
             sessions,
             jobs,

@@ -8,6 +8,7 @@
 //! app.run_pending_jobs().await?;
 //! ```
 
+pub mod browser;
 pub mod db;
 
 use anyhow::Context;
@@ -79,6 +80,8 @@ impl TestAppBuilder {
             // Many tests run at once: keep each one's pool small.
             ("PLUMBERLEADS_DB_MIN_CONNECTIONS", "0"),
             ("PLUMBERLEADS_DB_MAX_CONNECTIONS", "8"),
+            // Tests may share one Redis: each app keeps to its own keys.
+            ("PLUMBERLEADS_REDIS_NAMESPACE", db.name.as_str()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

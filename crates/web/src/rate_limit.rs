@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 #[derive(Clone)]
 pub enum RateLimiter {
     Postgres { pool: PgPool, clock: Arc<dyn Clock> },
-    Redis { client: redis::Client, conn: Arc<OnceCell<ConnectionManager>>, clock: Arc<dyn Clock> },
+    Redis { client: redis::Client, conn: Arc<OnceCell<ConnectionManager>>, clock: Arc<dyn Clock>, namespace: String },
 }
 
 /// Over the limit: try again after this long.
@@ -31,9 +31,12 @@ impl RateLimiter {
     ) -> Result<Self, redis::RedisError> {
         use secrecy::ExposeSecret;
         Ok(match &settings.redis_url {
-            Some(url) => {
-                RateLimiter::Redis { client: redis::Client::open(url.expose_secret())?, conn: Arc::default(), clock }
-            }
+            Some(url) => RateLimiter::Redis {
+                client: redis::Client::open(url.expose_secret())?,
+                conn: Arc::default(),
+                clock,
+                namespace: settings.redis_namespace.clone(),
+            },
             None => RateLimiter::Postgres { pool, clock },
         })
     }
@@ -78,10 +81,10 @@ impl RateLimiter {
                     None => i64::from(store::rate_limit::hit(&mut *pool.acquire().await?, key, start).await?),
                 }
             }
-            RateLimiter::Redis { client, conn, .. } => {
+            RateLimiter::Redis { client, conn, namespace, .. } => {
                 // One connection per node, re-established by the manager after a failure.
                 let mut conn = conn.get_or_try_init(|| client.get_connection_manager()).await?.clone();
-                let k = format!("rl:{key}:{start}");
+                let k = format!("{namespace}:rl:{key}:{start}");
                 // INCR and EXPIRE together; the key vanishes with its window.
                 let (count,): (i64,) = redis::pipe()
                     .atomic()

@@ -171,7 +171,11 @@ async fn the_zip_lookup_names_the_town_and_the_first_change_counts_as_started() 
     assert!(unknown.contains("We couldn't find ZIP 00000"), "{unknown}");
     let hostile = app.get("/request/zip?zip=%3Cscript%3E").send().await?.text().await?;
     assert!(!hostile.contains("<script>"), "{hostile}");
-    assert_eq!(app.get("/request/zip?zip=55").send().await?.text().await?, "", "nothing until 5 digits");
+    assert_eq!(
+        app.get("/request/zip?zip=55").send().await?.text().await?,
+        "<p class=\"hint\" id=\"zip-place\"></p>",
+        "nothing to say until 5 digits, but the element stays for the next look-up"
+    );
 
     let token = open_form(&app, "").await?;
     let res =

@@ -532,8 +532,10 @@ pub struct ZipQuery {
 
 /// htmx: the town for a ZIP as the homeowner types it.
 pub async fn zip_lookup(State(state): State<AppState>, Query(q): Query<ZipQuery>) -> Response {
+    // Always answer with the element itself: it replaces itself (outerHTML), so an empty
+    // answer would delete it and every later look-up would have nowhere to go.
     let text = if q.zip.trim().len() < 5 {
-        String::new()
+        "<p class=\"hint\" id=\"zip-place\"></p>".to_owned()
     } else {
         match zip_place(&state, &q.zip).await {
             Some(place) => format!("<p class=\"hint\" id=\"zip-place\">📍 {}</p>", askama_escape(&place)),

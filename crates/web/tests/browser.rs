@@ -1,0 +1,179 @@
+//! The request form in a real browser (headless Chromium) on a phone-sized screen: htmx, the
+//! error summary, the verify code and the confirmation, as a homeowner goes through them.
+//! Screenshots land in `target/screenshots/` for a person to look at.
+
+use anyhow::ensure;
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::time::Duration;
+use testkit::TestApp;
+use testkit::browser::{Browser, PHONE};
+
+type R = anyhow::Result<()>;
+
+const WAIT: Duration = Browser::WAIT;
+
+fn screenshot_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots"))
+}
+
+/// `assert_eq!` that returns an error instead of panicking, so the browser is still closed.
+fn same<T: PartialEq + Debug>(what: &str, got: T, want: T) -> R {
+    ensure!(got == want, "{what}: got {got:?}, expected {want:?}");
+    Ok(())
+}
+
+/// More than the form's minimum fill time (3 s): a person, not a bot.
+fn think(app: &TestApp) {
+    app.clock.advance(time::Duration::seconds(5));
+}
+
+/// Taps the label of a radio button or checkbox, then checks it took.
+async fn choose(browser: &Browser, name: &str, value: &str) -> R {
+    let input = format!("input[name=\"{name}\"][value=\"{value}\"]");
+    browser.click(&format!("label:has(> {input})")).await?;
+    ensure!(browser.is_selected(&input).await?, "{input} is not checked after tapping its label");
+    Ok(())
+}
+
+/// Nothing sticks out sideways: on a phone that means no sideways scrolling.
+async fn fits_the_phone(browser: &Browser, page: &str) -> R {
+    let overflow = browser.horizontal_overflow().await?;
+    ensure!(overflow <= 0, "{page} is {overflow}px wider than the phone's screen");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_homeowner_on_a_phone_fixes_a_mistake_confirms_the_code_and_lands_on_the_confirmation() -> R {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start().await?;
+    let result = homeowner_on_a_phone(&app, &browser).await;
+    let closed = browser.close().await;
+    result?;
+    closed?;
+    app.shutdown().await
+}
+
+async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
+    let shots = screenshot_dir();
+
+    browser.goto(&format!("{}/", app.url)).await?;
+    let (width, height) = browser.viewport().await?;
+    same("the viewport", (width, height), (u64::from(PHONE.0), u64::from(PHONE.1)))?;
+    fits_the_phone(browser, "the home page").await?;
+    browser.click_text("a", "Start my request").await?;
+    browser.wait_for_url("/request", WAIT).await?;
+    browser.wait_for_text("h1", "Tell us about the job", WAIT).await?;
+    fits_the_phone(browser, "the request form").await?;
+
+    // First try: everything right but the phone number.
+    choose(browser, "category", "burst-pipe").await?;
+    choose(browser, "urgency", "emergency").await?;
+    browser.fill("#f-zip", "55401").await?;
+    // htmx looks the ZIP up as it is typed.
+    browser.wait_for_text("#zip-place", "Minneapolis, MN", WAIT).await?;
+    browser.fill("#f-description", "Pipe under the kitchen sink burst, water on the floor").await?;
+    browser.fill("#f-name", "Sam O'Neil").await?;
+    browser.fill("#f-phone", "123").await?;
+    choose(browser, "contact_preference", "sms").await?;
+    choose(browser, "consent", "yes").await?;
+    think(app);
+    browser.click_text("button[type=submit]", "Send my request").await?;
+
+    // The form comes back with the mistake pointed out, at the top and at the field.
+    let summary = browser.wait_for_text("#error-summary", "Please check one thing", WAIT).await?;
+    ensure!(summary.contains("check the 10 digits"), "summary: {summary}");
+    same("the summary's link", browser.attr("#error-summary a", "href").await?.as_deref(), Some("#f-phone"))?;
+    let phone_error = browser.text("#e-phone").await?;
+    ensure!(phone_error.contains("doesn't look like a US phone number"), "next to the phone: {phone_error:?}");
+    same("phone aria-invalid", browser.attr("#f-phone", "aria-invalid").await?.as_deref(), Some("true"))?;
+    same("the name's error (only the phone is wrong)", browser.text("#e-name").await?.as_str(), "")?;
+    // What they typed is still there.
+    same("name", browser.value("#f-name").await?.as_str(), "Sam O'Neil")?;
+    same("ZIP", browser.value("#f-zip").await?.as_str(), "55401")?;
+    same("phone", browser.value("#f-phone").await?.as_str(), "123")?;
+    let description = browser.value("#f-description").await?;
+    same("description", description.as_str(), "Pipe under the kitchen sink burst, water on the floor")?;
+    for checked in [
+        "input[name=category][value=burst-pipe]",
+        "input[name=urgency][value=emergency]",
+        "input[name=contact_preference][value=sms]",
+        "input[name=consent]",
+    ] {
+        ensure!(browser.is_selected(checked).await?, "{checked} was not kept");
+    }
+    let place = browser.text("#zip-place").await?;
+    ensure!(place.contains("Minneapolis, MN"), "the town is shown again: {place:?}");
+    fits_the_phone(browser, "the form with an error").await?;
+    browser.screenshot(shots.join("request-form-error.png")).await?;
+    browser.screenshot_full_page(shots.join("request-form-error-full.png")).await?;
+
+    // Fixed, sent again: on to the code.
+    browser.fill("#f-phone", "(612) 555-0123").await?;
+    think(app);
+    browser.click_text("button[type=submit]", "Send my request").await?;
+    browser.wait_for_url("/request/verify?t=", WAIT).await?;
+    browser.wait_for_text("h1", "Confirm your phone", WAIT).await?;
+    browser.wait_for_text("main", "(•••) •••-0123", WAIT).await?;
+    fits_the_phone(browser, "the verify page").await?;
+    browser.screenshot(shots.join("request-verify.png")).await?;
+
+    let code = app.latest_code("+16125550123").await?;
+    browser.fill("#f-code", &code).await?;
+    browser.click_text("button[type=submit]", "Confirm").await?;
+    browser.wait_for_url("/request/done?t=", WAIT).await?;
+    browser.wait_for_text("h1", "You're all set", WAIT).await?;
+    fits_the_phone(browser, "the confirmation page").await?;
+    browser.screenshot(shots.join("request-done.png")).await?;
+
+    browser.click_text("a", "See who's taking my request").await?;
+    browser.wait_for_url("/r/", WAIT).await?;
+    browser.wait_for_text("main", "Burst pipe or emergency leak", WAIT).await?;
+    browser.wait_for_text("main", "Minneapolis, MN", WAIT).await?;
+    fits_the_phone(browser, "the status page").await?;
+    browser.screenshot_full_page(shots.join("request-status-full.png")).await?;
+
+    // No script errors, blocked resources or CSP violations anywhere along the way. (Chromium
+    // logs the form's 422 answer as a failed load; that one is expected.)
+    let errors: Vec<_> = browser
+        .console_errors()
+        .await?
+        .into_iter()
+        .filter(|e| {
+            !e.message.contains("/request - Failed to load resource: the server responded with a status of 422")
+        })
+        .collect();
+    ensure!(errors.is_empty(), "console errors: {errors:#?}");
+    Ok(())
+}
+
+/// Someone typing a ZIP slowly, as on a phone: every key is its own look-up.
+#[tokio::test]
+async fn the_town_shows_for_a_zip_typed_one_key_at_a_time() -> R {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start().await?;
+    let result = zip_typed_slowly(&app, &browser).await;
+    let closed = browser.close().await;
+    result?;
+    closed?;
+    app.shutdown().await
+}
+
+async fn zip_typed_slowly(app: &TestApp, browser: &Browser) -> R {
+    browser.goto(&format!("{}/request", app.url)).await?;
+    // Counts look-ups that answered, and those htmx gave up on because their target was gone.
+    let count = "window.zipLookups = 0; const done = () => { window.zipLookups += 1; }; \
+                 document.body.addEventListener('htmx:afterRequest', done); \
+                 document.body.addEventListener('htmx:targetError', done);";
+    browser.eval(count).await?;
+    let zip = browser.find("#f-zip").await?;
+    for (n, key) in "55401".chars().enumerate() {
+        zip.send_keys(key.to_string()).await?;
+        // The look-up for this key has answered before the next key is typed.
+        browser.wait_for_script(&format!("window.zipLookups >= {}", n + 1), WAIT).await?;
+    }
+    browser.wait_for_text("#zip-place", "Minneapolis, MN", WAIT).await?;
+    let errors = browser.console_errors().await?;
+    ensure!(errors.is_empty(), "console errors: {errors:#?}");
+    Ok(())
+}
