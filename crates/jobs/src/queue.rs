@@ -25,6 +25,8 @@ pub struct Queue {
     clock: Arc<dyn Clock>,
     config: QueueConfig,
     wake: Arc<tokio::sync::Notify>,
+    /// When this node last buried abandoned jobs (unix seconds by the queue's clock).
+    last_bury: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A job a worker holds the lease on.
@@ -64,7 +66,13 @@ fn to_time(d: Duration) -> time::Duration {
 
 impl Queue {
     pub fn new(pool: PgPool, clock: Arc<dyn Clock>, config: QueueConfig) -> Self {
-        Self { pool, clock, config, wake: Arc::default() }
+        Self {
+            pool,
+            clock,
+            config,
+            wake: Arc::default(),
+            last_bury: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -136,7 +144,14 @@ impl Queue {
         let now = self.clock.now();
         let lease_until = now + to_time(self.config.lease);
         let mut conn = self.pool.acquire().await?;
-        self.bury_abandoned(&mut conn, now).await?;
+        // Only a lease that ran out can leave a job to bury, so looking once per quarter lease
+        // is enough; looking before every claim was a write per job.
+        let every = i64::try_from(self.config.lease.as_secs() / 4).unwrap_or(i64::MAX).max(1);
+        let last = self.last_bury.load(std::sync::atomic::Ordering::Relaxed);
+        if now.unix_timestamp().saturating_sub(last) >= every {
+            self.last_bury.store(now.unix_timestamp(), std::sync::atomic::Ordering::Relaxed);
+            self.bury_abandoned(&mut conn, now).await?;
+        }
         let row = sqlx::query!(
             r#"WITH next AS (
                    SELECT id FROM jobs
