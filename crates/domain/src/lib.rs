@@ -1,6 +1,7 @@
 //! The marketplace's own types and rules. Everything here is pure: no I/O, no clock reads except
 //! through [`Clock`], so every rule is testable in isolation.
 
+pub mod account;
 pub mod clock;
 pub mod geo;
 pub mod lead;

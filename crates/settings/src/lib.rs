@@ -30,6 +30,7 @@ pub struct Settings {
     pub recovery: Recovery,
     pub log: Log,
     pub intake: Intake,
+    pub auth: Auth,
     /// Signs links and form tokens; the same on every node.
     pub secret_key: SecretString,
 }
@@ -162,6 +163,30 @@ pub struct Intake {
     pub per_partner: RateLimit,
     pub status_link_ttl: Duration,
     pub idempotency_ttl: Duration,
+}
+
+/// Accounts and logins (issue 4; ASVS level 2 and the seed's security section).
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// Lifetime of an API access token (a JWT); never longer than the session's idle limit.
+    pub access_token_ttl: Duration,
+    /// Keys that sign API access tokens, by key id: the first signs, all verify, so a key can
+    /// be rotated in without logging anyone out. Empty: one key derived from the secret key.
+    pub jwt_keys: Vec<(String, SecretString)>,
+    pub email_verify_ttl: Duration,
+    pub password_reset_ttl: Duration,
+    /// Failed logins per account before each next try must wait (doubling from the base).
+    pub login_free_failures: u32,
+    /// The same, per client address (which may try many accounts).
+    pub login_ip_free_failures: u32,
+    pub login_backoff_base: Duration,
+    pub login_backoff_max: Duration,
+    /// ASVS 2.2.1: at most this many failures an hour per account.
+    pub login_max_failures_per_hour: u32,
+    /// Addresses from which the staff area and staff logins are reachable.
+    pub staff_allow: Vec<IpNet>,
+    /// How recently staff must have entered their password again before a sensitive action.
+    pub reauth_window: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,8 +359,26 @@ impl Settings {
             status_link_ttl: r.duration("PLUMBERLEADS_STATUS_LINK_TTL", "30days")?,
             idempotency_ttl: r.duration("PLUMBERLEADS_IDEMPOTENCY_TTL", "24h")?,
         };
+        let auth = Auth {
+            access_token_ttl: r.duration("PLUMBERLEADS_ACCESS_TOKEN_TTL", "15m")?,
+            jwt_keys: r.key_list("PLUMBERLEADS_JWT_KEYS")?,
+            email_verify_ttl: r.duration("PLUMBERLEADS_EMAIL_VERIFY_TTL", "24h")?,
+            password_reset_ttl: r.duration("PLUMBERLEADS_PASSWORD_RESET_TTL", "1h")?,
+            login_free_failures: r.parse("PLUMBERLEADS_LOGIN_FREE_FAILURES", "5", "a whole number")?,
+            login_ip_free_failures: r.parse("PLUMBERLEADS_LOGIN_IP_FREE_FAILURES", "20", "a whole number")?,
+            login_backoff_base: r.duration("PLUMBERLEADS_LOGIN_BACKOFF_BASE", "1s")?,
+            login_backoff_max: r.duration("PLUMBERLEADS_LOGIN_BACKOFF_MAX", "15m")?,
+            login_max_failures_per_hour: r.parse(
+                "PLUMBERLEADS_LOGIN_MAX_FAILURES_PER_HOUR",
+                "100",
+                "a whole number",
+            )?,
+            staff_allow: r.list("PLUMBERLEADS_STAFF_ALLOW", "127.0.0.0/8,::1/128", "CIDR ranges like 10.0.0.0/8")?,
+            reauth_window: r.duration("PLUMBERLEADS_REAUTH_WINDOW", "5m")?,
+        };
         let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;
         Ok(Self {
+            auth,
             intake,
             secret_key,
             http,

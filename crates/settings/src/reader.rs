@@ -156,6 +156,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// "kid1:secret1,kid2:secret2": signing keys by id, each secret at least 32 characters.
+    /// Errors name the key id, never a secret.
+    pub(crate) fn key_list(&mut self, key: &'static str) -> Result<Vec<(String, SecretString)>, SettingError> {
+        let Some(value) = self.raw(key) else { return Ok(Vec::new()) };
+        let mut keys: Vec<(String, SecretString)> = Vec::new();
+        for (i, item) in value.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+            let Some((kid, secret)) = item.split_once(':') else {
+                return Err(SettingError::new(key, format!("entry {} is not `key-id:secret`", i + 1)));
+            };
+            let kid = kid.trim();
+            if kid.is_empty() || !kid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(SettingError::new(key, format!("entry {}: a key id is letters, digits, - and _", i + 1)));
+            }
+            if secret.trim().chars().count() < 32 {
+                return Err(SettingError::new(key, format!("key {kid:?}: the secret must be at least 32 characters")));
+            }
+            if keys.iter().any(|(k, _)| k == kid) {
+                return Err(SettingError::new(key, format!("key id {kid:?} appears twice")));
+            }
+            keys.push((kid.to_owned(), SecretString::from(secret.trim().to_owned())));
+        }
+        Ok(keys)
+    }
+
     /// A `PLUMBERLEADS_*` variable nobody read is almost always a typo.
     pub(crate) fn reject_unknown(&self) -> Result<(), SettingError> {
         let mut unknown: Vec<_> =

@@ -1,16 +1,22 @@
 //! Everything that touches PostgreSQL, one module per aggregate. Functions take a
 //! `&mut PgConnection` (or a transaction) so callers decide the transaction boundaries.
 
+pub mod accounts;
+pub mod audit;
 pub mod categories;
 pub mod db;
 pub mod dev_outbox;
+pub mod email_tokens;
 pub mod funnel;
 pub mod idempotency;
 pub mod leads;
+pub mod login_failures;
 pub mod partners;
+pub mod phone_codes;
 pub mod rate_limit;
 pub mod rejections;
 pub mod sandbox;
+pub mod sessions;
 pub mod zips;
 
 pub use db::{connect, ensure_database, migrate, ping, prepare};

@@ -157,6 +157,65 @@ impl TestApp {
             .ok_or_else(|| anyhow::anyhow!("no code texted to {number}: {texts:?}"))
     }
 
+    /// Sends queued messages and returns the newest e-mail to `address`: (subject, text).
+    pub async fn latest_email_to(&self, address: &str) -> anyhow::Result<(String, String)> {
+        self.run_pending_jobs().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mails = store::dev_outbox::recent_emails(&mut conn, Some(address), 1).await?;
+        mails
+            .into_iter()
+            .next()
+            .map(|m| (m.subject, m.text_body))
+            .ok_or_else(|| anyhow::anyhow!("no e-mail to {address}"))
+    }
+
+    /// The `?token=` of the newest link to `path` e-mailed to `address`.
+    pub async fn emailed_token(&self, address: &str, path: &str) -> anyhow::Result<String> {
+        let (_, body) = self.latest_email_to(address).await?;
+        let marker = format!("{path}?token=");
+        body.split_whitespace()
+            .find_map(|w| w.split_once(&marker).map(|(_, t)| t.to_owned()))
+            .ok_or_else(|| anyhow::anyhow!("no {path} link in {body:?}"))
+    }
+
+    /// A new pro account by the API: its id. Password: [`PRO_PASSWORD`].
+    pub async fn signup_pro(&self, email: &str, phone: &str) -> anyhow::Result<uuid::Uuid> {
+        let res = self
+            .post("/api/v1/auth/signup")
+            .json(&serde_json::json!({
+                "business_name": "Acme Plumbing", "owner_name": "Jane Doe", "email": email,
+                "phone": phone, "password": PRO_PASSWORD
+            }))
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == reqwest::StatusCode::CREATED, "sign-up answered {}", res.status());
+        let body: serde_json::Value = res.json().await?;
+        Ok(body["id"].as_str().unwrap_or_default().parse()?)
+    }
+
+    /// Logs in by the API: (access token, refresh token).
+    pub async fn api_login(&self, email: &str, password: &str) -> anyhow::Result<(String, String)> {
+        let res = self
+            .post("/api/v1/auth/login")
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == reqwest::StatusCode::OK, "login answered {}", res.status());
+        let body: serde_json::Value = res.json().await?;
+        Ok((
+            body["access_token"].as_str().unwrap_or_default().to_owned(),
+            body["refresh_token"].as_str().unwrap_or_default().to_owned(),
+        ))
+    }
+
+    /// Logs a browser in by the login form: the session cookie's value.
+    pub async fn browser_login(&self, email: &str, password: &str) -> anyhow::Result<String> {
+        let res =
+            self.post("/login").form(&[("email", email), ("password", password), ("next", "/pro")]).send().await?;
+        anyhow::ensure!(res.status() == reqwest::StatusCode::SEE_OTHER, "login form answered {}", res.status());
+        session_cookie(&res).ok_or_else(|| anyhow::anyhow!("no session cookie set"))
+    }
+
     /// A partner with a working API key: (partner id, key).
     pub async fn create_partner(&self, name: &str) -> anyhow::Result<(uuid::Uuid, String)> {
         let (prefix, _, full, hash) = web::partners::new_key();
@@ -179,6 +238,16 @@ impl TestApp {
             None => Ok(()),
         }
     }
+}
+
+/// The password [`TestApp::signup_pro`] gives its accounts.
+pub const PRO_PASSWORD: &str = "tangerine voltage marmot 42";
+
+/// The value of the session cookie a response sets (empty when it is being removed).
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers().get_all(reqwest::header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
+        c.strip_prefix("__Host-pl_session=").map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+    })
 }
 
 impl Drop for TestApp {

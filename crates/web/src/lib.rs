@@ -1,10 +1,12 @@
 //! The HTTP surface. Handlers are thin: parse at the edge, call `store`/`domain`, render.
 
 mod assets;
+pub mod auth;
 pub mod client_ip;
 mod encoded;
 mod health;
 pub mod intake;
+mod json;
 mod metrics_route;
 mod middleware;
 mod pages;

@@ -1,6 +1,7 @@
 //! Routes and the middleware stack, outermost first: observe (request id, logs, metrics) →
 //! security headers → compression → problem documents → panic catcher → timeout → body limit.
 
+use crate::auth::{api as auth_api, pages as auth_pages};
 use crate::intake::{api, form};
 use crate::{AppState, assets, health, metrics_route, middleware, pages};
 use axum::Router;
@@ -51,6 +52,32 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/leads/{id}", get(api::get_lead))
         .route("/api/v1/leads/{id}/verification", post(api::verify_lead))
         .route("/api/v1/leads/{id}/verification/resend", post(api::resend_code))
+        .route("/signup", get(auth_pages::show_signup).post(auth_pages::signup))
+        .route("/login", get(auth_pages::show_login).post(auth_pages::login))
+        .route("/logout", post(auth_pages::logout))
+        .route("/verify-email", get(auth_pages::verify_email))
+        .route("/forgot-password", get(auth_pages::show_forgot).post(auth_pages::forgot))
+        .route("/reset-password", get(auth_pages::show_reset).post(auth_pages::reset))
+        .route("/pro", get(auth_pages::pro_home))
+        .route("/pro/verify-email/resend", post(auth_pages::resend_email))
+        .route("/pro/phone", post(auth_pages::verify_phone))
+        .route("/pro/phone/resend", post(auth_pages::resend_phone_code))
+        .route("/pro/account", get(auth_pages::account))
+        .route("/pro/sessions/{id}/end", post(auth_pages::end_session))
+        .route("/pro/password", post(auth_pages::change_password))
+        .route("/api/v1/auth/signup", post(auth_api::signup))
+        .route("/api/v1/auth/login", post(auth_api::login))
+        .route("/api/v1/auth/refresh", post(auth_api::refresh))
+        .route("/api/v1/auth/logout", post(auth_api::logout))
+        .route("/api/v1/auth/email-verification", post(auth_api::verify_email))
+        .route("/api/v1/auth/password-reset", post(auth_api::request_reset))
+        .route("/api/v1/auth/password-reset/confirm", post(auth_api::confirm_reset))
+        .route("/api/v1/me", get(auth_api::me))
+        .route("/api/v1/me/sessions", get(auth_api::sessions))
+        .route("/api/v1/me/sessions/{id}", axum::routing::delete(auth_api::end_session))
+        .route("/api/v1/me/password", post(auth_api::change_password))
+        .route("/api/v1/me/phone/verification", post(auth_api::verify_phone))
+        .route("/api/v1/me/phone/verification/resend", post(auth_api::resend_phone_code))
         .merge(extra)
         .fallback(middleware::not_found)
         // Innermost first: each `layer` wraps everything above it.

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub assets: Arc<Assets>,
     pub signer: Signer,
+    /// Signs and checks API access tokens.
+    pub tokens: crate::auth::tokens::TokenKeys,
     pub rate_limiter: RateLimiter,
     categories: Arc<RwLock<Option<Cached<Vec<Category>>>>>,
     pages: Arc<RwLock<HashMap<&'static str, Cached<Encoded>>>>,
@@ -48,6 +50,7 @@ impl AppState {
     ) -> Self {
         let redis = settings.redis_url.as_ref().and_then(|url| RedisCheck::new(url).ok());
         let signer = Signer::new(settings.secret_key.clone());
+        let tokens = crate::auth::tokens::TokenKeys::from_settings(&settings);
         // A Redis URL that does not parse was refused by settings already; fall back regardless.
         let rate_limiter = RateLimiter::from_settings(&settings, pool.clone(), clock.clone())
             .unwrap_or_else(|_| RateLimiter::Postgres { pool: pool.clone(), clock: clock.clone() });
@@ -61,6 +64,7 @@ impl AppState {
             metrics,
             assets: Assets::shared(),
             signer,
+            tokens,
             rate_limiter,
             categories: Arc::default(),
             pages: Arc::default(),

@@ -4,6 +4,7 @@
 use super::service::{self, CodeError, Idempotency, IntakeError, Outcome, Source, Submission, Submitted, Verified};
 use crate::AppState;
 use crate::client_ip::ClientIp;
+use crate::json::json_body;
 use crate::problem::{ApiError, FieldError, Problem};
 use axum::Json;
 use axum::body::Bytes;
@@ -69,26 +70,6 @@ struct LeadCreated {
     id: Uuid,
     status: &'static str,
     verification: Verification,
-}
-
-#[expect(clippy::result_large_err, reason = "the error is the finished response, built once and sent")]
-fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<LeadRequest, Response> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(Problem::status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Some("Send the body as application/json.".into()),
-        )
-        .into_response());
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        Problem::status(status, Some(format!("The body is not the JSON we expect: {e}"))).into_response()
-    })
 }
 
 fn intake_error(e: IntakeError) -> Response {
@@ -167,7 +148,7 @@ pub async fn create_lead(
         Ok(p) => p,
         Err(res) => return res,
     };
-    let req = match json_body(&headers, &body) {
+    let req = match json_body::<LeadRequest>(&headers, &body) {
         Ok(r) => r,
         Err(res) => return res,
     };

@@ -1,0 +1,13 @@
+//! Accounts of plumbers and staff: who they are, what a password must be, how failed logins
+//! slow down. Pure rules; hashing, storage and sessions live in `web` and `store`.
+
+mod business;
+mod password;
+mod role;
+mod signup;
+pub mod throttle;
+
+pub use business::{BusinessName, BusinessNameError};
+pub use password::{Password, PasswordError};
+pub use role::Role;
+pub use signup::{SignupDraft, SignupInput};

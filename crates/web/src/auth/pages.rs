@@ -1,0 +1,772 @@
+//! The account pages: sign up, log in and out, confirm e-mail and mobile, the pro portal's
+//! home (the onboarding checklist), devices and password, forgotten password. Server-rendered,
+//! no JavaScript needed. Every form that changes something checks the request came from our own
+//! pages (Origin / Sec-Fetch-Site), and signed-in forms also carry the session's CSRF token.
+
+use super::service::{self, AuthError, Client};
+use super::sessions::{self, MaybeSignedIn, ProPage, SignedIn};
+use crate::AppState;
+use crate::client_ip::ClientIp;
+use crate::problem::{ApiError, Problem};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use domain::account::SignupInput;
+use serde::Deserialize;
+use uuid::Uuid;
+
+type Errors = Vec<(String, String)>;
+
+fn error_of<'a>(errors: &'a Errors, field: &str) -> &'a str {
+    errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
+}
+
+fn invalid_of(errors: &Errors, field: &str) -> &'static str {
+    if errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+}
+
+fn html(page: &impl Template, status: StatusCode) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut res = (status, Html(body)).into_response();
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => ApiError::Internal(e.into()).into_response(),
+    }
+}
+
+fn assets(state: &AppState) -> (&str, &str, &str) {
+    let a = &state.assets;
+    (a.url("app.css"), a.url("vendor/htmx.min.js"), a.url("app.js"))
+}
+
+/// The request comes from one of our pages, not another site: browsers say so in
+/// `Sec-Fetch-Site` and `Origin`. Clients that send neither (scripts, old browsers) are let
+/// through here; signed-in forms have their CSRF token as well.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => origin == state.settings.http.public_url.origin().ascii_serialization(),
+    }
+}
+
+fn forbidden_cross_site() -> Response {
+    Problem::status(StatusCode::FORBIDDEN, Some("That form was sent from another site, so we ignored it.".into()))
+        .into_response()
+}
+
+/// The session's CSRF token matches the one the form carried.
+fn csrf_ok(s: &SignedIn, sent: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !sent.is_empty() && s.session.csrf_token.as_bytes().ct_eq(sent.as_bytes()).into()
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
+}
+
+fn with_cookie(jar: CookieJar, res: Response) -> Response {
+    (jar, res).into_response()
+}
+
+// ---------------------------------------------------------------- sign up
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    form: &'a SignupInput,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+impl SignupPage<'_> {
+    fn error(&self, field: &str) -> &str {
+        error_of(self.errors, field)
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        invalid_of(self.errors, field)
+    }
+}
+
+fn signup_page(
+    state: &AppState,
+    form: &SignupInput,
+    errors: &Errors,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    html(&SignupPage { asset_css, asset_htmx, asset_js, form, errors, notice }, status)
+}
+
+pub async fn show_signup(State(state): State<AppState>, MaybeSignedIn(who): MaybeSignedIn) -> Response {
+    if who.is_some() {
+        return Redirect::to("/pro").into_response();
+    }
+    signup_page(&state, &SignupInput::default(), &Vec::new(), None, StatusCode::OK)
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(mut form): Form<SignupInput>,
+) -> Response {
+    if !same_origin(&state, &headers) {
+        return forbidden_cross_site();
+    }
+    let result = service::signup(&state, &form, &ip.to_string()).await;
+    // The password is never sent back into the page.
+    let password = std::mem::take(&mut form.password);
+    let errors: Errors = match result {
+        Ok(id) => {
+            return match service::start_session(&state, id, Client::Browser, ip, user_agent(&headers)).await {
+                Ok(l) => {
+                    with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to("/pro?done=welcome").into_response())
+                }
+                Err(e) => page_error(e),
+            };
+        }
+        Err(AuthError::Invalid(errors)) => errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
+        Err(AuthError::EmailTaken) => vec![(
+            "email".into(),
+            "That e-mail already has an account — log in, or reset the password if you've forgotten it.".into(),
+        )],
+        Err(e) => return page_error(e),
+    };
+    drop(password);
+    signup_page(&state, &form, &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// Errors a page cannot show next to a field.
+fn page_error(e: AuthError) -> Response {
+    super::api::problem(e)
+}
+
+// ---------------------------------------------------------------- log in and out
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    email: &'a str,
+    next: &'a str,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    done: Option<String>,
+}
+
+pub async fn show_login(
+    State(state): State<AppState>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let next = sessions::safe_next(q.next.as_deref());
+    if who.is_some() {
+        return Redirect::to(next).into_response();
+    }
+    let notice = match q.done.as_deref() {
+        Some("password_reset") => Some("Your password is changed. Log in with the new one."),
+        Some("logged_out") => Some("You're logged out."),
+        _ => None,
+    };
+    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    html(&LoginPage { asset_css, asset_htmx, asset_js, email: "", next, errors: &Vec::new(), notice }, StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !same_origin(&state, &headers) {
+        return forbidden_cross_site();
+    }
+    let next = sessions::safe_next(Some(&form.next)).to_owned();
+    let message = match service::login(&state, &form.email, &form.password, Client::Browser, ip, user_agent(&headers))
+        .await
+    {
+        Ok(l) => {
+            // A new session id at every login: a planted cookie (session fixation) is dropped.
+            let target = if l.role.is_staff() { "/staff".to_owned() } else { next.clone() };
+            return with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to(&target).into_response());
+        }
+        Err(AuthError::BadCredentials) => {
+            "That e-mail and password don't match an account. Check both and try again.".to_owned()
+        }
+        Err(AuthError::Throttled { retry_after }) => format!(
+            "Too many tries. For your account's safety, please wait {} and try again — or reset your password.",
+            wait_words(retry_after)
+        ),
+        Err(AuthError::StaffNotAllowedHere) => "Staff accounts can only sign in from the office network.".to_owned(),
+        Err(AuthError::SecondFactorRequired) => {
+            "Staff accounts sign in with a one-time code from an authenticator app.".to_owned()
+        }
+        Err(e) => return page_error(e),
+    };
+    let errors = vec![("email".to_owned(), message)];
+    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    let status =
+        if errors[0].1.starts_with("Too many") { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+    html(
+        &LoginPage { asset_css, asset_htmx, asset_js, email: &form.email, next: &next, errors: &errors, notice: None },
+        status,
+    )
+}
+
+fn wait_words(d: std::time::Duration) -> String {
+    let s = d.as_secs().max(1);
+    if s < 90 { format!("{s} seconds") } else { format!("{} minutes", s.div_ceil(60)) }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !same_origin(&state, &headers) {
+        return forbidden_cross_site();
+    }
+    if let Some(s) = who {
+        if !csrf_ok(&s, &form.csrf) {
+            return forbidden_cross_site();
+        }
+        if let Err(e) = service::end_session(&state, s.user.id, s.session.id, "logout", &ip.to_string()).await {
+            return page_error(e);
+        }
+    }
+    with_cookie(jar.add(sessions::removal()), Redirect::to("/login?done=logged_out").into_response())
+}
+
+// ---------------------------------------------------------------- e-mail links
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    title: &'a str,
+    lines: &'a [String],
+    link: Option<(&'a str, &'a str)>,
+}
+
+fn message(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    lines: &[String],
+    link: Option<(&str, &str)>,
+) -> Response {
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    html(&MessagePage { asset_css, asset_htmx, asset_js, title, lines, link }, status)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenQuery {
+    token: String,
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    match service::verify_email(&state, &q.token, &ip.to_string()).await {
+        Ok(_) => message(
+            &state,
+            StatusCode::OK,
+            "Your e-mail is confirmed",
+            &["Thank you. Next: finish your profile so you can receive leads.".into()],
+            Some(("/pro", "Go to your account")),
+        ),
+        Err(AuthError::BadLink) => message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "That link has expired or was already used",
+            &["Log in and we'll send you a new one.".into()],
+            Some(("/pro", "Log in")),
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+pub async fn resend_email(
+    State(state): State<AppState>,
+    ProPage(s): ProPage,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+        return forbidden_cross_site();
+    }
+    match service::resend_email_link(&state, s.user.id).await {
+        Ok(()) => Redirect::to("/pro?done=email_sent").into_response(),
+        Err(AuthError::Throttled { .. }) => Redirect::to("/pro?done=email_limit").into_response(),
+        Err(e) => page_error(e),
+    }
+}
+
+// ---------------------------------------------------------------- the portal's home
+
+#[derive(Template)]
+#[template(path = "pro_home.html")]
+struct ProHome<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    business: &'a str,
+    name: &'a str,
+    email: &'a str,
+    masked_phone: &'a str,
+    email_verified: bool,
+    phone_verified: bool,
+    csrf: &'a str,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+impl ProHome<'_> {
+    fn error(&self, field: &str) -> &str {
+        error_of(self.errors, field)
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        invalid_of(self.errors, field)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+fn notice_for(done: Option<&str>) -> Option<&'static str> {
+    match done {
+        Some("welcome") => Some("Welcome! Your account is ready. A few steps remain before leads reach you."),
+        Some("email_sent") => Some("We sent the link again. It can take a minute to arrive."),
+        Some("email_limit") => Some("We've sent several links already. Please check your spam folder."),
+        Some("code_sent") => Some("We texted you a new code."),
+        Some("phone_verified") => Some("Your mobile number is confirmed."),
+        Some("password_changed") => Some("Your password is changed. Every other device was logged out."),
+        Some("session_ended") => Some("That device is logged out."),
+        _ => None,
+    }
+}
+
+async fn pro_home_page(
+    state: &AppState,
+    s: &SignedIn,
+    errors: &Errors,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let business = async {
+        let mut conn = state.pool.acquire().await?;
+        Ok::<_, ApiError>(store::accounts::pro(&mut conn, s.user.id).await?)
+    }
+    .await;
+    let business = match business {
+        Ok(b) => b.map(|b| b.business_name).unwrap_or_default(),
+        Err(e) => return e.into_response(),
+    };
+    let masked = s
+        .user
+        .phone
+        .as_deref()
+        .and_then(|p| domain::lead::UsPhone::parse(p).ok())
+        .map(|p| p.masked())
+        .unwrap_or_default();
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    html(
+        &ProHome {
+            asset_css,
+            asset_htmx,
+            asset_js,
+            business: &business,
+            name: &s.user.name,
+            email: &s.user.email,
+            masked_phone: &masked,
+            email_verified: s.user.email_verified_at.is_some(),
+            phone_verified: s.user.phone_verified_at.is_some(),
+            csrf: &s.session.csrf_token,
+            errors,
+            notice,
+        },
+        status,
+    )
+}
+
+pub async fn pro_home(State(state): State<AppState>, ProPage(s): ProPage, Query(q): Query<DoneQuery>) -> Response {
+    pro_home_page(&state, &s, &Vec::new(), notice_for(q.done.as_deref()), StatusCode::OK).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+pub async fn verify_phone(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ProPage(s): ProPage,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+        return forbidden_cross_site();
+    }
+    match service::verify_phone(&state, s.user.id, &form.code, &ip.to_string()).await {
+        Ok(()) => Redirect::to("/pro?done=phone_verified").into_response(),
+        Err(AuthError::Code(c)) => {
+            pro_home_page(&state, &s, &vec![("code".into(), c.to_string())], None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+pub async fn resend_phone_code(
+    State(state): State<AppState>,
+    ProPage(s): ProPage,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+        return forbidden_cross_site();
+    }
+    match service::resend_phone_code(&state, s.user.id).await {
+        Ok(()) => Redirect::to("/pro?done=code_sent").into_response(),
+        Err(AuthError::Code(c)) => {
+            pro_home_page(&state, &s, &vec![("code".into(), c.to_string())], None, StatusCode::TOO_MANY_REQUESTS).await
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+// ---------------------------------------------------------------- devices and password
+
+struct SessionRow {
+    id: Uuid,
+    current: bool,
+    device: String,
+    ip: String,
+    since: String,
+    last_seen: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    sessions: &'a [SessionRow],
+    csrf: &'a str,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+impl AccountPage<'_> {
+    fn error(&self, field: &str) -> &str {
+        error_of(self.errors, field)
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        invalid_of(self.errors, field)
+    }
+}
+
+/// A short description of a browser from its User-Agent, for people to recognise their devices.
+fn device(ua: Option<&str>, kind: &str) -> String {
+    let ua = ua.unwrap_or("");
+    let browser = ["Edg", "Firefox", "Chrome", "Safari"]
+        .into_iter()
+        .find(|b| ua.contains(b))
+        .map(|b| if b == "Edg" { "Edge" } else { b });
+    let os =
+        [("iPhone", "iPhone"), ("Android", "Android"), ("Mac OS", "Mac"), ("Windows", "Windows"), ("Linux", "Linux")]
+            .into_iter()
+            .find(|(k, _)| ua.contains(k))
+            .map(|(_, v)| v);
+    match (browser, os, kind) {
+        (_, _, "api") => "The PlumberLeads app or an API client".to_owned(),
+        (Some(b), Some(o), _) => format!("{b} on {o}"),
+        (Some(b), None, _) => b.to_owned(),
+        _ => "A web browser".to_owned(),
+    }
+}
+
+fn when(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[month repr:short] [day padding:none], [hour]:[minute] UTC");
+    t.format(&f).unwrap_or_default()
+}
+
+async fn account_page(
+    state: &AppState,
+    s: &SignedIn,
+    errors: &Errors,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let list = async {
+        let mut conn = state.pool.acquire().await?;
+        Ok::<_, ApiError>(store::sessions::list_open(&mut conn, s.user.id).await?)
+    }
+    .await;
+    let now = state.clock.now();
+    let rows: Vec<SessionRow> = match list {
+        Ok(list) => list
+            .into_iter()
+            .filter(|x| sessions::is_live(state, x, now))
+            .map(|x| SessionRow {
+                id: x.id,
+                current: x.id == s.session.id,
+                device: device(x.user_agent.as_deref(), &x.kind),
+                ip: x.ip.unwrap_or_default(),
+                since: when(x.created_at),
+                last_seen: when(x.last_seen_at),
+            })
+            .collect(),
+        Err(e) => return e.into_response(),
+    };
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    html(
+        &AccountPage { asset_css, asset_htmx, asset_js, sessions: &rows, csrf: &s.session.csrf_token, errors, notice },
+        status,
+    )
+}
+
+pub async fn account(State(state): State<AppState>, ProPage(s): ProPage, Query(q): Query<DoneQuery>) -> Response {
+    account_page(&state, &s, &Vec::new(), notice_for(q.done.as_deref()), StatusCode::OK).await
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ProPage(s): ProPage,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+        return forbidden_cross_site();
+    }
+    match service::end_session(&state, s.user.id, id, "ended_by_owner", &ip.to_string()).await {
+        Ok(true) => Redirect::to("/pro/account?done=session_ended").into_response(),
+        // Another account's session, or one already ended: nothing to say about it.
+        Ok(false) => ApiError::NotFound.into_response(),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ProPage(s): ProPage,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+        return forbidden_cross_site();
+    }
+    match service::change_password(
+        &state,
+        s.user.id,
+        s.session.id,
+        &form.current_password,
+        &form.password,
+        &ip.to_string(),
+    )
+    .await
+    {
+        Ok(()) => Redirect::to("/pro/account?done=password_changed").into_response(),
+        Err(AuthError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
+            account_page(&state, &s, &errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+// ---------------------------------------------------------------- forgotten password
+
+#[derive(Template)]
+#[template(path = "password_form.html")]
+struct PasswordFormPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    title: &'a str,
+    action: &'a str,
+    button: &'a str,
+    ask_email: bool,
+    token: Option<&'a str>,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+pub async fn show_forgot(State(state): State<AppState>) -> Response {
+    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    html(
+        &PasswordFormPage {
+            asset_css,
+            asset_htmx,
+            asset_js,
+            title: "Reset your password",
+            action: "/forgot-password",
+            button: "E-mail me a link",
+            ask_email: true,
+            token: None,
+            errors: &Vec::new(),
+            notice: None,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ForgotForm {
+    email: String,
+}
+
+pub async fn forgot(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    if !same_origin(&state, &headers) {
+        return forbidden_cross_site();
+    }
+    if !form.email.trim().is_empty()
+        && let Err(e) = service::request_reset(&state, &form.email, &ip.to_string()).await
+    {
+        return page_error(e);
+    }
+    message(
+        &state,
+        StatusCode::OK,
+        "Check your e-mail",
+        &["If an account uses that address, we've sent it a link to choose a new password. The link works for one hour.".into()],
+        None,
+    )
+}
+
+pub async fn show_reset(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    html(
+        &PasswordFormPage {
+            asset_css,
+            asset_htmx,
+            asset_js,
+            title: "Choose a new password",
+            action: "/reset-password",
+            button: "Save my new password",
+            ask_email: false,
+            token: Some(&q.token),
+            errors: &Vec::new(),
+            notice: None,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResetForm {
+    token: String,
+    password: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    if !same_origin(&state, &headers) {
+        return forbidden_cross_site();
+    }
+    let errors: Errors = match service::reset_password(&state, &form.token, &form.password, &ip.to_string()).await {
+        Ok(()) => return Redirect::to("/login?done=password_reset").into_response(),
+        Err(AuthError::Invalid(errors)) => errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
+        Err(AuthError::BadLink) => {
+            return message(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "That link has expired or was already used",
+                &["Ask for a new one.".into()],
+                Some(("/forgot-password", "Send me a new link")),
+            );
+        }
+        Err(e) => return page_error(e),
+    };
+    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    html(
+        &PasswordFormPage {
+            asset_css,
+            asset_htmx,
+            asset_js,
+            title: "Choose a new password",
+            action: "/reset-password",
+            button: "Save my new password",
+            ask_email: false,
+            token: Some(&form.token),
+            errors: &errors,
+            notice: None,
+        },
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}

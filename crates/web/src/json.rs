@@ -1,0 +1,28 @@
+//! JSON request bodies as the API contract wants them: 415 for another content type, 400 for
+//! malformed JSON, 422 for JSON of the wrong shape — each an RFC 9457 problem.
+
+use crate::problem::Problem;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+#[expect(clippy::result_large_err, reason = "the error is the finished response, built once and sent")]
+pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Response> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(Problem::status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("Send the body as application/json.".into()),
+        )
+        .into_response());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        Problem::status(status, Some(format!("The body is not the JSON we expect: {e}"))).into_response()
+    })
+}
