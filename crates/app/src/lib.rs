@@ -89,7 +89,11 @@ async fn housekeeping(state: AppState, shutdown: CancellationToken) {
         }
         match prune(&state).await {
             Ok((keys, windows)) => {
-                tracing::info!(keys, windows, "pruned expired idempotency keys and rate-limit windows")
+                tracing::info!(
+                    keys,
+                    windows,
+                    "pruned expired idempotency keys, rate-limit windows, login failures and sessions"
+                )
             }
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again next hour"),
         }
@@ -110,5 +114,9 @@ pub async fn prune(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let mut conn = state.pool.acquire().await?;
     let keys = store::idempotency::prune(&mut conn, now - ttl).await?;
     let windows = store::rate_limit::prune(&mut conn, now - time::Duration::try_from(longest_window)?).await?;
+    // Login throttling looks back one hour; ended sessions are kept a month for the owner's
+    // and staff's questions (the audit log keeps the logins themselves).
+    store::login_failures::prune(&mut conn, now - time::Duration::HOUR).await?;
+    store::sessions::prune(&mut conn, now - time::Duration::days(30)).await?;
     Ok((keys, windows))
 }

@@ -65,6 +65,14 @@ pub enum AdminCommand {
     RevokePartner { id: uuid::Uuid },
     /// List partners and whether their keys work.
     Partners,
+    /// Check the audit log's hash chain from its first row; exit non-zero if a row was changed
+    /// or removed.
+    VerifyAudit,
+    /// The newest audit log entries.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// Submissions the spam and abuse defences turned away, newest first.
     Rejections {
         #[arg(long, default_value_t = 50)]

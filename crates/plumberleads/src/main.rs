@@ -37,13 +37,16 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
     match command {
         Command::Serve { no_worker, demo } => {
             let pool = store::prepare(&settings.database).await?;
-            if demo {
-                seed_demo(&pool).await?;
-            }
             let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
+            if demo {
+                seed_demo(&app.state).await?;
+            }
             let listener = tokio::net::TcpListener::bind(settings.http.bind).await?;
             let addr = listener.local_addr()?;
             println!("PlumberLeads is running at http://{addr}/ (health: http://{addr}/health). Ctrl-C stops it.");
+            if demo {
+                println!("{}", demo_login(&addr.to_string()));
+            }
             tracing::info!(%addr, worker = !no_worker, "serving");
             app.run(Some(listener), !no_worker, axum_extra(), shutdown_signal()).await
         }
@@ -61,7 +64,9 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
         Command::Seed { demo } => {
             let pool = store::prepare(&settings.database).await?;
             if demo {
-                seed_demo(&pool).await?;
+                let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
+                seed_demo(&app.state).await?;
+                println!("{}", demo_login(&settings.http.bind.to_string()));
             }
             println!("Reference data is loaded{}.", if demo { ", and the demo data" } else { "" });
             Ok(())
@@ -75,13 +80,35 @@ fn axum_extra() -> axum::Router<web::AppState> {
     axum::Router::new()
 }
 
-/// Demo content for a first look. Reference data (ZIPs, categories, prices) is all the platform
-/// has until accounts and leads exist; their demo rows are added with those features.
-async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {
-    let mut conn = pool.acquire().await?;
-    let categories = store::categories::list_active(&mut conn).await?;
-    tracing::info!(categories = categories.len(), "demo data ready");
+/// The demo pro's login, printed by `serve --demo` and `seed --demo`.
+const DEMO_PRO_EMAIL: &str = "demo-pro@plumberleads.localhost";
+const DEMO_PRO_PASSWORD: &str = "copper wrench harbor 27";
+
+/// Demo content for a first look: a pro account with its e-mail and mobile confirmed. Running
+/// it again changes nothing.
+async fn seed_demo(state: &web::AppState) -> anyhow::Result<()> {
+    let input = domain::account::SignupInput {
+        business_name: "Demo Plumbing Co.".into(),
+        owner_name: "Dana Demo".into(),
+        email: DEMO_PRO_EMAIL.into(),
+        phone: "+16125550100".into(),
+        password: DEMO_PRO_PASSWORD.into(),
+    };
+    match web::auth::service::signup(state, &input, "127.0.0.1").await {
+        Ok(id) => {
+            let mut conn = state.pool.acquire().await?;
+            let now = state.clock.now();
+            store::accounts::mark_email_verified(&mut conn, id, now).await?;
+            store::accounts::mark_phone_verified(&mut conn, id, "+16125550100", now).await?;
+        }
+        Err(web::auth::service::AuthError::EmailTaken) => {}
+        Err(e) => anyhow::bail!("creating the demo pro: {e}"),
+    }
     Ok(())
+}
+
+fn demo_login(addr: &str) -> String {
+    format!("Demo plumber login: {DEMO_PRO_EMAIL} / {DEMO_PRO_PASSWORD} (http://{addr}/login)")
 }
 
 async fn check_config(settings: &Settings, connect: bool) -> anyhow::Result<()> {
@@ -174,6 +201,24 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
                     r.client_ip.unwrap_or_default(),
                     r.submission
                 );
+            }
+        }
+        AdminCommand::VerifyAudit => {
+            let mut conn = app.state.pool.acquire().await?;
+            match store::audit::verify(&mut conn, &web::auth::service::audit_key(&app.state)).await? {
+                store::audit::Verdict::Intact { rows } => {
+                    println!("The audit log is intact: {rows} entries, chain unbroken.")
+                }
+                store::audit::Verdict::Broken { seq, why } => {
+                    anyhow::bail!("the audit log is broken at entry {seq}: {why}")
+                }
+            }
+        }
+        AdminCommand::Audit { limit } => {
+            let mut conn = app.state.pool.acquire().await?;
+            for r in store::audit::recent(&mut conn, limit).await? {
+                let who = r.actor_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+                println!("{}	{}	{}	{who}	{}	{}", r.seq, r.at, r.action, r.ip.unwrap_or_default(), r.detail);
             }
         }
         AdminCommand::RetryJob { id } => {

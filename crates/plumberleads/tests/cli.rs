@@ -105,6 +105,11 @@ async fn serve_creates_the_database_serves_and_exits_0_on_sigterm() -> R {
         .find(|w| w.starts_with("http://"))
         .map(|u| u.trim_end_matches('/').to_owned())
         .ok_or_else(|| anyhow::anyhow!("no URL in {first:?}"))?;
+    let second = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await??.unwrap_or_default();
+    assert_eq!(
+        second,
+        format!("Demo plumber login: demo-pro@plumberleads.localhost / copper wrench harbor 27 ({base}/login)")
+    );
 
     let client = reqwest::Client::builder().no_proxy().build()?;
     let health = client.get(format!("{base}/health")).send().await?;
@@ -124,4 +129,24 @@ async fn serve_creates_the_database_serves_and_exits_0_on_sigterm() -> R {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout)?, "The database is up to date.\n");
     db.drop_it().await
+}
+
+#[tokio::test]
+async fn verify_audit_says_whether_the_chain_holds() -> R {
+    let app = testkit::TestApp::spawn().await?;
+    app.signup_pro("jane@example.com", "+16125550123").await?;
+    app.api_login("jane@example.com", testkit::PRO_PASSWORD).await?;
+    let dir = tempfile::tempdir()?;
+    let verify = || plumberleads(&dir).args(["admin", "verify-audit"]).env("DATABASE_URL", &app.db.url).output();
+    let out = verify().await?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout)?, "The audit log is intact: 2 entries, chain unbroken.\n");
+    sqlx::query("ALTER TABLE identity.audit_log DISABLE TRIGGER audit_log_append_only").execute(&app.pool).await?;
+    sqlx::query("UPDATE identity.audit_log SET action = 'signup_of_someone_else' WHERE seq = 1")
+        .execute(&app.pool)
+        .await?;
+    let out = verify().await?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)?.contains("broken at entry 1: its contents were changed"));
+    Ok(())
 }
