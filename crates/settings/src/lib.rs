@@ -185,8 +185,6 @@ pub struct Auth {
     pub login_max_failures_per_hour: u32,
     /// Addresses from which the staff area and staff logins are reachable.
     pub staff_allow: Vec<IpNet>,
-    /// How recently staff must have entered their password again before a sensitive action.
-    pub reauth_window: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -374,7 +372,6 @@ impl Settings {
                 "a whole number",
             )?,
             staff_allow: r.list("PLUMBERLEADS_STAFF_ALLOW", "127.0.0.0/8,::1/128", "CIDR ranges like 10.0.0.0/8")?,
-            reauth_window: r.duration("PLUMBERLEADS_REAUTH_WINDOW", "5m")?,
         };
         let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;
         Ok(Self {
