@@ -7,12 +7,13 @@ use super::service::{self, AuthError, Client};
 use super::sessions::{self, MaybeSignedIn, ProPage, SignedIn};
 use crate::AppState;
 use crate::client_ip::ClientIp;
+use crate::intake::form::{assets, html, message};
 use crate::problem::{ApiError, Problem};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use domain::account::SignupInput;
 use serde::Deserialize;
@@ -26,22 +27,6 @@ fn error_of<'a>(errors: &'a Errors, field: &str) -> &'a str {
 
 fn invalid_of(errors: &Errors, field: &str) -> &'static str {
     if errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
-}
-
-fn html(page: &impl Template, status: StatusCode) -> Response {
-    match page.render() {
-        Ok(body) => {
-            let mut res = (status, Html(body)).into_response();
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(e) => ApiError::Internal(e.into()).into_response(),
-    }
-}
-
-fn assets(state: &AppState) -> (&str, &str, &str) {
-    let a = &state.assets;
-    (a.url("app.css"), a.url("vendor/htmx.min.js"), a.url("app.js"))
 }
 
 /// The request comes from one of our pages, not another site: browsers say so in
@@ -279,28 +264,6 @@ pub async fn logout(
 }
 
 // ---------------------------------------------------------------- e-mail links
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
-    title: &'a str,
-    lines: &'a [String],
-    link: Option<(&'a str, &'a str)>,
-}
-
-fn message(
-    state: &AppState,
-    status: StatusCode,
-    title: &str,
-    lines: &[String],
-    link: Option<(&str, &str)>,
-) -> Response {
-    let (asset_css, asset_htmx, asset_js) = assets(state);
-    html(&MessagePage { asset_css, asset_htmx, asset_js, title, lines, link }, status)
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

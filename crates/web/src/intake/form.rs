@@ -135,7 +135,8 @@ struct StatusPage<'a> {
     status_text: &'a str,
 }
 
-fn html(page: &impl Template, status: StatusCode) -> Response {
+/// A page that is never cached (personal data, one-time tokens).
+pub(crate) fn html(page: &impl Template, status: StatusCode) -> Response {
     match page.render() {
         Ok(body) => {
             let mut res = (status, Html(body)).into_response();
@@ -147,12 +148,12 @@ fn html(page: &impl Template, status: StatusCode) -> Response {
     }
 }
 
-fn assets(state: &AppState) -> (&str, &str, &str) {
+pub(crate) fn assets(state: &AppState) -> (&str, &str, &str) {
     let a = &state.assets;
     (a.url("app.css"), a.url("vendor/htmx.min.js"), a.url("app.js"))
 }
 
-fn message(
+pub(crate) fn message(
     state: &AppState,
     status: StatusCode,
     title: &str,
