@@ -65,6 +65,19 @@ pub enum AdminCommand {
     RevokePartner { id: uuid::Uuid },
     /// List partners and whether their keys work.
     Partners,
+    /// Create a staff account and print its first password (shown this once). The second
+    /// factor (an authenticator app) is set up at the first sign-in.
+    CreateStaff {
+        email: String,
+        /// The person's name, as the audit log and colleagues see it.
+        name: String,
+        /// An admin, who may also manage staff.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Remove a staff member's second factor (lost phone and recovery codes); they set it up
+    /// again at their next sign-in. Their sessions end.
+    ResetMfa { email: String },
     /// Check the audit log's hash chain from its first row; exit non-zero if a row was changed
     /// or removed.
     VerifyAudit,

@@ -203,6 +203,29 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
                 );
             }
         }
+        AdminCommand::CreateStaff { email, name, admin } => {
+            let role = if admin { domain::account::Role::Admin } else { domain::account::Role::Staff };
+            match web::auth::service::create_staff(&app.state, &email, &name, role).await {
+                Ok((id, password)) => {
+                    println!("Staff account {email} created with id {id} ({}).", role.as_str());
+                    println!("First password (shown only now; hand it over safely):\n{password}");
+                    println!(
+                        "At first sign-in they set up an authenticator app, from an address in PLUMBERLEADS_STAFF_ALLOW."
+                    );
+                }
+                Err(web::auth::service::AuthError::EmailTaken) => anyhow::bail!("{email} already has an account"),
+                Err(web::auth::service::AuthError::Invalid(errors)) => {
+                    let why: Vec<String> = errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                    anyhow::bail!("{}", why.join("; "))
+                }
+                Err(e) => anyhow::bail!("creating the staff account: {e}"),
+            }
+        }
+        AdminCommand::ResetMfa { email } => match web::auth::service::reset_second_factor(&app.state, &email).await {
+            Ok(_) => println!("{email}'s second factor is removed; they set it up again at their next sign-in."),
+            Err(web::auth::service::AuthError::BadCredentials) => anyhow::bail!("there is no account {email}"),
+            Err(e) => anyhow::bail!("resetting the second factor: {e}"),
+        },
         AdminCommand::VerifyAudit => {
             let mut conn = app.state.pool.acquire().await?;
             match store::audit::verify(&mut conn, &web::auth::service::audit_key(&app.state)).await? {

@@ -150,3 +150,43 @@ async fn verify_audit_says_whether_the_chain_holds() -> R {
     assert!(String::from_utf8(out.stderr)?.contains("broken at entry 1: its contents were changed"));
     Ok(())
 }
+
+#[tokio::test]
+async fn create_staff_prints_a_first_password_once_and_reset_mfa_clears_the_factor() -> R {
+    let app = testkit::TestApp::spawn().await?;
+    let dir = tempfile::tempdir()?;
+    let admin = |args: &[&str]| {
+        let mut cmd = plumberleads(&dir);
+        cmd.arg("admin").args(args).env("DATABASE_URL", &app.db.url);
+        cmd.output()
+    };
+    let out = admin(&["create-staff", "olga@plumberleads.example", "Olga Ops"]).await?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout)?;
+    let password = stdout.lines().nth(2).unwrap_or_default().to_owned();
+    assert_eq!(password.len(), 43, "{stdout}");
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM identity.users WHERE email = 'olga@plumberleads.example'")
+            .fetch_one(&app.pool)
+            .await?;
+    assert!(!hash.contains(&password) && hash.starts_with("$argon2id$"));
+    let again = admin(&["create-staff", "OLGA@plumberleads.example", "Olga Two"]).await?;
+    assert!(!again.status.success());
+    assert!(String::from_utf8(again.stderr)?.contains("already has an account"));
+    let out = admin(&["create-staff", "not-an-address", "Olga"]).await?;
+    assert!(!out.status.success());
+
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM identity.users WHERE email = 'olga@plumberleads.example'")
+        .fetch_one(&app.pool)
+        .await?;
+    app.enrol_staff(id).await?;
+    let out = admin(&["reset-mfa", "olga@plumberleads.example"]).await?;
+    assert!(out.status.success());
+    let enabled: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("SELECT totp_enabled_at FROM identity.users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await?;
+    assert_eq!(enabled, None);
+    Ok(())
+}

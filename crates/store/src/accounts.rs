@@ -151,3 +151,31 @@ pub async fn pro(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Pro>, 
     .fetch_optional(conn)
     .await
 }
+
+/// A pro as staff see it in the back office.
+#[derive(Debug, Clone)]
+pub struct ProSummary {
+    pub user_id: Uuid,
+    pub business_name: String,
+    pub status: String,
+    pub owner_name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone_verified: bool,
+    pub created_at: OffsetDateTime,
+}
+
+/// Newest sign-ups first.
+pub async fn recent_pros(conn: &mut PgConnection, limit: i64) -> Result<Vec<ProSummary>, sqlx::Error> {
+    sqlx::query_as!(
+        ProSummary,
+        r#"SELECT p.user_id, p.business_name, p.status::text AS "status!", u.name AS owner_name, u.email,
+                  u.email_verified_at IS NOT NULL AS "email_verified!", u.phone_verified_at IS NOT NULL AS "phone_verified!",
+                  p.created_at
+           FROM pros p JOIN identity.users u ON u.id = p.user_id
+           ORDER BY p.created_at DESC, p.user_id DESC LIMIT $1"#,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -11,6 +11,7 @@ pub mod funnel;
 pub mod idempotency;
 pub mod leads;
 pub mod login_failures;
+pub mod mfa;
 pub mod partners;
 pub mod phone_codes;
 pub mod rate_limit;

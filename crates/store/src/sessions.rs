@@ -17,6 +17,8 @@ pub struct Session {
     pub expires_at: OffsetDateTime,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// When the second factor was given (staff); None for sessions that need none or lack it.
+    pub mfa_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,12 +32,13 @@ pub struct NewSession<'a> {
     pub expires_at: OffsetDateTime,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    pub mfa_at: Option<OffsetDateTime>,
 }
 
 pub async fn insert(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO identity.sessions (id, secret_hash, user_id, kind, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES ($1, $2, $3, ($4::text)::identity.session_kind, $5, $6, $6, $7, $8, $9)",
+        "INSERT INTO identity.sessions (id, secret_hash, user_id, kind, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, mfa_at)
+         VALUES ($1, $2, $3, ($4::text)::identity.session_kind, $5, $6, $6, $7, $8, $9, $10)",
         s.id,
         s.secret_hash,
         s.user_id,
@@ -44,7 +47,8 @@ pub async fn insert(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), s
         s.now,
         s.expires_at,
         s.ip,
-        s.user_agent
+        s.user_agent,
+        s.mfa_at
     )
     .execute(conn)
     .await?;
@@ -55,7 +59,7 @@ pub async fn insert(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), s
 pub async fn find_open_by_secret(conn: &mut PgConnection, secret_hash: &[u8]) -> Result<Option<Session>, sqlx::Error> {
     sqlx::query_as!(
         Session,
-        r#"SELECT id, user_id, kind::text AS "kind!", csrf_token, created_at, last_seen_at, expires_at, ip, user_agent
+        r#"SELECT id, user_id, kind::text AS "kind!", csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, mfa_at
            FROM identity.sessions WHERE secret_hash = $1 AND ended_at IS NULL"#,
         secret_hash
     )
@@ -66,7 +70,7 @@ pub async fn find_open_by_secret(conn: &mut PgConnection, secret_hash: &[u8]) ->
 pub async fn find_open(conn: &mut PgConnection, id: Uuid) -> Result<Option<Session>, sqlx::Error> {
     sqlx::query_as!(
         Session,
-        r#"SELECT id, user_id, kind::text AS "kind!", csrf_token, created_at, last_seen_at, expires_at, ip, user_agent
+        r#"SELECT id, user_id, kind::text AS "kind!", csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, mfa_at
            FROM identity.sessions WHERE id = $1 AND ended_at IS NULL"#,
         id
     )
@@ -78,7 +82,7 @@ pub async fn find_open(conn: &mut PgConnection, id: Uuid) -> Result<Option<Sessi
 pub async fn list_open(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Session>, sqlx::Error> {
     sqlx::query_as!(
         Session,
-        r#"SELECT id, user_id, kind::text AS "kind!", csrf_token, created_at, last_seen_at, expires_at, ip, user_agent
+        r#"SELECT id, user_id, kind::text AS "kind!", csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, mfa_at
            FROM identity.sessions WHERE user_id = $1 AND ended_at IS NULL ORDER BY created_at DESC, id DESC"#,
         user_id
     )

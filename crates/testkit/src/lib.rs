@@ -216,6 +216,22 @@ impl TestApp {
         session_cookie(&res).ok_or_else(|| anyhow::anyhow!("no session cookie set"))
     }
 
+    /// A staff account (second factor not yet set up): (id, first password).
+    pub async fn create_staff(&self, email: &str) -> anyhow::Result<(uuid::Uuid, String)> {
+        web::auth::service::create_staff(&self.state, email, "Olga Ops", domain::account::Role::Staff)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating staff: {e}"))
+    }
+
+    /// Gives a staff account a live TOTP secret directly (as if enrolled); returns it.
+    pub async fn enrol_staff(&self, id: uuid::Uuid) -> anyhow::Result<Vec<u8>> {
+        let secret = web::auth::mfa::new_secret();
+        let mut conn = self.pool.acquire().await?;
+        store::mfa::set_pending(&mut conn, id, &secret).await?;
+        store::mfa::enable(&mut conn, id, domain::Clock::now(&self.clock)).await?;
+        Ok(secret)
+    }
+
     /// A partner with a working API key: (partner id, key).
     pub async fn create_partner(&self, name: &str) -> anyhow::Result<(uuid::Uuid, String)> {
         let (prefix, _, full, hash) = web::partners::new_key();

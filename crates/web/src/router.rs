@@ -1,7 +1,7 @@
 //! Routes and the middleware stack, outermost first: observe (request id, logs, metrics) →
 //! security headers → compression → problem documents → panic catcher → timeout → body limit.
 
-use crate::auth::{api as auth_api, pages as auth_pages};
+use crate::auth::{api as auth_api, pages as auth_pages, staff_pages};
 use crate::intake::{api, form};
 use crate::{AppState, assets, health, metrics_route, middleware, pages};
 use axum::Router;
@@ -65,6 +65,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/account", get(auth_pages::account))
         .route("/pro/sessions/{id}/end", post(auth_pages::end_session))
         .route("/pro/password", post(auth_pages::change_password))
+        .route("/staff", get(staff_pages::home))
+        .route("/staff/mfa", get(staff_pages::show_mfa).post(staff_pages::check_mfa))
         .route("/api/v1/auth/signup", post(auth_api::signup))
         .route("/api/v1/auth/login", post(auth_api::login))
         .route("/api/v1/auth/refresh", post(auth_api::refresh))

@@ -48,6 +48,20 @@ pub fn problem(e: AuthError) -> Response {
             Some("Staff accounts sign in with a one-time code from an authenticator app.".into()),
         )
         .into_response(),
+        AuthError::SecondFactorWrong => {
+            let mut res = Problem::typed(
+                StatusCode::UNAUTHORIZED,
+                "second-factor-failed",
+                "That code was not accepted",
+                Some(
+                    "Use the current code from your authenticator app (each code works once), or a recovery code."
+                        .into(),
+                ),
+            )
+            .into_response();
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res
+        }
         AuthError::BadLink => Problem::typed(
             StatusCode::BAD_REQUEST,
             "link-expired",
@@ -196,9 +210,8 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, header
         return ApiError::Validation(errors).into_response();
     }
     // A code is only asked of staff; a pro sending one is not refused for it.
-    let _ = req.totp;
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    match service::login(&state, &req.email, &req.password, Client::Api, ip, ua).await {
+    let caller = service::Caller { ip, user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()) };
+    match service::login(&state, &req.email, &req.password, req.totp.as_deref(), Client::Api, caller).await {
         Ok(l) => token_pair(&state, l),
         Err(e) => problem(e),
     }

@@ -2,8 +2,10 @@
 //! `domain::account`; storage in `store`.
 
 pub mod api;
+pub mod mfa;
 pub mod pages;
 mod passwords;
 pub mod service;
 pub mod sessions;
+pub mod staff_pages;
 pub mod tokens;

@@ -32,7 +32,7 @@ fn invalid_of(errors: &Errors, field: &str) -> &'static str {
 /// The request comes from one of our pages, not another site: browsers say so in
 /// `Sec-Fetch-Site` and `Origin`. Clients that send neither (scripts, old browsers) are let
 /// through here; signed-in forms have their CSRF token as well.
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && !matches!(site, "same-origin" | "none")
     {
@@ -50,7 +50,7 @@ fn forbidden_cross_site() -> Response {
 }
 
 /// The session's CSRF token matches the one the form carried.
-fn csrf_ok(s: &SignedIn, sent: &str) -> bool {
+pub(crate) fn csrf_ok(s: &SignedIn, sent: &str) -> bool {
     use subtle::ConstantTimeEq;
     !sent.is_empty() && s.session.csrf_token.as_bytes().ct_eq(sent.as_bytes()).into()
 }
@@ -118,7 +118,8 @@ pub async fn signup(
     let password = std::mem::take(&mut form.password);
     let errors: Errors = match result {
         Ok(id) => {
-            return match service::start_session(&state, id, Client::Browser, ip, user_agent(&headers)).await {
+            let caller = service::Caller { ip, user_agent: user_agent(&headers) };
+            return match service::start_session(&state, id, Client::Browser, caller).await {
                 Ok(l) => {
                     with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to("/pro?done=welcome").into_response())
                 }
@@ -199,12 +200,12 @@ pub async fn login(
         return forbidden_cross_site();
     }
     let next = sessions::safe_next(Some(&form.next)).to_owned();
-    let message = match service::login(&state, &form.email, &form.password, Client::Browser, ip, user_agent(&headers))
-        .await
-    {
+    let caller = service::Caller { ip, user_agent: user_agent(&headers) };
+    let message = match service::login(&state, &form.email, &form.password, None, Client::Browser, caller).await {
         Ok(l) => {
             // A new session id at every login: a planted cookie (session fixation) is dropped.
-            let target = if l.role.is_staff() { "/staff".to_owned() } else { next.clone() };
+            // Staff go on to their second factor; the session opens nothing else until then.
+            let target = if l.role.is_staff() { "/staff/mfa".to_owned() } else { next.clone() };
             return with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to(&target).into_response());
         }
         Err(AuthError::BadCredentials) => {

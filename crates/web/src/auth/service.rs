@@ -31,6 +31,8 @@ pub enum AuthError {
     StaffNotAllowedHere,
     #[error("staff sign-in needs a second factor")]
     SecondFactorRequired,
+    #[error("second factor not accepted")]
+    SecondFactorWrong,
     #[error("link not valid")]
     BadLink,
     #[error("session ended")]
@@ -327,6 +329,13 @@ pub async fn resend_phone_code(state: &AppState, user_id: Uuid) -> Result<(), Au
     Ok(())
 }
 
+/// Where a request comes from, as sessions and the audit log record it.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub ip: std::net::IpAddr,
+    pub user_agent: Option<&'a str>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
     Browser,
@@ -368,31 +377,15 @@ pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
+    totp: Option<&str>,
     client: Client,
-    ip: std::net::IpAddr,
-    user_agent: Option<&str>,
+    caller: Caller<'_>,
 ) -> Result<LoggedIn, AuthError> {
+    let ip = caller.ip;
     let now = state.clock.now();
     let account = account_key(email);
     let ip_text = ip.to_string();
-    let hour_ago = now - time::Duration::HOUR;
-    {
-        let mut conn = state.pool.acquire().await?;
-        let by_account = store::login_failures::for_account(&mut conn, &account, hour_ago).await?;
-        let by_ip = store::login_failures::for_ip(&mut conn, &ip_text, hour_ago).await?;
-        let wait = [
-            policy(state, state.settings.auth.login_free_failures).wait(failures(by_account), now),
-            // An address may try many accounts; it gets more room, and no hourly lock of its own.
-            Policy { per_hour: u32::MAX, ..policy(state, state.settings.auth.login_ip_free_failures) }
-                .wait(failures(by_ip), now),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        if let Some(wait) = wait {
-            return Err(AuthError::Throttled { retry_after: wait.try_into().unwrap_or(Duration::from_secs(1)) });
-        }
-    }
+    throttled(state, &account, &ip_text, now).await?;
     let user = {
         let mut conn = state.pool.acquire().await?;
         store::accounts::find_by_email(&mut conn, email.trim()).await?
@@ -417,8 +410,9 @@ pub async fn login(
         return Err(AuthError::BadCredentials);
     };
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", user.role))?;
+    let mut mfa_at = None;
     if role.is_staff() {
-        if !state.settings.auth.staff_allow.iter().any(|net| net.contains(&ip)) {
+        if !staff_address(state, ip) {
             audit(
                 &mut tx,
                 state,
@@ -434,27 +428,67 @@ pub async fn login(
             tx.commit().await?;
             return Err(AuthError::StaffNotAllowedHere);
         }
-        // Staff sign in with a second factor (TOTP), which their accounts must have; until
-        // enrolment exists no staff session is ever opened without one.
-        audit(
-            &mut tx,
-            state,
-            Audit {
-                actor: Some(user.id),
-                action: "login_refused_mfa",
-                subject: Some(user.id),
-                ip: Some(&ip_text),
-                detail: serde_json::json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AuthError::SecondFactorRequired);
+        if client == Client::Api {
+            // The API has no enrolment step: the code comes with the password, or no session.
+            let Some(code) = totp.filter(|c| !c.trim().is_empty()) else { return Err(AuthError::SecondFactorRequired) };
+            let mfa = store::mfa::get(&mut tx, user.id).await?;
+            let Some(secret) = mfa.and_then(|m| m.secret) else { return Err(AuthError::SecondFactorRequired) };
+            let step = crate::auth::mfa::matching_step(&secret, code, now);
+            let fresh = match step {
+                Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,
+                None => false,
+            };
+            if !fresh {
+                store::login_failures::record(&mut tx, &account, &ip_text, now).await?;
+                audit(
+                    &mut tx,
+                    state,
+                    Audit {
+                        actor: Some(user.id),
+                        action: "mfa_failed",
+                        subject: Some(user.id),
+                        ip: Some(&ip_text),
+                        detail: serde_json::json!({}),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(AuthError::SecondFactorWrong);
+            }
+            mfa_at = Some(now);
+        }
+        // A browser gets a session that opens nothing but the second-factor page.
     }
     store::login_failures::clear_account(&mut tx, &account).await?;
-    let logged_in = open_session(&mut tx, state, user.id, role, client, ip, user_agent).await?;
+    let logged_in = open_session(&mut tx, state, user.id, role, client, caller, mfa_at).await?;
     tx.commit().await?;
     Ok(logged_in)
+}
+
+/// Staff may sign in only from these addresses (the office, the VPN).
+pub fn staff_address(state: &AppState, ip: std::net::IpAddr) -> bool {
+    state.settings.auth.staff_allow.iter().any(|net| net.contains(&ip))
+}
+
+/// Too many recent failures for this address typed, or from this client: wait.
+async fn throttled(state: &AppState, account: &str, ip: &str, now: OffsetDateTime) -> Result<(), AuthError> {
+    let hour_ago = now - time::Duration::HOUR;
+    let mut conn = state.pool.acquire().await?;
+    let by_account = store::login_failures::for_account(&mut conn, account, hour_ago).await?;
+    let by_ip = store::login_failures::for_ip(&mut conn, ip, hour_ago).await?;
+    let wait = [
+        policy(state, state.settings.auth.login_free_failures).wait(failures(by_account), now),
+        // An address may try many accounts; it gets more room, and no hourly lock of its own.
+        Policy { per_hour: u32::MAX, ..policy(state, state.settings.auth.login_ip_free_failures) }
+            .wait(failures(by_ip), now),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    match wait {
+        Some(wait) => Err(AuthError::Throttled { retry_after: wait.try_into().unwrap_or(Duration::from_secs(1)) }),
+        None => Ok(()),
+    }
 }
 
 /// A session for an account that just proved who it is (a new sign-up).
@@ -462,13 +496,15 @@ pub async fn start_session(
     state: &AppState,
     user_id: Uuid,
     client: Client,
-    ip: std::net::IpAddr,
-    user_agent: Option<&str>,
+    caller: Caller<'_>,
 ) -> Result<LoggedIn, AuthError> {
     let mut tx = state.pool.begin().await?;
     let user = store::accounts::find(&mut tx, user_id).await?.ok_or(AuthError::SessionEnded)?;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", user.role))?;
-    let logged_in = open_session(&mut tx, state, user.id, role, client, ip, user_agent).await?;
+    if role.is_staff() {
+        return Err(AuthError::SecondFactorRequired);
+    }
+    let logged_in = open_session(&mut tx, state, user.id, role, client, caller, None).await?;
     tx.commit().await?;
     Ok(logged_in)
 }
@@ -480,11 +516,11 @@ async fn open_session(
     user_id: Uuid,
     role: Role,
     client: Client,
-    ip: std::net::IpAddr,
-    user_agent: Option<&str>,
+    caller: Caller<'_>,
+    mfa_at: Option<OffsetDateTime>,
 ) -> Result<LoggedIn, AuthError> {
     let now = state.clock.now();
-    let ip_text = ip.to_string();
+    let ip_text = caller.ip.to_string();
     let (secret, hash) = tokens::new_secret();
     let (csrf, _) = tokens::new_secret();
     let session_id = Uuid::now_v7();
@@ -492,7 +528,7 @@ async fn open_session(
         Client::Browser => "browser",
         Client::Api => "api",
     };
-    let ua: Option<String> = user_agent.map(|u| u.chars().filter(|c| !c.is_control()).take(300).collect());
+    let ua: Option<String> = caller.user_agent.map(|u| u.chars().filter(|c| !c.is_control()).take(300).collect());
     store::sessions::insert(
         tx,
         &store::sessions::NewSession {
@@ -506,6 +542,7 @@ async fn open_session(
             expires_at: now + dur(state.settings.sessions.absolute_timeout),
             ip: Some(&ip_text),
             user_agent: ua.as_deref(),
+            mfa_at,
         },
     )
     .await?;
@@ -731,4 +768,175 @@ pub async fn reset_password(state: &AppState, token: &str, new: &str, ip: &str) 
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What a staff member sees on the second-factor page.
+#[derive(Debug, Clone)]
+pub enum SecondFactorStep {
+    /// Enter a code from the app (or a recovery code).
+    Verify,
+    /// Scan this secret into an app, then enter its code.
+    Enrol { secret: Vec<u8> },
+}
+
+/// The step a signed-in staff member is at; an enrolment secret is made once and kept until used.
+pub async fn second_factor_step(state: &AppState, user_id: Uuid) -> Result<SecondFactorStep, AuthError> {
+    let mut conn = state.pool.acquire().await?;
+    let mfa = store::mfa::get(&mut conn, user_id).await?.ok_or(AuthError::SessionEnded)?;
+    if mfa.secret.is_some() {
+        return Ok(SecondFactorStep::Verify);
+    }
+    let secret = match mfa.pending_secret {
+        Some(s) => s,
+        None => {
+            let s = crate::auth::mfa::new_secret();
+            store::mfa::set_pending(&mut conn, user_id, &s).await?;
+            s
+        }
+    };
+    Ok(SecondFactorStep::Enrol { secret })
+}
+
+/// Checks the second factor for a staff session and, if it holds, lets the session in. Returns
+/// the new recovery codes when this completed an enrolment (shown once, never again).
+pub async fn verify_second_factor(
+    state: &AppState,
+    who: &super::sessions::SignedIn,
+    code: &str,
+    caller: Caller<'_>,
+) -> Result<Option<Vec<String>>, AuthError> {
+    use crate::auth::mfa;
+    let now = state.clock.now();
+    let user = &who.user;
+    let account = account_key(&user.email);
+    let ip_text = caller.ip.to_string();
+    throttled(state, &account, &ip_text, now).await?;
+    let mut tx = state.pool.begin().await?;
+    let m = store::mfa::get(&mut tx, user.id).await?.ok_or(AuthError::SessionEnded)?;
+    let (accepted, new_codes, action) = match (&m.secret, &m.pending_secret) {
+        (Some(secret), _) => {
+            let ok = if mfa::is_recovery_code(code) {
+                store::mfa::use_recovery_code(&mut tx, user.id, &mfa::recovery_hash(code), now).await?
+            } else {
+                match mfa::matching_step(secret, code, now) {
+                    Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,
+                    None => false,
+                }
+            };
+            (ok, None, if mfa::is_recovery_code(code) { "mfa_recovery_code_used" } else { "mfa_verified" })
+        }
+        (None, Some(pending)) => match mfa::matching_step(pending, code, now) {
+            Some(step) => {
+                store::mfa::enable(&mut tx, user.id, now).await?;
+                store::mfa::use_step(&mut tx, user.id, step).await?;
+                let (codes, hashes) = mfa::new_recovery_codes();
+                store::mfa::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
+                (true, Some(codes), "mfa_enrolled")
+            }
+            None => (false, None, "mfa_failed"),
+        },
+        (None, None) => (false, None, "mfa_failed"),
+    };
+    if !accepted {
+        store::login_failures::record(&mut tx, &account, &ip_text, now).await?;
+        audit(
+            &mut tx,
+            state,
+            Audit {
+                actor: Some(user.id),
+                action: "mfa_failed",
+                subject: Some(user.id),
+                ip: Some(&ip_text),
+                detail: serde_json::json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AuthError::SecondFactorWrong);
+    }
+    store::mfa::mark_session(&mut tx, who.session.id, now).await?;
+    store::login_failures::clear_account(&mut tx, &account).await?;
+    audit(
+        &mut tx,
+        state,
+        Audit {
+            actor: Some(user.id),
+            action,
+            subject: Some(user.id),
+            ip: Some(&ip_text),
+            detail: serde_json::json!({"session": who.session.id}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new_codes)
+}
+
+/// A staff account, created by an operator (`plumberleads admin create-staff`). Returns the
+/// first password, to hand over once; the second factor is enrolled at first sign-in.
+pub async fn create_staff(state: &AppState, email: &str, name: &str, role: Role) -> Result<(Uuid, String), AuthError> {
+    let mut errors = Vec::new();
+    let email = domain::lead::Email::parse(email)
+        .map_err(|e| errors.push(FieldError { field: "email", message: e.to_string() }));
+    let name = domain::lead::PersonName::parse(name)
+        .map_err(|e| errors.push(FieldError { field: "name", message: e.to_string() }));
+    let (Ok(email), Ok(name)) = (email, name) else { return Err(AuthError::Invalid(errors)) };
+    if !role.is_staff() {
+        return Err(AuthError::Invalid(vec![FieldError {
+            field: "role",
+            message: "Staff accounts are staff or admin.".into(),
+        }]));
+    }
+    let (password, _) = tokens::new_secret();
+    let hash = passwords::hash(Password::presented(&password)).await?;
+    let now = state.clock.now();
+    let id = Uuid::now_v7();
+    let mut tx = state.pool.begin().await?;
+    if store::accounts::find_by_email(&mut tx, email.as_str()).await?.is_some() {
+        return Err(AuthError::EmailTaken);
+    }
+    let user = store::accounts::NewUser {
+        id,
+        role: role.as_str(),
+        email: email.as_str(),
+        name: name.as_str(),
+        phone: None,
+        password_hash: &hash,
+        now,
+    };
+    store::accounts::insert(&mut tx, &user).await?;
+    // The operator vouches for the address.
+    store::accounts::mark_email_verified(&mut tx, id, now).await?;
+    audit(
+        &mut tx,
+        state,
+        Audit {
+            actor: None,
+            action: "staff_created",
+            subject: Some(id),
+            ip: None,
+            detail: serde_json::json!({"role": role.as_str()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, password))
+}
+
+/// Removes a staff member's second factor (lost phone and codes); they enrol again at sign-in.
+/// Their sessions end.
+pub async fn reset_second_factor(state: &AppState, email: &str) -> Result<Uuid, AuthError> {
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let user = store::accounts::find_by_email(&mut tx, email.trim()).await?.ok_or(AuthError::BadCredentials)?;
+    store::mfa::reset(&mut tx, user.id).await?;
+    store::sessions::end_all(&mut tx, user.id, None, "password_changed", now).await?;
+    audit(
+        &mut tx,
+        state,
+        Audit { actor: None, action: "mfa_reset", subject: Some(user.id), ip: None, detail: serde_json::json!({}) },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user.id)
 }

@@ -4,6 +4,7 @@
 
 use super::tokens;
 use crate::AppState;
+use crate::client_ip::ClientIp;
 use crate::problem::{ApiError, Problem};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -158,7 +159,10 @@ impl FromRequestParts<AppState> for ApiUser {
             return Err(unauthorized("That access token is not valid or has expired. Refresh it, or log in again."));
         };
         match load(state, SessionKey::Id(claims.sid)).await.map_err(IntoResponse::into_response)? {
-            Some(s) if s.user.id == claims.sub => Ok(ApiUser(s)),
+            // A staff session counts only with its second factor (API staff sessions always have it).
+            Some(s) if s.user.id == claims.sub && (s.session.mfa_at.is_some() || s.role() == Some(Role::Pro)) => {
+                Ok(ApiUser(s))
+            }
             _ => Err(unauthorized("That session has ended. Log in again.")),
         }
     }
@@ -185,4 +189,49 @@ pub fn unauthorized(detail: &str) -> Response {
     let mut res = Problem::status(StatusCode::UNAUTHORIZED, Some(detail.into())).into_response();
     res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     res
+}
+
+/// A staff member's browser, from an allowed address, whether or not the second factor is in
+/// yet: only the second-factor page takes this.
+pub struct StaffMfaPage(pub SignedIn);
+
+impl FromRequestParts<AppState> for StaffMfaPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ClientIp(ip) = match ClientIp::from_request_parts(parts, state).await {
+            Ok(ip) => ip,
+            Err(never) => match never {},
+        };
+        if !super::service::staff_address(state, ip) {
+            // Not even a hint that there is anything here.
+            return Err(ApiError::NotFound.into_response());
+        }
+        let MaybeSignedIn(who) = MaybeSignedIn::from_request_parts(parts, state).await?;
+        match who {
+            Some(s) if s.role().is_some_and(Role::is_staff) => Ok(StaffMfaPage(s)),
+            Some(_) => Err(Problem::status(StatusCode::FORBIDDEN, Some("This area is for PlumberLeads staff.".into()))
+                .into_response()),
+            None => {
+                let next = parts.uri.path_and_query().map_or("/staff", |p| p.as_str());
+                Err(Redirect::to(&format!("/login?next={}", urlencode(next))).into_response())
+            }
+        }
+    }
+}
+
+/// A staff page: staff role, second factor given in this session, from an allowed address.
+/// Anyone else is denied.
+pub struct StaffPage(pub SignedIn);
+
+impl FromRequestParts<AppState> for StaffPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let StaffMfaPage(s) = StaffMfaPage::from_request_parts(parts, state).await?;
+        if s.session.mfa_at.is_none() {
+            return Err(Redirect::to("/staff/mfa").into_response());
+        }
+        Ok(StaffPage(s))
+    }
 }

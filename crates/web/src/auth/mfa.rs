@@ -1,0 +1,163 @@
+//! The second factor: TOTP as RFC 6238 and Google Authenticator have it (SHA-1, 6 digits,
+//! 30-second steps, one step of drift either way), each code usable once; and recovery codes
+//! for a lost phone, each usable once.
+
+use rand::{Rng, RngCore};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use totp_rs::{Algorithm, TOTP};
+
+const STEP_SECONDS: u64 = 30;
+const DIGITS: usize = 6;
+const ISSUER: &str = "PlumberLeads";
+pub const RECOVERY_CODES: usize = 10;
+
+/// 160 random bits, as RFC 4226 recommends.
+pub fn new_secret() -> Vec<u8> {
+    let mut s = vec![0u8; 20];
+    rand::rng().fill_bytes(&mut s);
+    s
+}
+
+fn totp(secret: &[u8], account: &str) -> Option<TOTP> {
+    TOTP::new(Algorithm::SHA1, DIGITS, 1, STEP_SECONDS, secret.to_vec(), Some(ISSUER.into()), account.into()).ok()
+}
+
+/// `otpauth://totp/…` for authenticator apps.
+pub fn otpauth_url(secret: &[u8], account: &str) -> String {
+    totp(secret, account).map(|t| t.get_url()).unwrap_or_default()
+}
+
+/// The secret as people type it into an app that cannot scan: base32, in groups of four.
+pub fn secret_text(secret: &[u8]) -> String {
+    let b32 = base32_encode(secret);
+    b32.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+}
+
+fn base32_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            out.push(char::from(ALPHABET[((buffer >> (bits - 5)) & 31) as usize]));
+            bits -= 5;
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+/// The QR code of the `otpauth` URL, as an SVG to put in the page.
+pub fn qr_svg(url: &str) -> String {
+    match qrcode::QrCode::new(url.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(220, 220)
+            .dark_color(qrcode::render::svg::Color("#000000"))
+            .light_color(qrcode::render::svg::Color("#ffffff"))
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The time step `code` is valid for at `now` (allowing one step of drift), if any.
+pub fn matching_step(secret: &[u8], code: &str, now: OffsetDateTime) -> Option<i64> {
+    let code: String = code.chars().filter(char::is_ascii_digit).collect();
+    if code.len() != DIGITS {
+        return None;
+    }
+    let t = totp(secret, "x")?;
+    let now_step = u64::try_from(now.unix_timestamp()).ok()? / STEP_SECONDS;
+    [now_step.saturating_sub(1), now_step, now_step + 1].into_iter().find_map(|step| {
+        let expected = t.generate(step * STEP_SECONDS);
+        bool::from(expected.as_bytes().ct_eq(code.as_bytes())).then(|| i64::try_from(step).ok()).flatten()
+    })
+}
+
+/// The current code (for tests and the CLI's self-check).
+pub fn code_at(secret: &[u8], now: OffsetDateTime) -> String {
+    totp(secret, "x").map(|t| t.generate(u64::try_from(now.unix_timestamp()).unwrap_or(0))).unwrap_or_default()
+}
+
+/// Ten recovery codes like `k7qm-2xwd` (40 bits each) and the hashes to store.
+pub fn new_recovery_codes() -> (Vec<String>, Vec<Vec<u8>>) {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let codes: Vec<String> = (0..RECOVERY_CODES)
+        .map(|_| {
+            let mut s: String = (0..8).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect();
+            s.insert(4, '-');
+            s
+        })
+        .collect();
+    let hashes = codes.iter().map(|c| recovery_hash(c)).collect();
+    (codes, hashes)
+}
+
+/// Codes are compared without case, spaces or dashes, as people type them.
+pub fn recovery_hash(code: &str) -> Vec<u8> {
+    let clean: String = code.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase();
+    Sha256::digest(format!("recovery:{clean}").as_bytes()).to_vec()
+}
+
+/// Whether `input` looks like a recovery code rather than a 6-digit TOTP code.
+pub fn is_recovery_code(input: &str) -> bool {
+    input.chars().filter(char::is_ascii_alphanumeric).count() == 8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(s).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn rfc_6238_test_vector() {
+        // RFC 6238 appendix B, SHA-1, secret "12345678901234567890", T = 59 s → 94287082 (8 digits);
+        // the 6-digit code is its last six.
+        let secret = b"12345678901234567890";
+        assert_eq!(code_at(secret, at(59)), "287082");
+        assert_eq!(code_at(secret, at(1_111_111_109)), "081804");
+    }
+
+    #[test]
+    fn codes_match_their_step_with_one_step_of_drift() {
+        let secret = new_secret();
+        let now = at(1_800_000_000);
+        let code = code_at(&secret, now);
+        let step = 1_800_000_000 / 30;
+        assert_eq!(matching_step(&secret, &code, now), Some(step));
+        assert_eq!(matching_step(&secret, &code, now + time::Duration::seconds(30)), Some(step));
+        assert_eq!(matching_step(&secret, &code, now + time::Duration::seconds(60)), None);
+        assert_eq!(matching_step(&secret, "12345", now), None);
+        assert_eq!(matching_step(&new_secret(), &code, now).filter(|_| false), None);
+    }
+
+    #[test]
+    fn secrets_read_as_base32_and_urls_name_the_issuer() {
+        assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
+        let url = otpauth_url(&new_secret(), "ops@plumberleads.example");
+        assert!(url.starts_with("otpauth://totp/PlumberLeads:ops%40plumberleads.example?secret="), "{url}");
+        assert!(url.contains("issuer=PlumberLeads"));
+        assert!(qr_svg(&url).contains("<svg"));
+    }
+
+    #[test]
+    fn recovery_codes_are_ten_distinct_and_forgiving_to_type() {
+        let (codes, hashes) = new_recovery_codes();
+        assert_eq!(codes.len(), 10);
+        let unique: std::collections::HashSet<_> = hashes.iter().collect();
+        assert_eq!(unique.len(), 10);
+        let typed = codes[0].to_uppercase().replace('-', " ");
+        assert_eq!(recovery_hash(&typed), hashes[0]);
+        assert!(is_recovery_code(&codes[0]) && !is_recovery_code("123456"));
+    }
+}

@@ -1,0 +1,194 @@
+//! The back office's door: the second-factor page (enrol with a QR code, or enter a code) and
+//! the staff home. Only from allow-listed addresses; everything else staff can do arrives with
+//! later issues behind the same `StaffPage` guard.
+
+use super::mfa;
+use super::service::{self, AuthError, SecondFactorStep};
+use super::sessions::{StaffMfaPage, StaffPage};
+use crate::AppState;
+use crate::client_ip::ClientIp;
+use crate::intake::form::{assets, html};
+use crate::problem::{ApiError, Problem};
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+type Errors = Vec<(String, String)>;
+
+#[derive(Template)]
+#[template(path = "staff_mfa.html")]
+struct MfaPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    enrolling: bool,
+    qr_svg: &'a str,
+    secret_text: &'a str,
+    recovery_codes: Option<&'a [String]>,
+    csrf: &'a str,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+impl MfaPage<'_> {
+    fn error(&self, field: &str) -> &str {
+        self.errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+    }
+}
+
+async fn mfa_page(
+    state: &AppState,
+    who: &super::sessions::SignedIn,
+    errors: &Errors,
+    recovery_codes: Option<&[String]>,
+    status: StatusCode,
+) -> Response {
+    let step = if recovery_codes.is_some() {
+        SecondFactorStep::Verify
+    } else {
+        match service::second_factor_step(state, who.user.id).await {
+            Ok(s) => s,
+            Err(e) => return super::api::problem(e),
+        }
+    };
+    let (enrolling, qr, text) = match &step {
+        SecondFactorStep::Enrol { secret } => {
+            (true, mfa::qr_svg(&mfa::otpauth_url(secret, &who.user.email)), mfa::secret_text(secret))
+        }
+        SecondFactorStep::Verify => (false, String::new(), String::new()),
+    };
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    html(
+        &MfaPage {
+            asset_css,
+            asset_htmx,
+            asset_js,
+            enrolling,
+            qr_svg: &qr,
+            secret_text: &text,
+            recovery_codes,
+            csrf: &who.session.csrf_token,
+            errors,
+            notice: None,
+        },
+        status,
+    )
+}
+
+pub async fn show_mfa(State(state): State<AppState>, StaffMfaPage(who): StaffMfaPage) -> Response {
+    if who.session.mfa_at.is_some() {
+        return Redirect::to("/staff").into_response();
+    }
+    mfa_page(&state, &who, &Vec::new(), None, StatusCode::OK).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+pub async fn check_mfa(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    StaffMfaPage(who): StaffMfaPage,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    if !super::pages::same_origin(&state, &headers) || !super::pages::csrf_ok(&who, &form.csrf) {
+        return Problem::status(
+            StatusCode::FORBIDDEN,
+            Some("That form was sent from another site, so we ignored it.".into()),
+        )
+        .into_response();
+    }
+    let caller = service::Caller { ip, user_agent: None };
+    match service::verify_second_factor(&state, &who, &form.code, caller).await {
+        Ok(Some(codes)) => mfa_page(&state, &who, &Vec::new(), Some(&codes), StatusCode::OK).await,
+        Ok(None) => Redirect::to("/staff").into_response(),
+        Err(AuthError::SecondFactorWrong) => {
+            let errors = vec![(
+                "code".to_owned(),
+                "That code didn't work. Use the newest code from your app — each one works once.".to_owned(),
+            )];
+            mfa_page(&state, &who, &errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => super::api::problem(e),
+    }
+}
+
+struct ProRow {
+    business_name: String,
+    owner_name: String,
+    email: String,
+    email_verified: bool,
+    phone_verified: bool,
+    status: String,
+    signed_up: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_home.html")]
+struct StaffHome<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    name: &'a str,
+    pros: &'a [ProRow],
+    /// (number, when, action, address)
+    audit: &'a [(i64, String, String, String)],
+    csrf: &'a str,
+}
+
+fn when(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.format(&f).unwrap_or_default()
+}
+
+pub async fn home(State(state): State<AppState>, StaffPage(who): StaffPage) -> Response {
+    let data = async {
+        let mut conn = state.pool.acquire().await?;
+        let pros = store::accounts::recent_pros(&mut conn, 50).await?;
+        let audit = store::audit::recent(&mut conn, 20).await?;
+        Ok::<_, ApiError>((pros, audit))
+    }
+    .await;
+    let (pros, audit) = match data {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let pros: Vec<ProRow> = pros
+        .into_iter()
+        .map(|p| ProRow {
+            business_name: p.business_name,
+            owner_name: p.owner_name,
+            email: p.email,
+            email_verified: p.email_verified,
+            phone_verified: p.phone_verified,
+            status: p.status,
+            signed_up: when(p.created_at),
+        })
+        .collect();
+    let audit: Vec<(i64, String, String, String)> =
+        audit.into_iter().map(|r| (r.seq, when(r.at), r.action, r.ip.unwrap_or_default())).collect();
+    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    html(
+        &StaffHome {
+            asset_css,
+            asset_htmx,
+            asset_js,
+            name: &who.user.name,
+            pros: &pros,
+            audit: &audit,
+            csrf: &who.session.csrf_token,
+        },
+        StatusCode::OK,
+    )
+}

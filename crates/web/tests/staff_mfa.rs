@@ -1,0 +1,182 @@
+//! Staff sign-in: password, then a second factor — enrolled by QR code at the first sign-in,
+//! each code usable once, recovery codes for a lost phone — and only from allowed addresses.
+
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+use serde_json::{Value, json};
+use testkit::{TestApp, session_cookie};
+use time::Duration;
+
+type R = anyhow::Result<()>;
+
+const STAFF: &str = "olga@plumberleads.example";
+
+fn cookie(value: &str) -> String {
+    format!("__Host-pl_session={value}")
+}
+
+fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
+}
+
+/// Password step in the browser: the session cookie, pointed at the second-factor page.
+async fn password_step(app: &TestApp, password: &str) -> anyhow::Result<String> {
+    let res = app.post("/login").form(&[("email", STAFF), ("password", password), ("next", "/pro")]).send().await?;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/staff/mfa");
+    session_cookie(&res).ok_or_else(|| anyhow::anyhow!("no cookie"))
+}
+
+async fn send_code(app: &TestApp, sid: &str, code: &str) -> anyhow::Result<(StatusCode, String)> {
+    let page = app.get("/staff/mfa").header(COOKIE, cookie(sid)).send().await?.text().await?;
+    let res = app
+        .post("/staff/mfa")
+        .header(COOKIE, cookie(sid))
+        .form(&[("csrf", csrf_in(&page).as_str()), ("code", code)])
+        .send()
+        .await?;
+    Ok((res.status(), res.text().await?))
+}
+
+#[tokio::test]
+async fn staff_enrol_by_qr_code_then_each_code_and_recovery_code_works_once() -> R {
+    let app = TestApp::spawn().await?;
+    app.signup_pro("jane@example.com", "+16125550123").await?;
+    let (id, password) = app.create_staff(STAFF).await?;
+    let sid = password_step(&app, &password).await?;
+
+    // Half signed in: nothing but the second-factor page.
+    let res = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?;
+    assert_eq!((res.status(), res.headers()["location"].to_str()?), (StatusCode::SEE_OTHER, "/staff/mfa"));
+    assert_eq!(app.get("/pro").header(COOKIE, cookie(&sid)).send().await?.status(), StatusCode::FORBIDDEN);
+
+    let page = app.get("/staff/mfa").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    assert!(page.contains("Set up two-step sign-in") && page.contains("<svg"), "a QR code to scan");
+    let pending = {
+        let mut conn = app.pool.acquire().await?;
+        store::mfa::get(&mut conn, id).await?.and_then(|m| m.pending_secret).unwrap_or_default()
+    };
+    assert!(page.contains(&web::auth::mfa::secret_text(&pending)), "and the key to type");
+
+    let now = domain::Clock::now(&app.clock);
+    let code = web::auth::mfa::code_at(&pending, now);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) = send_code(&app, &sid, wrong).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("didn"), "says the code didn't work");
+    let (status, body) = send_code(&app, &sid, &code).await?;
+    assert_eq!(status, StatusCode::OK);
+    let recovery: Vec<String> =
+        body.split("<li><code>").skip(1).filter_map(|r| r.split("</code>").next().map(str::to_owned)).collect();
+    assert_eq!(recovery.len(), 10, "ten recovery codes, shown once");
+
+    let home = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?;
+    assert_eq!(home.status(), StatusCode::OK);
+    let home = home.text().await?;
+    assert!(home.contains("Back office") && home.contains("Acme Plumbing") && home.contains("mfa_enrolled"));
+
+    // The same code in another session: refused (each code once). The next one works.
+    let sid2 = password_step(&app, &password).await?;
+    assert!(
+        app.get("/staff/mfa").header(COOKIE, cookie(&sid2)).send().await?.text().await?.contains("Enter your code")
+    );
+    assert_eq!(send_code(&app, &sid2, &code).await?.0, StatusCode::UNPROCESSABLE_ENTITY);
+    app.clock.advance(Duration::seconds(30));
+    let next = web::auth::mfa::code_at(&pending, domain::Clock::now(&app.clock));
+    assert_eq!(send_code(&app, &sid2, &next).await?.0, StatusCode::SEE_OTHER);
+
+    // A recovery code, typed loosely, works once.
+    let sid3 = password_step(&app, &password).await?;
+    let typed = recovery[3].to_uppercase().replace('-', " ");
+    assert_eq!(send_code(&app, &sid3, &typed).await?.0, StatusCode::SEE_OTHER);
+    let sid4 = password_step(&app, &password).await?;
+    assert_eq!(send_code(&app, &sid4, &recovery[3]).await?.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM identity.audit_log WHERE subject_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&app.pool)
+            .await?;
+    for a in ["staff_created", "mfa_failed", "mfa_enrolled", "mfa_verified", "mfa_recovery_code_used"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn staff_api_logins_need_the_current_code_with_the_password() -> R {
+    let app = TestApp::spawn().await?;
+    let (id, password) = app.create_staff(STAFF).await?;
+    let login = |totp: Option<String>| {
+        let mut body = json!({"email": STAFF, "password": password});
+        if let Some(t) = totp {
+            body["totp"] = Value::String(t);
+        }
+        app.post("/api/v1/auth/login").json(&body).send()
+    };
+    let res = login(None).await?;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let p: Value = res.json().await?;
+    assert_eq!(p["type"], "/problems/second-factor-required");
+    // Not enrolled yet: a code cannot help.
+    assert_eq!(login(Some("123456".into())).await?.status(), StatusCode::FORBIDDEN);
+
+    let secret = app.enrol_staff(id).await?;
+    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let res = login(Some(wrong.into())).await?;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let p: Value = res.json().await?;
+    assert_eq!(p["type"], "/problems/second-factor-failed");
+    let res = login(Some(code.clone())).await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tokens: Value = res.json().await?;
+    let me: Value = app
+        .get("/api/v1/me")
+        .bearer_auth(tokens["access_token"].as_str().unwrap_or_default())
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(me["role"], "staff");
+    assert_eq!(login(Some(code)).await?.status(), StatusCode::UNAUTHORIZED, "a code works once");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_staff_area_does_not_exist_for_addresses_off_the_allow_list() -> R {
+    let app = TestApp::builder().setting("PLUMBERLEADS_STAFF_ALLOW", "10.0.0.0/8").spawn().await?;
+    for path in ["/staff", "/staff/mfa"] {
+        assert_eq!(app.get(path).send().await?.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // A forwarded header from an untrusted peer does not help.
+    let res = app.get("/staff").header("x-forwarded-for", "10.1.2.3").send().await?;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "loopback is a trusted proxy here, so 10.1.2.3 is believed");
+    let app = TestApp::builder()
+        .setting("PLUMBERLEADS_STAFF_ALLOW", "10.0.0.0/8")
+        .setting("PLUMBERLEADS_TRUSTED_PROXIES", "192.0.2.0/24")
+        .spawn()
+        .await?;
+    let res = app.get("/staff").header("x-forwarded-for", "10.1.2.3").send().await?;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "from an untrusted peer the header is ignored");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_pro_is_never_let_into_the_staff_area() -> R {
+    let app = TestApp::spawn().await?;
+    app.signup_pro("jane@example.com", "+16125550123").await?;
+    let sid = app.browser_login("jane@example.com", testkit::PRO_PASSWORD).await?;
+    for path in ["/staff", "/staff/mfa"] {
+        assert_eq!(app.get(path).header(COOKIE, cookie(&sid)).send().await?.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let page = app.get("/pro").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    let res = app
+        .post("/staff/mfa")
+        .header(COOKIE, cookie(&sid))
+        .form(&[("csrf", csrf_in(&page).as_str()), ("code", "123456")])
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    Ok(())
+}
