@@ -3,6 +3,7 @@
 
 mod business;
 mod password;
+pub mod profile;
 mod role;
 mod signup;
 pub mod throttle;

@@ -183,6 +183,8 @@ pub struct Auth {
     pub login_backoff_max: Duration,
     /// ASVS 2.2.1: at most this many failures an hour per account.
     pub login_max_failures_per_hour: u32,
+    /// Largest insurance certificate (or other upload) taken.
+    pub upload_max_bytes: usize,
     /// Addresses from which the staff area and staff logins are reachable.
     pub staff_allow: Vec<IpNet>,
 }
@@ -371,6 +373,7 @@ impl Settings {
                 "100",
                 "a whole number",
             )?,
+            upload_max_bytes: r.parse("PLUMBERLEADS_UPLOAD_MAX_BYTES", "10485760", "a number of bytes")?,
             staff_allow: r.list("PLUMBERLEADS_STAFF_ALLOW", "127.0.0.0/8,::1/128", "CIDR ranges like 10.0.0.0/8")?,
         };
         let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;

@@ -14,6 +14,7 @@ pub mod login_failures;
 pub mod mfa;
 pub mod partners;
 pub mod phone_codes;
+pub mod profiles;
 pub mod rate_limit;
 pub mod rejections;
 pub mod sandbox;

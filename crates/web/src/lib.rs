@@ -11,6 +11,7 @@ mod metrics_route;
 mod middleware;
 mod pages;
 pub mod partners;
+pub mod pro_profile;
 pub mod problem;
 pub mod rate_limit;
 mod router;

@@ -3,7 +3,7 @@
 
 use crate::auth::{api as auth_api, pages as auth_pages, staff_pages};
 use crate::intake::{api, form};
-use crate::{AppState, assets, health, metrics_route, middleware, pages};
+use crate::{AppState, assets, health, metrics_route, middleware, pages, pro_profile};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -34,7 +34,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()"),
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
     ];
-    let mut router = Router::new()
+    let router = Router::new()
         .route("/", get(pages::home))
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
@@ -65,6 +65,15 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/account", get(auth_pages::account))
         .route("/pro/sessions/{id}/end", post(auth_pages::end_session))
         .route("/pro/password", post(auth_pages::change_password))
+        .route("/pro/profile", get(pro_profile::show))
+        .route("/pro/profile/business", post(pro_profile::business))
+        .route("/pro/profile/area", post(pro_profile::area))
+        .route("/pro/profile/services", post(pro_profile::services))
+        .route("/pro/profile/hours", post(pro_profile::hours))
+        .route("/pro/profile/preferences", post(pro_profile::preferences))
+        .route("/pro/submit", post(pro_profile::submit))
+        .route("/staff/pros/{id}/insurance", get(pro_profile::staff_insurance))
+        .route("/staff/pros/{id}/approve", post(pro_profile::approve))
         .route("/staff", get(staff_pages::home))
         .route("/staff/mfa", get(staff_pages::show_mfa).post(staff_pages::check_mfa))
         .route("/api/v1/auth/signup", post(auth_api::signup))
@@ -81,10 +90,18 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/me/phone/verification", post(auth_api::verify_phone))
         .route("/api/v1/me/phone/verification/resend", post(auth_api::resend_phone_code))
         .merge(extra)
-        .fallback(middleware::not_found)
         // Innermost first: each `layer` wraps everything above it.
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))
-        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes));
+    // Uploads have their own, larger limit (plus room for the form's other parts).
+    let upload_limit = state.settings.auth.upload_max_bytes;
+    let uploads = Router::new()
+        .route("/pro/profile/insurance", get(pro_profile::own_insurance).post(pro_profile::upload_insurance))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(RequestBodyLimitLayer::new(upload_limit + 64 * 1024));
+    let mut router = router
+        .merge(uploads)
+        .fallback(middleware::not_found)
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, http.request_timeout))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::problems))

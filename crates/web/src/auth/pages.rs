@@ -326,6 +326,10 @@ struct ProHome<'a> {
     masked_phone: &'a str,
     email_verified: bool,
     phone_verified: bool,
+    /// (title, section, done)
+    steps: Vec<(&'static str, &'static str, bool)>,
+    status: &'a str,
+    ready: bool,
     csrf: &'a str,
     errors: &'a Errors,
     notice: Option<&'a str>,
@@ -355,6 +359,8 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
         Some("phone_verified") => Some("Your mobile number is confirmed."),
         Some("password_changed") => Some("Your password is changed. Every other device was logged out."),
         Some("session_ended") => Some("That device is logged out."),
+        Some("submitted") => Some("Thank you! We'll check your licence and insurance and let you know."),
+        Some("not_ready") => Some("A few steps are still open — finish them first."),
         _ => None,
     }
 }
@@ -366,15 +372,19 @@ async fn pro_home_page(
     notice: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let business = async {
-        let mut conn = state.pool.acquire().await?;
-        Ok::<_, ApiError>(store::accounts::pro(&mut conn, s.user.id).await?)
-    }
-    .await;
-    let business = match business {
-        Ok(b) => b.map(|b| b.business_name).unwrap_or_default(),
+    let (progress, profile) = match crate::pro_profile::progress(state, s).await {
+        Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    let (business, pro_status) = profile.map(|p| (p.business_name, p.status)).unwrap_or_default();
+    let steps = vec![
+        ("Business details and licence", "business", progress.licence),
+        ("Insurance certificate", "insurance", progress.insurance),
+        ("Where you work", "area", progress.service_area),
+        ("What you do", "services", progress.services),
+        ("When you take jobs", "hours", progress.hours),
+        ("Which leads you want", "preferences", progress.preferences),
+    ];
     let masked = s
         .user
         .phone
@@ -394,6 +404,9 @@ async fn pro_home_page(
             masked_phone: &masked,
             email_verified: s.user.email_verified_at.is_some(),
             phone_verified: s.user.phone_verified_at.is_some(),
+            steps,
+            status: &pro_status,
+            ready: progress.ready_for_review(),
             csrf: &s.session.csrf_token,
             errors,
             notice,

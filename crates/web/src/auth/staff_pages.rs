@@ -144,7 +144,22 @@ struct StaffHome<'a> {
     pros: &'a [ProRow],
     /// (number, when, action, address)
     audit: &'a [(i64, String, String, String)],
+    pending: &'a [PendingRow],
+    notice: Option<&'a str>,
     csrf: &'a str,
+}
+
+struct PendingRow {
+    id: uuid::Uuid,
+    business: String,
+    licence: String,
+    submitted: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
 }
 
 fn when(t: time::OffsetDateTime) -> String {
@@ -152,15 +167,20 @@ fn when(t: time::OffsetDateTime) -> String {
     t.format(&f).unwrap_or_default()
 }
 
-pub async fn home(State(state): State<AppState>, StaffPage(who): StaffPage) -> Response {
+pub async fn home(
+    State(state): State<AppState>,
+    StaffPage(who): StaffPage,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
+) -> Response {
     let data = async {
         let mut conn = state.pool.acquire().await?;
         let pros = store::accounts::recent_pros(&mut conn, 50).await?;
         let audit = store::audit::recent(&mut conn, 20).await?;
-        Ok::<_, ApiError>((pros, audit))
+        let pending = store::profiles::pending(&mut conn, 50).await?;
+        Ok::<_, ApiError>((pros, audit, pending))
     }
     .await;
-    let (pros, audit) = match data {
+    let (pros, audit, pending) = match data {
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
@@ -178,6 +198,16 @@ pub async fn home(State(state): State<AppState>, StaffPage(who): StaffPage) -> R
         .collect();
     let audit: Vec<(i64, String, String, String)> =
         audit.into_iter().map(|r| (r.seq, when(r.at), r.action, r.ip.unwrap_or_default())).collect();
+    let pending: Vec<PendingRow> = pending
+        .into_iter()
+        .map(|p| PendingRow {
+            id: p.user_id,
+            business: p.business_name,
+            licence: format!("{} {}", p.licence_state.unwrap_or_default(), p.licence_number.unwrap_or_default()),
+            submitted: p.submitted_at.map(when).unwrap_or_default(),
+        })
+        .collect();
+    let notice = (q.done.as_deref() == Some("approved")).then_some("Approved. They can receive leads now.");
     let (asset_css, asset_htmx, asset_js) = assets(&state);
     html(
         &StaffHome {
@@ -187,6 +217,8 @@ pub async fn home(State(state): State<AppState>, StaffPage(who): StaffPage) -> R
             name: &who.user.name,
             pros: &pros,
             audit: &audit,
+            pending: &pending,
+            notice,
             csrf: &who.session.csrf_token,
         },
         StatusCode::OK,

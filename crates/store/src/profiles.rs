@@ -1,0 +1,308 @@
+//! A pro's onboarding profile: licence, insurance, service area, services, hours, preferences,
+//! and staff's approval. Each part is written whole, in the caller's transaction.
+
+use sqlx::PgConnection;
+use time::{OffsetDateTime, Time};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub user_id: Uuid,
+    pub business_name: String,
+    pub status: String,
+    pub licence_number: Option<String>,
+    pub licence_state: Option<String>,
+    pub insurance_key: Option<String>,
+    pub insurance_content_type: Option<String>,
+    pub insurance_uploaded_at: Option<OffsetDateTime>,
+    pub base_zip: Option<String>,
+    pub radius_miles: Option<i32>,
+    pub time_zone: Option<String>,
+    pub emergency_24_7: bool,
+    pub hours_set: bool,
+    pub max_price_cents: Option<i64>,
+    pub accepts_shared: bool,
+    pub accepts_exclusive: bool,
+    pub daily_cap: Option<i32>,
+    pub weekly_budget_cents: Option<i64>,
+    pub paused: bool,
+    pub preferences_set: bool,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub approved_at: Option<OffsetDateTime>,
+}
+
+pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
+    sqlx::query_as!(
+        Profile,
+        r#"SELECT user_id, business_name, status::text AS "status!", licence_number, licence_state::text AS licence_state,
+                  insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
+                  emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
+                  weekly_budget_cents, paused, preferences_set, submitted_at, approved_at
+           FROM pros WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_business(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    business_name: &str,
+    licence_number: &str,
+    licence_state: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    // A changed licence needs staff's eyes again.
+    sqlx::query!(
+        "UPDATE pros SET business_name = $2, licence_number = $3, licence_state = $4::text, updated_at = $5,
+                approved_at = CASE WHEN licence_number IS DISTINCT FROM $3 OR licence_state::text IS DISTINCT FROM $4::text THEN NULL ELSE approved_at END
+         WHERE user_id = $1",
+        user_id,
+        business_name,
+        licence_number,
+        licence_state,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_insurance(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+    content_type: &str,
+    now: OffsetDateTime,
+) -> Result<Option<String>, sqlx::Error> {
+    let old = sqlx::query_scalar!("SELECT insurance_key FROM pros WHERE user_id = $1 FOR UPDATE", user_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+    sqlx::query!(
+        "UPDATE pros SET insurance_key = $2, insurance_content_type = $3, insurance_uploaded_at = $4, updated_at = $4,
+                approved_at = NULL
+         WHERE user_id = $1",
+        user_id,
+        key,
+        content_type,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(old)
+}
+
+/// Replaces the service area: the base, the radius, and every covered ZIP.
+pub async fn set_area(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    base_zip: &str,
+    radius_miles: i32,
+    radius_zips: &[String],
+    hand_picked: &[String],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE pros SET base_zip = $2, radius_miles = $3, updated_at = $4 WHERE user_id = $1",
+        user_id,
+        base_zip,
+        radius_miles,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM pro_service_zips WHERE pro_id = $1", user_id).execute(&mut *conn).await?;
+    sqlx::query!(
+        "INSERT INTO pro_service_zips (pro_id, zip, hand_picked)
+         SELECT $1::uuid, z, false FROM unnest($2::text[]) AS z
+         UNION SELECT $1::uuid, z, true FROM unnest($3::text[]) AS z WHERE z <> ALL($2::text[])
+         ON CONFLICT DO NOTHING",
+        user_id,
+        radius_zips,
+        hand_picked
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets the time zone if the pro has not chosen one.
+pub async fn default_time_zone(conn: &mut PgConnection, user_id: Uuid, time_zone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE pros SET time_zone = coalesce(time_zone, $2) WHERE user_id = $1", user_id, time_zone)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct CoveredZip {
+    pub zip: String,
+    pub city: String,
+    pub state: String,
+    pub hand_picked: bool,
+}
+
+pub async fn covered_zips(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<CoveredZip>, sqlx::Error> {
+    sqlx::query_as!(
+        CoveredZip,
+        r#"SELECT s.zip, z.city, z.state::text AS "state!", s.hand_picked
+           FROM pro_service_zips s JOIN zip_codes z ON z.zip = s.zip
+           WHERE s.pro_id = $1 ORDER BY z.state, z.city, s.zip"#,
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_categories(conn: &mut PgConnection, user_id: Uuid, slugs: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM pro_categories WHERE pro_id = $1", user_id).execute(&mut *conn).await?;
+    sqlx::query!(
+        "INSERT INTO pro_categories (pro_id, category)
+         SELECT $1, c.slug FROM categories c WHERE c.slug = ANY($2::text[]) AND c.active",
+        user_id,
+        slugs
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn categories(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT category FROM pro_categories WHERE pro_id = $1 ORDER BY category", user_id)
+        .fetch_all(conn)
+        .await
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct HoursRow {
+    pub weekday: i16,
+    pub opens: Time,
+    pub closes: Time,
+}
+
+pub async fn set_hours(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    days: &[HoursRow],
+    time_zone: &str,
+    emergency_24_7: bool,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE pros SET time_zone = $2, emergency_24_7 = $3, hours_set = true, updated_at = $4 WHERE user_id = $1",
+        user_id,
+        time_zone,
+        emergency_24_7,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM pro_hours WHERE pro_id = $1", user_id).execute(&mut *conn).await?;
+    let weekdays: Vec<i16> = days.iter().map(|d| d.weekday).collect();
+    let opens: Vec<Time> = days.iter().map(|d| d.opens).collect();
+    let closes: Vec<Time> = days.iter().map(|d| d.closes).collect();
+    sqlx::query!(
+        "INSERT INTO pro_hours (pro_id, weekday, opens, closes)
+         SELECT $1, d, o, c FROM unnest($2::smallint[], $3::time[], $4::time[]) AS t(d, o, c)",
+        user_id,
+        &weekdays,
+        &opens,
+        &closes
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn hours(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<HoursRow>, sqlx::Error> {
+    sqlx::query_as!(
+        HoursRow,
+        "SELECT weekday, opens, closes FROM pro_hours WHERE pro_id = $1 ORDER BY weekday",
+        user_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Preferences {
+    pub max_price_cents: Option<i64>,
+    pub accepts_shared: bool,
+    pub accepts_exclusive: bool,
+    pub daily_cap: Option<i32>,
+    pub weekly_budget_cents: Option<i64>,
+    pub paused: bool,
+}
+
+pub async fn set_preferences(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    p: &Preferences,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE pros SET max_price_cents = $2, accepts_shared = $3, accepts_exclusive = $4, daily_cap = $5,
+                weekly_budget_cents = $6, paused = $7, preferences_set = true, updated_at = $8
+         WHERE user_id = $1",
+        user_id,
+        p.max_price_cents,
+        p.accepts_shared,
+        p.accepts_exclusive,
+        p.daily_cap,
+        p.weekly_budget_cents,
+        p.paused,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sends the profile to staff for review.
+pub async fn submit(conn: &mut PgConnection, user_id: Uuid, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE pros SET status = 'pending_approval', submitted_at = $2, updated_at = $2
+         WHERE user_id = $1 AND status = 'onboarding'",
+        user_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Staff approve a pro waiting for review: from then on they can receive leads.
+pub async fn approve(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    staff_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE pros SET status = 'active', approved_at = $3, approved_by = $2, updated_at = $3
+         WHERE user_id = $1 AND status = 'pending_approval'",
+        user_id,
+        staff_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Pros waiting for staff, oldest first.
+pub async fn pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Profile>, sqlx::Error> {
+    sqlx::query_as!(
+        Profile,
+        r#"SELECT user_id, business_name, status::text AS "status!", licence_number, licence_state::text AS licence_state,
+                  insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
+                  emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
+                  weekly_budget_cents, paused, preferences_set, submitted_at, approved_at
+           FROM pros WHERE status = 'pending_approval' ORDER BY submitted_at, user_id LIMIT $1"#,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}

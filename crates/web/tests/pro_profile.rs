@@ -1,0 +1,315 @@
+//! Onboarding: a pro fills in licence, insurance, area, services, hours and preferences, sends
+//! the profile for review, and staff approve it. Bad input is explained and changes nothing;
+//! certificates are sniffed, size-limited and shown only to their owner and staff.
+
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+use reqwest::multipart::{Form, Part};
+use testkit::{PRO_PASSWORD, TestApp, session_cookie};
+
+type R = anyhow::Result<()>;
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A form, its fields, and words the answer must contain.
+type Case = (&'static str, Vec<(&'static str, &'static str)>, &'static str);
+
+fn cookie(value: &str) -> String {
+    format!("__Host-pl_session={value}")
+}
+
+fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
+}
+
+struct Pro {
+    sid: String,
+    csrf: String,
+    id: uuid::Uuid,
+}
+
+async fn pro(app: &TestApp, email: &str, phone: &str) -> anyhow::Result<Pro> {
+    let id = app.signup_pro(email, phone).await?;
+    let sid = app.browser_login(email, PRO_PASSWORD).await?;
+    let page = app.get("/pro/profile").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    Ok(Pro { csrf: csrf_in(&page), sid, id })
+}
+
+async fn post(app: &TestApp, p: &Pro, path: &str, fields: &[(&str, &str)]) -> anyhow::Result<(StatusCode, String)> {
+    let mut form: Vec<(&str, &str)> = vec![("csrf", p.csrf.as_str())];
+    form.extend_from_slice(fields);
+    let res = app.post(path).header(COOKIE, cookie(&p.sid)).form(&form).send().await?;
+    let status = res.status();
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let body = res.text().await?;
+    Ok((status, if status == StatusCode::SEE_OTHER { location } else { body }))
+}
+
+async fn upload(app: &TestApp, p: &Pro, name: &str, bytes: Vec<u8>) -> anyhow::Result<(StatusCode, String)> {
+    let form = Form::new().text("csrf", p.csrf.clone()).part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    let res = app.post("/pro/profile/insurance").header(COOKIE, cookie(&p.sid)).multipart(form).send().await?;
+    Ok((res.status(), res.text().await?))
+}
+
+async fn status_of(app: &TestApp, id: uuid::Uuid) -> anyhow::Result<String> {
+    Ok(sqlx::query_scalar("SELECT status::text FROM pros WHERE user_id = $1").bind(id).fetch_one(&app.pool).await?)
+}
+
+/// A staff browser session with its second factor in.
+async fn staff(app: &TestApp) -> anyhow::Result<(String, String)> {
+    let (id, password) = app.create_staff("olga@plumberleads.example").await?;
+    let secret = app.enrol_staff(id).await?;
+    let res = app
+        .post("/login")
+        .form(&[("email", "olga@plumberleads.example"), ("password", password.as_str())])
+        .send()
+        .await?;
+    let sid = session_cookie(&res).unwrap_or_default();
+    let page = app.get("/staff/mfa").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let res = app
+        .post("/staff/mfa")
+        .header(COOKIE, cookie(&sid))
+        .form(&[("csrf", csrf_in(&page)), ("code", code)])
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == StatusCode::SEE_OTHER, "second factor refused");
+    let home = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    Ok((sid, csrf_in(&home)))
+}
+
+async fn verify_contacts(app: &TestApp, id: uuid::Uuid) -> R {
+    sqlx::query("UPDATE identity.users SET email_verified_at = now(), phone_verified_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_pro_completes_the_profile_sends_it_and_staff_approve_it() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pro(&app, "jane@example.com", "+16125550123").await?;
+    verify_contacts(&app, p.id).await?;
+
+    // Not ready: sending it does nothing.
+    assert_eq!(post(&app, &p, "/pro/submit", &[]).await?, (StatusCode::SEE_OTHER, "/pro?done=not_ready".into()));
+    assert_eq!(status_of(&app, p.id).await?, "onboarding");
+
+    let ok = |path: &str| (StatusCode::SEE_OTHER, format!("/pro/profile?done={path}#{path}"));
+    assert_eq!(
+        post(
+            &app,
+            &p,
+            "/pro/profile/business",
+            &[("business_name", "Acme Plumbing LLC"), ("licence_number", "pl-778812"), ("licence_state", "MN")]
+        )
+        .await?,
+        ok("business")
+    );
+    assert_eq!(upload(&app, &p, "certificate.pdf", PDF.to_vec()).await?.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(&app, &p, "/pro/profile/area", &[("base_zip", "55401"), ("radius_miles", "10"), ("extra_zips", "55901")])
+            .await?,
+        ok("area")
+    );
+    assert_eq!(
+        post(&app, &p, "/pro/profile/services", &[("category", "burst-pipe"), ("category", "drain-cleaning")]).await?,
+        ok("services")
+    );
+    let hours = [
+        ("open_0", "on"),
+        ("opens_0", "08:00"),
+        ("closes_0", "17:00"),
+        ("open_5", "on"),
+        ("opens_5", "09:00"),
+        ("closes_5", "12:30"),
+        ("time_zone", "America/Chicago"),
+        ("emergency_24_7", "on"),
+    ];
+    assert_eq!(post(&app, &p, "/pro/profile/hours", &hours).await?, ok("hours"));
+    assert_eq!(
+        post(
+            &app,
+            &p,
+            "/pro/profile/preferences",
+            &[("max_price", "$80"), ("shared", "on"), ("daily_cap", "5"), ("weekly_budget", "1,000")]
+        )
+        .await?,
+        ok("preferences")
+    );
+
+    let page = app.get("/pro/profile").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(
+        page.contains("PL-778812") && page.contains("Minneapolis, MN") && page.contains("Saint Paul, MN"),
+        "area shown as towns"
+    );
+    assert!(page.contains("80.00") && page.contains("1000.00"));
+    let (zips, hand): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE hand_picked) FROM pro_service_zips WHERE pro_id = $1")
+            .bind(p.id)
+            .fetch_one(&app.pool)
+            .await?;
+    assert!(zips > 20 && hand == 1, "{zips} ZIPs, {hand} by hand");
+
+    let home = app.get("/pro").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert_eq!(home.matches("checklist__item--done").count(), 8);
+    assert!(home.contains("Send for review"));
+    assert_eq!(post(&app, &p, "/pro/submit", &[]).await?, (StatusCode::SEE_OTHER, "/pro?done=submitted".into()));
+    assert_eq!(status_of(&app, p.id).await?, "pending_approval");
+
+    let (staff_sid, staff_csrf) = staff(&app).await?;
+    let home = app.get("/staff").header(COOKIE, cookie(&staff_sid)).send().await?.text().await?;
+    assert!(home.contains("Approve Acme Plumbing LLC") && home.contains("MN PL-778812"));
+    let cert = app.get(&format!("/staff/pros/{}/insurance", p.id)).header(COOKIE, cookie(&staff_sid)).send().await?;
+    assert_eq!(cert.headers()["content-type"], "application/pdf");
+    assert_eq!(cert.bytes().await?.as_ref(), PDF);
+    // The pro cannot approve themselves, nor reach the staff area.
+    let res = app
+        .post(&format!("/staff/pros/{}/approve", p.id))
+        .header(COOKIE, cookie(&p.sid))
+        .form(&[("csrf", p.csrf.as_str())])
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post(&format!("/staff/pros/{}/approve", p.id))
+        .header(COOKIE, cookie(&staff_sid))
+        .form(&[("csrf", staff_csrf.as_str())])
+        .send()
+        .await?;
+    assert_eq!(res.headers()["location"], "/staff?done=approved");
+    assert_eq!(status_of(&app, p.id).await?, "active");
+    let home = app.get("/pro").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(home.contains("You can receive leads"));
+    let approved: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM identity.audit_log WHERE action = 'pro_approved' AND subject_id = $1")
+            .bind(p.id)
+            .fetch_one(&app.pool)
+            .await?;
+    assert_eq!(approved, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_profile_input_is_explained_and_changes_nothing() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pro(&app, "jane@example.com", "+16125550123").await?;
+    let cases: [Case; 7] = [
+        (
+            "/pro/profile/business",
+            vec![("business_name", "Acme"), ("licence_number", ""), ("licence_state", "ZZ")],
+            "Please give your plumbing licence number",
+        ),
+        ("/pro/profile/area", vec![("base_zip", "00000"), ("radius_miles", "10")], "We couldn&#39;t find ZIP 00000"),
+        ("/pro/profile/area", vec![("base_zip", "55401"), ("radius_miles", "500")], "1 to 100 miles"),
+        ("/pro/profile/services", vec![("category", "not-a-category")], "at least one kind of job"),
+        (
+            "/pro/profile/hours",
+            vec![("open_1", "on"), ("opens_1", "18:00"), ("closes_1", "09:00"), ("time_zone", "America/Chicago")],
+            "Tuesday you close before you open",
+        ),
+        ("/pro/profile/hours", vec![("time_zone", "Mars/Olympus"), ("emergency_24_7", "on")], "choose your time zone"),
+        (
+            "/pro/profile/preferences",
+            vec![("max_price", "lots"), ("daily_cap", "0")],
+            "Choose shared leads, exclusive leads, or both",
+        ),
+    ];
+    for (path, fields, says) in cases {
+        let (status, body) = post(&app, &p, path, &fields).await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {fields:?}");
+        assert!(body.contains(says), "{path}: {says:?} not in the page");
+    }
+    let profile: (Option<String>, Option<String>, bool, bool) =
+        sqlx::query_as("SELECT licence_number, base_zip, hours_set, preferences_set FROM pros WHERE user_id = $1")
+            .bind(p.id)
+            .fetch_one(&app.pool)
+            .await?;
+    assert_eq!(profile, (None, None, false, false));
+    // HTML in a field is kept as text and shown escaped.
+    post(
+        &app,
+        &p,
+        "/pro/profile/business",
+        &[("business_name", "<b>Bold</b> & Sons"), ("licence_number", "X1"), ("licence_state", "MN")],
+    )
+    .await?;
+    let page = app.get("/pro/profile").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(page.contains("&#60;b&#62;Bold&#60;/b&#62; &#38; Sons") && !page.contains("<b>Bold"));
+    // Without the CSRF token, or from another site: refused.
+    let res = app
+        .post("/pro/profile/services")
+        .header(COOKIE, cookie(&p.sid))
+        .form(&[("category", "burst-pipe")])
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post("/pro/profile/services")
+        .header(COOKIE, cookie(&p.sid))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", p.csrf.as_str()), ("category", "burst-pipe")])
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Not logged in: to the login page.
+    assert_eq!(
+        app.post("/pro/profile/services").form(&[("category", "burst-pipe")]).send().await?.status(),
+        StatusCode::SEE_OTHER
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn certificates_are_sniffed_limited_and_shown_only_to_their_owner_and_staff() -> R {
+    let app = TestApp::builder().setting("PLUMBERLEADS_UPLOAD_MAX_BYTES", "20000").spawn().await?;
+    let jane = pro(&app, "jane@example.com", "+16125550123").await?;
+    let bob = pro(&app, "bob@example.com", "+16125550124").await?;
+    // A program named like a PDF, and HTML named like a PNG: refused by their bytes.
+    let (status, body) = upload(&app, &jane, "cert.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec()).await?;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(body.contains("isn&#39;t a PDF, JPEG or PNG"));
+    assert_eq!(
+        upload(&app, &jane, "cert.png", b"<html><script>alert(1)</script></html>".to_vec()).await?.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    assert_eq!(upload(&app, &jane, "empty.pdf", Vec::new()).await?.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut big = PDF.to_vec();
+    big.resize(30_000, b' ');
+    assert_eq!(upload(&app, &jane, "big.pdf", big).await?.0, StatusCode::PAYLOAD_TOO_LARGE);
+    let stored: Option<String> = sqlx::query_scalar("SELECT insurance_key FROM pros WHERE user_id = $1")
+        .bind(jane.id)
+        .fetch_one(&app.pool)
+        .await?;
+    assert_eq!(stored, None);
+
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00".to_vec();
+    assert_eq!(upload(&app, &jane, "photo-of-cert.jpg", png.clone()).await?.0, StatusCode::SEE_OTHER);
+    let own = app.get("/pro/profile/insurance").header(COOKIE, cookie(&jane.sid)).send().await?;
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(own.headers()["content-type"], "image/png", "the sniffed type, not the name's");
+    assert_eq!(own.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(own.bytes().await?.to_vec(), png);
+    // Bob sees only his own (none); he cannot reach Jane's through the staff route.
+    assert_eq!(
+        app.get("/pro/profile/insurance").header(COOKIE, cookie(&bob.sid)).send().await?.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app.get(&format!("/staff/pros/{}/insurance", jane.id)).header(COOKIE, cookie(&bob.sid)).send().await?;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/staff/pros/{}/insurance", jane.id)).send().await?.status(), StatusCode::SEE_OTHER);
+    // Replacing it removes the old file.
+    assert_eq!(upload(&app, &jane, "cert.pdf", PDF.to_vec()).await?.0, StatusCode::SEE_OTHER);
+    let files = walk(&app.settings.providers.storage_dir.join("insurance"));
+    assert_eq!(files, 1, "the replaced certificate is gone");
+    Ok(())
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.filter_map(Result::ok).map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()
+        })
+        .unwrap_or(0)
+}
