@@ -74,5 +74,85 @@ async fn plumber(app: &TestApp, b: &Browser) -> R {
     b.wait_for_text("h1", "Password and devices", wait).await?;
     b.screenshot(shots().join("pro-account.png")).await?;
     ensure!(b.horizontal_overflow().await? <= 0, "fits the phone");
+    onboarding(app, b).await?;
+    staff_approves(app, b).await
+}
+
+/// The business profile, section by section, then sent for review.
+async fn onboarding(app: &TestApp, b: &Browser) -> R {
+    let wait = Browser::WAIT;
+    b.goto(&format!("{}/pro/profile", app.url)).await?;
+    b.fill("#f-licence_number", "PL-778812").await?;
+    b.click("#f-licence_state option[value='MN']").await?;
+    b.click_text("button", "Save business details").await?;
+    b.wait_for_text(".notice", "Business details saved", wait).await?;
+
+    let dir = tempfile::tempdir()?;
+    let pdf = dir.path().join("certificate.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")?;
+    b.find("#f-insurance").await?.send_keys(pdf.display().to_string()).await?;
+    b.click_text("button", "Upload").await?;
+    b.wait_for_text(".notice", "Insurance certificate uploaded", wait).await?;
+
+    b.fill("#f-base_zip", "55401").await?;
+    b.fill("#f-radius_miles", "10").await?;
+    b.click_text("button", "Save area").await?;
+    b.wait_for_text(".notice", "Service area saved", wait).await?;
+    b.wait_for_text(".covered summary", "ZIP codes", wait).await?;
+
+    b.click("label:has(> input[value='burst-pipe'])").await?;
+    b.click_text("button", "Save services").await?;
+    b.wait_for_text(".notice", "Services saved", wait).await?;
+
+    b.click("label:has(> input[name='open_0'])").await?;
+    b.click_text("button", "Save hours").await?;
+    b.wait_for_text(".notice", "Hours saved", wait).await?;
+
+    b.fill("#f-max_price", "80").await?;
+    b.click_text("button", "Save preferences").await?;
+    b.wait_for_text(".notice", "Lead preferences saved", wait).await?;
+    b.screenshot_full_page(shots().join("pro-profile.png")).await?;
+    ensure!(b.horizontal_overflow().await? <= 0, "the profile fits the phone");
+
+    b.goto(&format!("{}/pro", app.url)).await?;
+    b.click_text("button", "Send for review").await?;
+    b.wait_for_text(".notice", "We'll check your licence and insurance", wait).await?;
+    b.click_text("button", "Log out").await?;
+    b.wait_for_text(".notice", "You're logged out", wait).await?;
+    Ok(())
+}
+
+/// A staff member signs in, sets up the authenticator by QR code, and approves the plumber.
+async fn staff_approves(app: &TestApp, b: &Browser) -> R {
+    let wait = Browser::WAIT;
+    let (staff_id, password) = app.create_staff("olga@plumberleads.example").await?;
+    b.goto(&format!("{}/login", app.url)).await?;
+    b.fill("#f-email", "olga@plumberleads.example").await?;
+    b.fill("#f-password", &password).await?;
+    b.click("button[type=submit]").await?;
+    b.wait_for_text("h1", "Set up two-step sign-in", wait).await?;
+    b.find(".qr svg").await?;
+    b.screenshot(shots().join("staff-enrol.png")).await?;
+    // What the phone's authenticator app would show for the key on the page.
+    let secret = {
+        let mut conn = app.pool.acquire().await?;
+        store::mfa::get(&mut conn, staff_id).await?.and_then(|m| m.pending_secret).unwrap_or_default()
+    };
+    let shown = b.text("#totp-secret").await?;
+    ensure!(shown == web::auth::mfa::secret_text(&secret), "the key on the page is the one enrolled");
+    b.fill("#f-code", &web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock))).await?;
+    b.click("button[type=submit]").await?;
+    b.wait_for_text("h1", "Save your recovery codes", wait).await?;
+    ensure!(b.texts(".recovery-codes code").await?.len() == 10, "ten recovery codes");
+    b.click_text("a", "I've saved them").await?;
+    b.wait_for_text("h1", "Back office", wait).await?;
+    b.click_text("button", "Approve Pat's Plumbing").await?;
+    b.wait_for_text(".notice", "Approved", wait).await?;
+    b.screenshot_full_page(shots().join("staff-approved.png")).await?;
+    let status: String = sqlx::query_scalar("SELECT status::text FROM pros WHERE business_name = $1")
+        .bind("Pat's Plumbing")
+        .fetch_one(&app.pool)
+        .await?;
+    ensure!(status == "active", "approved: {status}");
     Ok(())
 }
