@@ -187,6 +187,9 @@ pub struct Auth {
     pub upload_max_bytes: usize,
     /// Addresses from which the staff area and staff logins are reachable.
     pub staff_allow: Vec<IpNet>,
+    /// Staff confirm password and code again before a sensitive action (approving a pro,
+    /// adding staff) unless they gave them this recently.
+    pub reauth_window: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,6 +378,7 @@ impl Settings {
             )?,
             upload_max_bytes: r.parse("PLUMBERLEADS_UPLOAD_MAX_BYTES", "10485760", "a number of bytes")?,
             staff_allow: r.list("PLUMBERLEADS_STAFF_ALLOW", "127.0.0.0/8,::1/128", "CIDR ranges like 10.0.0.0/8")?,
+            reauth_window: r.duration("PLUMBERLEADS_REAUTH_WINDOW", "5m")?,
         };
         let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;
         Ok(Self {

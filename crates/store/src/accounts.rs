@@ -179,3 +179,23 @@ pub async fn recent_pros(conn: &mut PgConnection, limit: i64) -> Result<Vec<ProS
     .fetch_all(conn)
     .await
 }
+
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    pub id: Uuid,
+    pub role: String,
+    pub email: String,
+    pub name: String,
+    pub mfa_enabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn staff(conn: &mut PgConnection) -> Result<Vec<StaffMember>, sqlx::Error> {
+    sqlx::query_as!(
+        StaffMember,
+        r#"SELECT id, role::text AS "role!", email, name, totp_enabled_at IS NOT NULL AS "mfa_enabled!", created_at
+           FROM identity.users WHERE role IN ('staff', 'admin') ORDER BY name, id"#
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -612,6 +612,9 @@ pub async fn approve(
     if !same_origin(&state, &headers) || !csrf_ok(&staff, &form.csrf) {
         return forbidden();
     }
+    if !crate::auth::service::recently_confirmed(&state, &staff) {
+        return crate::auth::staff_pages::confirm_first("/staff");
+    }
     let result = async {
         let mut tx = state.pool.begin().await?;
         let approved = store::profiles::approve(&mut tx, id, staff.user.id, state.clock.now()).await?;

@@ -76,6 +76,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/staff/pros/{id}/approve", post(pro_profile::approve))
         .route("/staff", get(staff_pages::home))
         .route("/staff/mfa", get(staff_pages::show_mfa).post(staff_pages::check_mfa))
+        .route("/staff/confirm", get(staff_pages::show_confirm).post(staff_pages::confirm))
+        .route("/staff/team", get(staff_pages::team).post(staff_pages::add_staff))
         .route("/api/v1/auth/signup", post(auth_api::signup))
         .route("/api/v1/auth/login", post(auth_api::login))
         .route("/api/v1/auth/refresh", post(auth_api::refresh))

@@ -180,3 +180,106 @@ async fn a_pro_is_never_let_into_the_staff_area() -> R {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     Ok(())
 }
+
+/// A signed-in staff browser with its second factor in: (cookie, csrf, TOTP secret, password).
+async fn staff_session(
+    app: &TestApp,
+    email: &str,
+    role: domain::account::Role,
+) -> anyhow::Result<(String, String, Vec<u8>, String)> {
+    let (id, password) = web::auth::service::create_staff(&app.state, email, "Ada Admin", role)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secret = app.enrol_staff(id).await?;
+    let res = app.post("/login").form(&[("email", email), ("password", password.as_str())]).send().await?;
+    let sid = session_cookie(&res).unwrap_or_default();
+    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let (status, _) = send_code(app, &sid, &code).await?;
+    anyhow::ensure!(status == StatusCode::SEE_OTHER, "second factor refused");
+    let home = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    Ok((sid, csrf_in(&home), secret, password))
+}
+
+#[tokio::test]
+async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minutes() -> R {
+    let app = TestApp::spawn().await?;
+    let pro = app.signup_pro("jane@example.com", "+16125550123").await?;
+    sqlx::query("UPDATE pros SET status = 'pending_approval', submitted_at = now() WHERE user_id = $1")
+        .bind(pro)
+        .execute(&app.pool)
+        .await?;
+    let (sid, csrf, secret, password) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
+    app.clock.advance(Duration::minutes(6));
+    let approve = || {
+        app.post(&format!("/staff/pros/{pro}/approve"))
+            .header(COOKIE, cookie(&sid))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+    };
+    let res = approve().await?;
+    assert_eq!(
+        (res.status(), res.headers()["location"].to_str()?),
+        (StatusCode::SEE_OTHER, "/staff/confirm?next=/staff")
+    );
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM pros WHERE user_id = $1").bind(pro).fetch_one(&app.pool).await?;
+    assert_eq!(status, "pending_approval", "nothing changed yet");
+
+    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let confirm = |pw: String, code: String| {
+        app.post("/staff/confirm")
+            .header(COOKIE, cookie(&sid))
+            .form(&[("csrf", csrf.clone()), ("password", pw), ("code", code), ("next", "https://evil.example/".into())])
+            .send()
+    };
+    assert_eq!(confirm("wrong password".into(), code.clone()).await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = confirm(password.clone(), code).await?;
+    assert_eq!(
+        (res.status(), res.headers()["location"].to_str()?),
+        (StatusCode::SEE_OTHER, "/staff"),
+        "never off-site"
+    );
+    let res = approve().await?;
+    assert_eq!(res.headers()["location"], "/staff?done=approved");
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_admins_add_staff_and_the_new_password_is_shown_once() -> R {
+    let app = TestApp::spawn().await?;
+    let (staff_sid, _, _, _) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
+    assert_eq!(app.get("/staff/team").header(COOKIE, cookie(&staff_sid)).send().await?.status(), StatusCode::FORBIDDEN);
+    let (sid, csrf, _, _) = staff_session(&app, "ada@plumberleads.example", domain::account::Role::Admin).await?;
+    let page = app.get("/staff/team").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    assert!(page.contains("olga@plumberleads.example") && page.contains("Add a staff member"));
+    let add = |email: &'static str| {
+        app.post("/staff/team")
+            .header(COOKIE, cookie(&sid))
+            .form(&[("csrf", csrf.as_str()), ("email", email), ("name", "Sam Support")])
+            .send()
+    };
+    let res = add("sam@plumberleads.example").await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body = res.text().await?;
+    let password = body
+        .split("<code id=\"new-password\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(password.len(), 43);
+    assert_eq!(add("sam@plumberleads.example").await?.status(), StatusCode::CONFLICT);
+    assert_eq!(add("not an address").await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The new account signs in with that password (and goes on to set up its second factor).
+    let res = app
+        .post("/login")
+        .form(&[("email", "sam@plumberleads.example"), ("password", password.as_str())])
+        .send()
+        .await?;
+    assert_eq!(res.headers()["location"], "/staff/mfa");
+    let granted: i64 = sqlx::query_scalar("SELECT count(*) FROM identity.audit_log WHERE action = 'role_granted'")
+        .fetch_one(&app.pool)
+        .await?;
+    assert_eq!(granted, 1);
+    Ok(())
+}

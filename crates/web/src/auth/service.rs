@@ -940,3 +940,42 @@ pub async fn reset_second_factor(state: &AppState, email: &str) -> Result<Uuid, 
     tx.commit().await?;
     Ok(user.id)
 }
+
+/// Staff gave their second factor within the re-authentication window in this session.
+pub fn recently_confirmed(state: &AppState, who: &super::sessions::SignedIn) -> bool {
+    let window = dur(state.settings.auth.reauth_window);
+    who.session.mfa_at.is_some_and(|at| state.clock.now() - at < window)
+}
+
+/// Password and code again, before a sensitive action; renews the session's confirmation.
+pub async fn reauthenticate(
+    state: &AppState,
+    who: &super::sessions::SignedIn,
+    password: &str,
+    code: &str,
+    caller: Caller<'_>,
+) -> Result<(), AuthError> {
+    let now = state.clock.now();
+    let account = account_key(&who.user.email);
+    let ip_text = caller.ip.to_string();
+    throttled(state, &account, &ip_text, now).await?;
+    if !passwords::verify(Password::presented(password), Some(who.user.password_hash.clone())).await? {
+        let mut tx = state.pool.begin().await?;
+        store::login_failures::record(&mut tx, &account, &ip_text, now).await?;
+        audit(
+            &mut tx,
+            state,
+            Audit {
+                actor: Some(who.user.id),
+                action: "reauth_failed",
+                subject: Some(who.user.id),
+                ip: Some(&ip_text),
+                detail: serde_json::json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AuthError::BadCredentials);
+    }
+    verify_second_factor(state, who, code, caller).await.map(|_| ())
+}

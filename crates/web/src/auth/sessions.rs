@@ -235,3 +235,19 @@ impl FromRequestParts<AppState> for StaffPage {
         Ok(StaffPage(s))
     }
 }
+
+/// An admin's page: a staff page for the `admin` role only.
+pub struct AdminPage(pub SignedIn);
+
+impl FromRequestParts<AppState> for AdminPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let StaffPage(s) = StaffPage::from_request_parts(parts, state).await?;
+        if s.role() == Some(Role::Admin) {
+            Ok(AdminPage(s))
+        } else {
+            Err(Problem::status(StatusCode::FORBIDDEN, Some("Only admins manage staff.".into())).into_response())
+        }
+    }
+}

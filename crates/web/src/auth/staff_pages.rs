@@ -4,7 +4,7 @@
 
 use super::mfa;
 use super::service::{self, AuthError, SecondFactorStep};
-use super::sessions::{StaffMfaPage, StaffPage};
+use super::sessions::{AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::intake::form::{assets, html};
@@ -146,6 +146,7 @@ struct StaffHome<'a> {
     audit: &'a [(i64, String, String, String)],
     pending: &'a [PendingRow],
     notice: Option<&'a str>,
+    is_admin: bool,
     csrf: &'a str,
 }
 
@@ -219,8 +220,226 @@ pub async fn home(
             audit: &audit,
             pending: &pending,
             notice,
+            is_admin: who.role() == Some(domain::account::Role::Admin),
             csrf: &who.session.csrf_token,
         },
         StatusCode::OK,
     )
+}
+
+#[derive(Template)]
+#[template(path = "staff_confirm.html")]
+struct ConfirmPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    next: &'a str,
+    csrf: &'a str,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+impl ConfirmPage<'_> {
+    fn error(&self, field: &str) -> &str {
+        self.errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+    }
+}
+
+/// Only back to a staff page.
+fn staff_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with("/staff") && !n.contains("//") && !n.contains('\\') => n,
+        _ => "/staff",
+    }
+}
+
+/// Where a sensitive action sends staff who have not confirmed recently.
+pub fn confirm_first(next: &str) -> Response {
+    Redirect::to(&format!("/staff/confirm?next={next}")).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn confirm_page(
+    state: &AppState,
+    who: &super::sessions::SignedIn,
+    next: &str,
+    errors: &Errors,
+    status: StatusCode,
+) -> Response {
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let notice = Some("For your safety, confirm it's you before this change.");
+    html(&ConfirmPage { asset_css, asset_htmx, asset_js, next, csrf: &who.session.csrf_token, errors, notice }, status)
+}
+
+pub async fn show_confirm(
+    State(state): State<AppState>,
+    StaffPage(who): StaffPage,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Response {
+    confirm_page(&state, &who, staff_next(q.next.as_deref()), &Vec::new(), StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    csrf: String,
+    password: String,
+    code: String,
+    next: String,
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    StaffPage(who): StaffPage,
+    headers: HeaderMap,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    if !super::pages::same_origin(&state, &headers) || !super::pages::csrf_ok(&who, &form.csrf) {
+        return Problem::status(
+            StatusCode::FORBIDDEN,
+            Some("That form was sent from another site, so we ignored it.".into()),
+        )
+        .into_response();
+    }
+    let next = staff_next(Some(&form.next)).to_owned();
+    let caller = service::Caller { ip, user_agent: None };
+    match service::reauthenticate(&state, &who, &form.password, &form.code, caller).await {
+        Ok(()) => Redirect::to(&next).into_response(),
+        Err(AuthError::BadCredentials | AuthError::SecondFactorWrong) => {
+            let errors =
+                vec![("code".to_owned(), "That password and code don't match. Try the newest code.".to_owned())];
+            confirm_page(&state, &who, &next, &errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => super::api::problem(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_team.html")]
+struct TeamPage<'a> {
+    asset_css: &'a str,
+    asset_htmx: &'a str,
+    asset_js: &'a str,
+    members: &'a [store::accounts::StaffMember],
+    created: Option<(&'a str, &'a str)>,
+    csrf: &'a str,
+    errors: &'a Errors,
+    notice: Option<&'a str>,
+}
+
+impl TeamPage<'_> {
+    fn error(&self, field: &str) -> &str {
+        self.errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+    }
+}
+
+async fn team_page(
+    state: &AppState,
+    who: &super::sessions::SignedIn,
+    created: Option<(&str, &str)>,
+    errors: &Errors,
+    status: StatusCode,
+) -> Response {
+    let members = async {
+        let mut conn = state.pool.acquire().await?;
+        Ok::<_, ApiError>(store::accounts::staff(&mut conn).await?)
+    }
+    .await;
+    let members = match members {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    let (asset_css, asset_htmx, asset_js) = assets(state);
+    html(
+        &TeamPage {
+            asset_css,
+            asset_htmx,
+            asset_js,
+            members: &members,
+            created,
+            csrf: &who.session.csrf_token,
+            errors,
+            notice: None,
+        },
+        status,
+    )
+}
+
+pub async fn team(State(state): State<AppState>, AdminPage(who): AdminPage) -> Response {
+    team_page(&state, &who, None, &Vec::new(), StatusCode::OK).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewStaffForm {
+    csrf: String,
+    email: String,
+    name: String,
+    admin: Option<String>,
+}
+
+pub async fn add_staff(
+    State(state): State<AppState>,
+    AdminPage(who): AdminPage,
+    headers: HeaderMap,
+    Form(form): Form<NewStaffForm>,
+) -> Response {
+    if !super::pages::same_origin(&state, &headers) || !super::pages::csrf_ok(&who, &form.csrf) {
+        return Problem::status(
+            StatusCode::FORBIDDEN,
+            Some("That form was sent from another site, so we ignored it.".into()),
+        )
+        .into_response();
+    }
+    if !service::recently_confirmed(&state, &who) {
+        return confirm_first("/staff/team");
+    }
+    let role = if form.admin.is_some() { domain::account::Role::Admin } else { domain::account::Role::Staff };
+    match service::create_staff(&state, &form.email, &form.name, role).await {
+        Ok((id, password)) => {
+            let audited = async {
+                let mut tx = state.pool.begin().await?;
+                service::audit(
+                    &mut tx,
+                    &state,
+                    service::Audit {
+                        actor: Some(who.user.id),
+                        action: "role_granted",
+                        subject: Some(id),
+                        ip: None,
+                        detail: serde_json::json!({"role": role.as_str()}),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                Ok::<_, ApiError>(())
+            }
+            .await;
+            if let Err(e) = audited {
+                return e.into_response();
+            }
+            team_page(&state, &who, Some((form.email.trim(), &password)), &Vec::new(), StatusCode::CREATED).await
+        }
+        Err(AuthError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
+            team_page(&state, &who, None, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(AuthError::EmailTaken) => {
+            let errors = vec![("email".to_owned(), "That e-mail already has an account.".to_owned())];
+            team_page(&state, &who, None, &errors, StatusCode::CONFLICT).await
+        }
+        Err(e) => super::api::problem(e),
+    }
 }
