@@ -3,6 +3,7 @@
 //! to staff for review. Only the owner sees or changes it (and staff, who review it).
 
 use crate::AppState;
+use crate::auth::pages::FieldErrors;
 use crate::auth::pages::{csrf_ok, same_origin};
 use crate::auth::service::{Audit, audit};
 use crate::auth::sessions::{ProPage, SignedIn, StaffPage};
@@ -93,13 +94,13 @@ struct ProfilePage<'a> {
     weekly_budget: String,
 }
 
+impl FieldErrors for ProfilePage<'_> {
+    fn field_errors(&self) -> &[(String, String)] {
+        self.errors
+    }
+}
+
 impl ProfilePage<'_> {
-    fn error(&self, field: &str) -> &str {
-        self.errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        if self.errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
-    }
     fn is(&self, a: &str, b: &str) -> bool {
         a == b
     }

@@ -21,12 +21,18 @@ use uuid::Uuid;
 
 type Errors = Vec<(String, String)>;
 
-fn error_of<'a>(errors: &'a Errors, field: &str) -> &'a str {
-    errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
-}
+/// Pages that show field errors next to their fields (`self.error("email")`,
+/// `aria-invalid="{{ self.invalid("email") }}"` in the templates).
+pub(crate) trait FieldErrors {
+    fn field_errors(&self) -> &[(String, String)];
 
-fn invalid_of(errors: &Errors, field: &str) -> &'static str {
-    if errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+    fn error(&self, field: &str) -> &str {
+        self.field_errors().iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
+    }
+
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.field_errors().iter().any(|(f, _)| f == field) { "true" } else { "false" }
+    }
 }
 
 /// The request comes from one of our pages, not another site: browsers say so in
@@ -76,12 +82,9 @@ struct SignupPage<'a> {
     notice: Option<&'a str>,
 }
 
-impl SignupPage<'_> {
-    fn error(&self, field: &str) -> &str {
-        error_of(self.errors, field)
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        invalid_of(self.errors, field)
+impl FieldErrors for SignupPage<'_> {
+    fn field_errors(&self) -> &[(String, String)] {
+        self.errors
     }
 }
 
@@ -335,12 +338,9 @@ struct ProHome<'a> {
     notice: Option<&'a str>,
 }
 
-impl ProHome<'_> {
-    fn error(&self, field: &str) -> &str {
-        error_of(self.errors, field)
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        invalid_of(self.errors, field)
+impl FieldErrors for ProHome<'_> {
+    fn field_errors(&self) -> &[(String, String)] {
+        self.errors
     }
 }
 
@@ -487,12 +487,9 @@ struct AccountPage<'a> {
     notice: Option<&'a str>,
 }
 
-impl AccountPage<'_> {
-    fn error(&self, field: &str) -> &str {
-        error_of(self.errors, field)
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        invalid_of(self.errors, field)
+impl FieldErrors for AccountPage<'_> {
+    fn field_errors(&self) -> &[(String, String)] {
+        self.errors
     }
 }
 

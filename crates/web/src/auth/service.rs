@@ -393,21 +393,7 @@ pub async fn login(
     let ok = passwords::verify(Password::presented(password), user.as_ref().map(|u| u.password_hash.clone())).await?;
     let mut tx = state.pool.begin().await?;
     let Some(user) = user.filter(|_| ok) else {
-        store::login_failures::record(&mut tx, &account, &ip_text, now).await?;
-        audit(
-            &mut tx,
-            state,
-            Audit {
-                actor: None,
-                action: "login_failed",
-                subject: None,
-                ip: Some(&ip_text),
-                detail: serde_json::json!({"account": account}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AuthError::BadCredentials);
+        return Err(failed(tx, state, (&account, &ip_text, None), "login_failed", AuthError::BadCredentials).await);
     };
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", user.role))?;
     let mut mfa_at = None;
@@ -439,21 +425,8 @@ pub async fn login(
                 None => false,
             };
             if !fresh {
-                store::login_failures::record(&mut tx, &account, &ip_text, now).await?;
-                audit(
-                    &mut tx,
-                    state,
-                    Audit {
-                        actor: Some(user.id),
-                        action: "mfa_failed",
-                        subject: Some(user.id),
-                        ip: Some(&ip_text),
-                        detail: serde_json::json!({}),
-                    },
-                )
-                .await?;
-                tx.commit().await?;
-                return Err(AuthError::SecondFactorWrong);
+                let who = (account.as_str(), ip_text.as_str(), Some(user.id));
+                return Err(failed(tx, state, who, "mfa_failed", AuthError::SecondFactorWrong).await);
             }
             mfa_at = Some(now);
         }
@@ -463,6 +436,30 @@ pub async fn login(
     let logged_in = open_session(&mut tx, state, user.id, role, client, caller, mfa_at).await?;
     tx.commit().await?;
     Ok(logged_in)
+}
+
+/// A failed login, second factor or confirmation: it counts toward throttling and is audited,
+/// in `tx`, which commits. Returns `err` for the caller to give back.
+async fn failed(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    state: &AppState,
+    who: (&str, &str, Option<Uuid>),
+    action: &str,
+    err: AuthError,
+) -> AuthError {
+    let (account, ip, user) = who;
+    let now = state.clock.now();
+    let detail = if user.is_none() { serde_json::json!({"account": account}) } else { serde_json::json!({}) };
+    let recorded = async {
+        store::login_failures::record(&mut tx, account, ip, now).await?;
+        audit(&mut tx, state, Audit { actor: user, action, subject: user, ip: Some(ip), detail }).await?;
+        tx.commit().await
+    }
+    .await;
+    match recorded {
+        Ok(()) => err,
+        Err(e) => AuthError::Internal(e.into()),
+    }
 }
 
 /// Staff may sign in only from these addresses (the office, the VPN).
@@ -838,21 +835,8 @@ pub async fn verify_second_factor(
         (None, None) => (false, None, "mfa_failed"),
     };
     if !accepted {
-        store::login_failures::record(&mut tx, &account, &ip_text, now).await?;
-        audit(
-            &mut tx,
-            state,
-            Audit {
-                actor: Some(user.id),
-                action: "mfa_failed",
-                subject: Some(user.id),
-                ip: Some(&ip_text),
-                detail: serde_json::json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AuthError::SecondFactorWrong);
+        let who = (account.as_str(), ip_text.as_str(), Some(user.id));
+        return Err(failed(tx, state, who, "mfa_failed", AuthError::SecondFactorWrong).await);
     }
     store::mfa::mark_session(&mut tx, who.session.id, now).await?;
     store::login_failures::clear_account(&mut tx, &account).await?;
@@ -960,22 +944,9 @@ pub async fn reauthenticate(
     let ip_text = caller.ip.to_string();
     throttled(state, &account, &ip_text, now).await?;
     if !passwords::verify(Password::presented(password), Some(who.user.password_hash.clone())).await? {
-        let mut tx = state.pool.begin().await?;
-        store::login_failures::record(&mut tx, &account, &ip_text, now).await?;
-        audit(
-            &mut tx,
-            state,
-            Audit {
-                actor: Some(who.user.id),
-                action: "reauth_failed",
-                subject: Some(who.user.id),
-                ip: Some(&ip_text),
-                detail: serde_json::json!({}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AuthError::BadCredentials);
+        let tx = state.pool.begin().await?;
+        let id = (account.as_str(), ip_text.as_str(), Some(who.user.id));
+        return Err(failed(tx, state, id, "reauth_failed", AuthError::BadCredentials).await);
     }
     verify_second_factor(state, who, code, caller).await.map(|_| ())
 }

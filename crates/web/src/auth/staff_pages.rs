@@ -3,6 +3,7 @@
 //! later issues behind the same `StaffPage` guard.
 
 use super::mfa;
+use super::pages::FieldErrors;
 use super::service::{self, AuthError, SecondFactorStep};
 use super::sessions::{AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
@@ -33,12 +34,9 @@ struct MfaPage<'a> {
     notice: Option<&'a str>,
 }
 
-impl MfaPage<'_> {
-    fn error(&self, field: &str) -> &str {
-        self.errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        if self.errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+impl FieldErrors for MfaPage<'_> {
+    fn field_errors(&self) -> &[(String, String)] {
+        self.errors
     }
 }
 
@@ -239,12 +237,9 @@ struct ConfirmPage<'a> {
     notice: Option<&'a str>,
 }
 
-impl ConfirmPage<'_> {
-    fn error(&self, field: &str) -> &str {
-        self.errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        if self.errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+impl FieldErrors for ConfirmPage<'_> {
+    fn field_errors(&self) -> &[(String, String)] {
+        self.errors
     }
 }
 
@@ -336,12 +331,9 @@ struct TeamPage<'a> {
     notice: Option<&'a str>,
 }
 
-impl TeamPage<'_> {
-    fn error(&self, field: &str) -> &str {
-        self.errors.iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        if self.errors.iter().any(|(f, _)| f == field) { "true" } else { "false" }
+impl FieldErrors for TeamPage<'_> {
+    fn field_errors(&self) -> &[(String, String)] {
+        self.errors
     }
 }
 
