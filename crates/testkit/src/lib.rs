@@ -86,6 +86,10 @@ impl TestAppBuilder {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+        // `TEST_REDIS_URL` runs a whole suite with Redis configured (sessions, rate limits).
+        if let Ok(url) = std::env::var("TEST_REDIS_URL") {
+            vars.insert("REDIS_URL".to_owned(), url);
+        }
         vars.extend(self.vars);
         let settings = Arc::new(Settings::from_map(&vars).context("test settings")?);
 

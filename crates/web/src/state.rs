@@ -30,6 +30,8 @@ pub struct AppState {
     pub signer: Signer,
     /// Signs and checks API access tokens.
     pub tokens: crate::auth::tokens::TokenKeys,
+    /// Sessions read from Redis when it is configured.
+    pub session_cache: crate::auth::cache::SessionCache,
     pub rate_limiter: RateLimiter,
     categories: Arc<RwLock<Option<Cached<Vec<Category>>>>>,
     pages: Arc<RwLock<HashMap<&'static str, Cached<Encoded>>>>,
@@ -51,6 +53,7 @@ impl AppState {
         let redis = settings.redis_url.as_ref().and_then(|url| RedisCheck::new(url).ok());
         let signer = Signer::new(settings.secret_key.clone());
         let tokens = crate::auth::tokens::TokenKeys::from_settings(&settings);
+        let session_cache = crate::auth::cache::SessionCache::from_settings(&settings);
         // A Redis URL that does not parse was refused by settings already; fall back regardless.
         let rate_limiter = RateLimiter::from_settings(&settings, pool.clone(), clock.clone())
             .unwrap_or_else(|_| RateLimiter::Postgres { pool: pool.clone(), clock: clock.clone() });
@@ -65,6 +68,7 @@ impl AppState {
             assets: Assets::shared(),
             signer,
             tokens,
+            session_cache,
             rate_limiter,
             categories: Arc::default(),
             pages: Arc::default(),

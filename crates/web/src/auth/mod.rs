@@ -2,6 +2,7 @@
 //! `domain::account`; storage in `store`.
 
 pub mod api;
+pub mod cache;
 pub mod mfa;
 pub mod pages;
 mod passwords;

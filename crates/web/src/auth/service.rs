@@ -243,6 +243,7 @@ pub async fn verify_email(state: &AppState, token: &str, ip: &str) -> Result<Uui
         .await?;
     }
     tx.commit().await?;
+    state.session_cache.bump(user_id).await;
     Ok(user_id)
 }
 
@@ -302,6 +303,7 @@ pub async fn verify_phone(state: &AppState, user_id: Uuid, code: &str, ip: &str)
     )
     .await?;
     tx.commit().await?;
+    state.session_cache.bump(user_id).await;
     Ok(())
 }
 
@@ -589,7 +591,8 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<LoggedIn, 
     {
         RefreshUse::Fresh(id) => id,
         RefreshUse::Reused(id) => {
-            if let Some(s) = store::sessions::find_open(&mut tx, id).await? {
+            let owner = store::sessions::find_open(&mut tx, id).await?;
+            if let Some(s) = &owner {
                 store::sessions::end(&mut tx, s.user_id, id, "refresh_token_reused", now).await?;
                 audit(
                     &mut tx,
@@ -605,6 +608,9 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<LoggedIn, 
                 .await?;
             }
             tx.commit().await?;
+            if let Some(s) = owner {
+                state.session_cache.bump(s.user_id).await;
+            }
             return Err(AuthError::SessionEnded);
         }
         RefreshUse::Unknown => return Err(AuthError::SessionEnded),
@@ -655,6 +661,7 @@ pub async fn end_session(
         .await?;
     }
     tx.commit().await?;
+    state.session_cache.bump(user_id).await;
     Ok(ended)
 }
 
@@ -696,6 +703,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    state.session_cache.bump(user_id).await;
     Ok(())
 }
 
@@ -764,6 +772,7 @@ pub async fn reset_password(state: &AppState, token: &str, new: &str, ip: &str) 
     )
     .await?;
     tx.commit().await?;
+    state.session_cache.bump(user_id).await;
     Ok(())
 }
 
@@ -853,6 +862,7 @@ pub async fn verify_second_factor(
     )
     .await?;
     tx.commit().await?;
+    state.session_cache.bump(user.id).await;
     Ok(new_codes)
 }
 
@@ -922,6 +932,7 @@ pub async fn reset_second_factor(state: &AppState, email: &str) -> Result<Uuid, 
     )
     .await?;
     tx.commit().await?;
+    state.session_cache.bump(user.id).await;
     Ok(user.id)
 }
 
@@ -943,7 +954,12 @@ pub async fn reauthenticate(
     let account = account_key(&who.user.email);
     let ip_text = caller.ip.to_string();
     throttled(state, &account, &ip_text, now).await?;
-    if !passwords::verify(Password::presented(password), Some(who.user.password_hash.clone())).await? {
+    // Read afresh: a session's cached copy of the account never holds the hash.
+    let stored = {
+        let mut conn = state.pool.acquire().await?;
+        store::accounts::find(&mut conn, who.user.id).await?.map(|u| u.password_hash)
+    };
+    if !passwords::verify(Password::presented(password), stored).await? {
         let tx = state.pool.begin().await?;
         let id = (account.as_str(), ip_text.as_str(), Some(who.user.id));
         return Err(failed(tx, state, id, "reauth_failed", AuthError::BadCredentials).await);

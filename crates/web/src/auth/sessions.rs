@@ -40,13 +40,49 @@ pub fn is_live(state: &AppState, s: &Session, now: OffsetDateTime) -> bool {
     now < s.expires_at && now < s.last_seen_at + idle
 }
 
-/// The open, live session with this hash and its user; expired ones are closed on the way.
+/// The open, live session with this hash (or id) and its user; expired ones are closed on the
+/// way. Read from the Redis copy when there is a current one (see `cache`).
 async fn load(state: &AppState, find: SessionKey<'_>) -> Result<Option<SignedIn>, ApiError> {
     let now = state.clock.now();
+    let cache_key = match find {
+        SessionKey::Secret(hash) => hex::encode(hash),
+        SessionKey::Id(id) => format!("id:{id}"),
+    };
+    if let Some((mut session, user, generation)) = state.session_cache.get(&cache_key).await
+        && is_live(state, &session, now)
+    {
+        if now - session.last_seen_at >= TOUCH_EVERY {
+            let mut conn = state.pool.acquire().await?;
+            store::sessions::touch(&mut conn, session.id, now).await?;
+            session.last_seen_at = now;
+            state.session_cache.put(&cache_key, generation, &session, &user).await;
+        }
+        return Ok(Some(SignedIn { user, session }));
+    }
+    let Some(found) = load_from_db(state, &find, now).await? else { return Ok(None) };
+    if state.session_cache.enabled()
+        && let Some(generation) = state.session_cache.generation(found.user.id).await
+    {
+        // Read again after taking the generation: a change committed in between is either in
+        // what we read now, or has bumped the generation past the stamp.
+        if let Some(fresh) = load_from_db(state, &find, now).await? {
+            state.session_cache.put(&cache_key, generation, &fresh.session, &fresh.user).await;
+            return Ok(Some(fresh));
+        }
+        return Ok(None);
+    }
+    Ok(Some(found))
+}
+
+async fn load_from_db(
+    state: &AppState,
+    find: &SessionKey<'_>,
+    now: OffsetDateTime,
+) -> Result<Option<SignedIn>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     let session = match find {
         SessionKey::Secret(hash) => store::sessions::find_open_by_secret(&mut conn, hash).await?,
-        SessionKey::Id(id) => store::sessions::find_open(&mut conn, id).await?,
+        SessionKey::Id(id) => store::sessions::find_open(&mut conn, *id).await?,
     };
     let Some(session) = session else { return Ok(None) };
     if !is_live(state, &session, now) {
