@@ -204,30 +204,32 @@ pub async fn login(
     }
     let next = sessions::safe_next(Some(&form.next)).to_owned();
     let caller = service::Caller { ip, user_agent: user_agent(&headers) };
-    let message = match service::login(&state, &form.email, &form.password, None, Client::Browser, caller).await {
-        Ok(l) => {
-            // A new session id at every login: a planted cookie (session fixation) is dropped.
-            // Staff go on to their second factor; the session opens nothing else until then.
-            let target = if l.role.is_staff() { "/staff/mfa".to_owned() } else { next.clone() };
-            return with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to(&target).into_response());
-        }
-        Err(AuthError::BadCredentials) => {
-            "That e-mail and password don't match an account. Check both and try again.".to_owned()
-        }
-        Err(AuthError::Throttled { retry_after }) => format!(
-            "Too many tries. For your account's safety, please wait {} and try again — or reset your password.",
-            wait_words(retry_after)
-        ),
-        Err(AuthError::StaffNotAllowedHere) => "Staff accounts can only sign in from the office network.".to_owned(),
-        Err(AuthError::SecondFactorRequired) => {
-            "Staff accounts sign in with a one-time code from an authenticator app.".to_owned()
-        }
-        Err(e) => return page_error(e),
-    };
+    let (status, message) =
+        match service::login(&state, &form.email, &form.password, None, Client::Browser, caller).await {
+            Ok(l) => {
+                // A new session id at every login: a planted cookie (session fixation) is dropped.
+                // Staff go on to their second factor; the session opens nothing else until then.
+                let target = if l.role.is_staff() { "/staff/mfa".to_owned() } else { next.clone() };
+                return with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to(&target).into_response());
+            }
+            Err(AuthError::BadCredentials) => (
+                StatusCode::UNAUTHORIZED,
+                "That e-mail and password don't match an account. Check both and try again.".to_owned(),
+            ),
+            Err(AuthError::Throttled { retry_after }) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many tries. For your account's safety, please wait {} and try again — or reset your password.",
+                    wait_words(retry_after)
+                ),
+            ),
+            Err(AuthError::StaffNotAllowedHere) => {
+                (StatusCode::FORBIDDEN, "Staff accounts can only sign in from the office network.".to_owned())
+            }
+            Err(e) => return page_error(e),
+        };
     let errors = vec![("email".to_owned(), message)];
     let (asset_css, asset_htmx, asset_js) = assets(&state);
-    let status =
-        if errors[0].1.starts_with("Too many") { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
     html(
         &LoginPage { asset_css, asset_htmx, asset_js, email: &form.email, next: &next, errors: &errors, notice: None },
         status,
