@@ -435,47 +435,29 @@ pub async fn upload_insurance(
     mut multipart: Multipart,
 ) -> Response {
     let max = state.settings.auth.upload_max_bytes;
-    let (mut csrf, mut file): (String, Option<Bytes>) = (String::new(), None);
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(f)) => match f.name() {
-                Some("csrf") => csrf = f.text().await.unwrap_or_default(),
-                Some("file") => match f.bytes().await {
-                    Ok(b) => file = Some(b),
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        let errors = vec![(
-                            "insurance".to_owned(),
-                            format!("That file is too large — {} MB at most.", max / (1024 * 1024)),
-                        )];
-                        return profile_page(&state, &s, &errors, None, StatusCode::PAYLOAD_TOO_LARGE).await;
-                    }
-                    Err(e) => {
-                        return Problem::status(
-                            StatusCode::BAD_REQUEST,
-                            Some(format!("The upload did not arrive whole: {}", e.body_text())),
-                        )
-                        .into_response();
-                    }
-                },
+    let read = async {
+        let (mut csrf, mut file): (String, Option<Bytes>) = (String::new(), None);
+        while let Some(f) = multipart.next_field().await? {
+            match f.name() {
+                Some("csrf") => csrf = f.text().await?,
+                Some("file") => file = Some(f.bytes().await?),
                 _ => {}
-            },
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                let errors = vec![(
-                    "insurance".to_owned(),
-                    format!("That file is too large — {} MB at most.", max / (1024 * 1024)),
-                )];
-                return profile_page(&state, &s, &errors, None, StatusCode::PAYLOAD_TOO_LARGE).await;
-            }
-            Err(e) => {
-                return Problem::status(
-                    StatusCode::BAD_REQUEST,
-                    Some(format!("The upload did not arrive whole: {}", e.body_text())),
-                )
-                .into_response();
             }
         }
-    }
+        Ok::<_, axum::extract::multipart::MultipartError>((csrf, file))
+    };
+    let (csrf, file) = match read.await {
+        Ok(parts) => parts,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let errors =
+                vec![("insurance".to_owned(), format!("That file is too large — {} MB at most.", max / (1024 * 1024)))];
+            return profile_page(&state, &s, &errors, None, StatusCode::PAYLOAD_TOO_LARGE).await;
+        }
+        Err(e) => {
+            let detail = format!("The upload did not arrive whole: {}", e.body_text());
+            return Problem::status(StatusCode::BAD_REQUEST, Some(detail)).into_response();
+        }
+    };
     if !same_origin(&state, &headers) || !csrf_ok(&s, &csrf) {
         return forbidden();
     }
