@@ -12,9 +12,22 @@ use tokio::sync::OnceCell;
 
 #[derive(Clone)]
 pub enum RateLimiter {
-    Postgres { pool: PgPool, clock: Arc<dyn Clock> },
-    Redis { client: redis::Client, conn: Arc<OnceCell<ConnectionManager>>, clock: Arc<dyn Clock>, namespace: String },
+    Postgres {
+        pool: PgPool,
+        clock: Arc<dyn Clock>,
+    },
+    Redis {
+        client: redis::Client,
+        conn: Arc<OnceCell<ConnectionManager>>,
+        clock: Arc<dyn Clock>,
+        namespace: String,
+        /// Where counting goes while Redis does not answer.
+        pool: PgPool,
+    },
 }
+
+/// Redis answers in well under a millisecond; one slower than this is treated as away.
+const REDIS_WAIT: Duration = Duration::from_millis(250);
 
 /// Over the limit: try again after this long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +36,19 @@ pub struct Limited {
 }
 
 impl RateLimiter {
+    async fn count_in_postgres(
+        pool: &PgPool,
+        conn: Option<&mut sqlx::PgConnection>,
+        key: &str,
+        start: u64,
+    ) -> Result<i64, anyhow::Error> {
+        let start = OffsetDateTime::from_unix_timestamp(i64::try_from(start)?)?;
+        Ok(i64::from(match conn {
+            Some(conn) => store::rate_limit::hit(conn, key, start).await?,
+            None => store::rate_limit::hit(&mut *pool.acquire().await?, key, start).await?,
+        }))
+    }
+
     /// Redis when a URL is configured, PostgreSQL otherwise.
     pub fn from_settings(
         settings: &settings::Settings,
@@ -36,6 +62,7 @@ impl RateLimiter {
                 conn: Arc::default(),
                 clock,
                 namespace: settings.redis_namespace.clone(),
+                pool,
             },
             None => RateLimiter::Postgres { pool, clock },
         })
@@ -74,26 +101,30 @@ impl RateLimiter {
         let now_secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
         let start = now_secs - now_secs % window;
         let count: i64 = match self {
-            RateLimiter::Postgres { pool, .. } => {
-                let start = OffsetDateTime::from_unix_timestamp(i64::try_from(start)?)?;
-                match conn {
-                    Some(conn) => i64::from(store::rate_limit::hit(conn, key, start).await?),
-                    None => i64::from(store::rate_limit::hit(&mut *pool.acquire().await?, key, start).await?),
-                }
-            }
-            RateLimiter::Redis { client, conn, namespace, .. } => {
-                // One connection per node, re-established by the manager after a failure.
-                let mut conn = conn.get_or_try_init(|| client.get_connection_manager()).await?.clone();
+            RateLimiter::Postgres { pool, .. } => Self::count_in_postgres(pool, conn, key, start).await?,
+            RateLimiter::Redis { client, conn: redis_conn, namespace, pool, .. } => {
                 let k = format!("{namespace}:rl:{key}:{start}");
-                // INCR and EXPIRE together; the key vanishes with its window.
-                let (count,): (i64,) = redis::pipe()
-                    .atomic()
-                    .incr(&k, 1)
-                    .expire(&k, i64::try_from(window)?)
-                    .ignore()
-                    .query_async(&mut conn)
-                    .await?;
-                count
+                let counted = async {
+                    // One connection per node, re-established by the manager after a failure.
+                    let mut c = redis_conn.get_or_try_init(|| client.get_connection_manager()).await?.clone();
+                    // INCR and EXPIRE together; the key vanishes with its window.
+                    let (count,): (i64,) = redis::pipe()
+                        .atomic()
+                        .incr(&k, 1)
+                        .expire(&k, i64::try_from(window).unwrap_or(i64::MAX))
+                        .ignore()
+                        .query_async(&mut c)
+                        .await?;
+                    Ok::<_, redis::RedisError>(count)
+                };
+                match tokio::time::timeout(REDIS_WAIT, counted).await {
+                    Ok(Ok(count)) => count,
+                    // Redis away or slow: limits still hold, counted in PostgreSQL meanwhile.
+                    _ => {
+                        tracing::warn!("Redis did not answer; counting this rate limit in PostgreSQL");
+                        Self::count_in_postgres(pool, conn, key, start).await?
+                    }
+                }
             }
         };
         if count > i64::from(limit.max) {

@@ -94,3 +94,28 @@ async fn sessions_are_served_from_redis_and_every_change_shows_at_once() -> R {
     assert_eq!(app.get("/api/v1/me").bearer_auth(&access).send().await?.status(), StatusCode::UNAUTHORIZED);
     Ok(())
 }
+
+#[tokio::test]
+async fn with_redis_away_limits_and_sessions_fall_back_to_postgresql() -> R {
+    // Nothing listens on port 1.
+    let app = TestApp::builder()
+        .setting("REDIS_URL", "redis://127.0.0.1:1")
+        .setting("PLUMBERLEADS_RATE_LEADS_PER_IP", "2/1h")
+        .spawn()
+        .await?;
+    let signup = |email: &'static str, phone: &'static str| {
+        app.post("/api/v1/auth/signup")
+            .json(&serde_json::json!({"business_name": "Acme", "owner_name": "Jane Doe", "email": email, "phone": phone, "password": PRO_PASSWORD}))
+            .send()
+    };
+    assert_eq!(signup("jane@example.com", "+16125550123").await?.status(), StatusCode::CREATED);
+    assert_eq!(signup("bob@example.com", "+16125550124").await?.status(), StatusCode::CREATED);
+    let res = signup("eve@example.com", "+16125550125").await?;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the per-address limit still holds, counted in PostgreSQL");
+    let sid = app.browser_login("jane@example.com", PRO_PASSWORD).await?;
+    assert_eq!(app.get("/pro").header(COOKIE, cookie(&sid)).send().await?.status(), StatusCode::OK);
+    let csrf = csrf_in(&app.get("/pro").header(COOKIE, cookie(&sid)).send().await?.text().await?);
+    app.post("/logout").header(COOKIE, cookie(&sid)).form(&[("csrf", csrf.as_str())]).send().await?;
+    assert_eq!(app.get("/pro").header(COOKIE, cookie(&sid)).send().await?.status(), StatusCode::SEE_OTHER);
+    Ok(())
+}
