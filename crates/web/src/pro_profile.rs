@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::auth::pages::FieldErrors;
-use crate::auth::pages::{csrf_ok, same_origin};
+use crate::auth::pages::{forbidden_cross_site, form_ok};
 use crate::auth::service::{Audit, audit};
 use crate::auth::sessions::{ProPage, SignedIn, StaffPage};
 use crate::client_ip::ClientIp;
@@ -35,11 +35,6 @@ fn checked(pairs: &Pairs, key: &str) -> bool {
 
 fn errors_of(e: Vec<FieldError>) -> Errors {
     e.into_iter().map(|e| (e.field.to_owned(), e.message)).collect()
-}
-
-fn forbidden() -> Response {
-    Problem::status(StatusCode::FORBIDDEN, Some("That form was sent from another site, so we ignored it.".into()))
-        .into_response()
 }
 
 /// How far along a pro is, from their account and profile.
@@ -236,8 +231,8 @@ where
 
 macro_rules! guard {
     ($state:expr, $s:expr, $headers:expr, $pairs:expr) => {
-        if !same_origin(&$state, &$headers) || !csrf_ok(&$s, field(&$pairs, "csrf")) {
-            return forbidden();
+        if !form_ok(&$state, &$headers, &$s, field(&$pairs, "csrf")) {
+            return forbidden_cross_site();
         }
     };
 }
@@ -458,8 +453,8 @@ pub async fn upload_insurance(
             return Problem::status(StatusCode::BAD_REQUEST, Some(detail)).into_response();
         }
     };
-    if !same_origin(&state, &headers) || !csrf_ok(&s, &csrf) {
-        return forbidden();
+    if !form_ok(&state, &headers, &s, &csrf) {
+        return forbidden_cross_site();
     }
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         let errors = vec![("insurance".to_owned(), "Choose the file of your insurance certificate.".to_owned())];
@@ -547,8 +542,8 @@ pub async fn submit(
     headers: HeaderMap,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
-        return forbidden();
+    if !form_ok(&state, &headers, &s, &form.csrf) {
+        return forbidden_cross_site();
     }
     let (progress, _) = match progress(&state, &s).await {
         Ok(p) => p,
@@ -592,8 +587,8 @@ pub async fn approve(
     headers: HeaderMap,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) || !csrf_ok(&staff, &form.csrf) {
-        return forbidden();
+    if !form_ok(&state, &headers, &staff, &form.csrf) {
+        return forbidden_cross_site();
     }
     if !crate::auth::service::recently_confirmed(&state, &staff) {
         return crate::auth::staff_pages::confirm_first("/staff");

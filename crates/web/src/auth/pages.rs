@@ -50,9 +50,14 @@ pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     }
 }
 
-fn forbidden_cross_site() -> Response {
+pub(crate) fn forbidden_cross_site() -> Response {
     Problem::status(StatusCode::FORBIDDEN, Some("That form was sent from another site, so we ignored it.".into()))
         .into_response()
+}
+
+/// A signed-in form's two checks: it came from our own pages and carries this session's token.
+pub(crate) fn form_ok(state: &AppState, headers: &HeaderMap, s: &SignedIn, token: &str) -> bool {
+    same_origin(state, headers) && csrf_ok(s, token)
 }
 
 /// The session's CSRF token matches the one the form carried.
@@ -307,7 +312,7 @@ pub async fn resend_email(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+    if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
     match service::resend_email_link(&state, s.user.id).await {
@@ -435,7 +440,7 @@ pub async fn verify_phone(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+    if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
     match service::verify_phone(&state, s.user.id, &form.code, &ip.to_string()).await {
@@ -454,7 +459,7 @@ pub async fn resend_phone_code(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+    if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
     match service::resend_phone_code(&state, s.user.id).await {
@@ -567,7 +572,7 @@ pub async fn end_session(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+    if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
     match service::end_session(&state, s.user.id, id, "ended_by_owner", &ip.to_string()).await {
@@ -593,7 +598,7 @@ pub async fn change_password(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) || !csrf_ok(&s, &form.csrf) {
+    if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
     match service::change_password(

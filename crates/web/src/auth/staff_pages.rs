@@ -9,7 +9,7 @@ use super::sessions::{AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::intake::form::{assets, html};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -100,12 +100,8 @@ pub async fn check_mfa(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if !super::pages::same_origin(&state, &headers) || !super::pages::csrf_ok(&who, &form.csrf) {
-        return Problem::status(
-            StatusCode::FORBIDDEN,
-            Some("That form was sent from another site, so we ignored it.".into()),
-        )
-        .into_response();
+    if !super::pages::form_ok(&state, &headers, &who, &form.csrf) {
+        return super::pages::forbidden_cross_site();
     }
     let caller = service::Caller { ip, user_agent: None };
     match service::verify_second_factor(&state, &who, &form.code, caller).await {
@@ -298,12 +294,8 @@ pub async fn confirm(
     headers: HeaderMap,
     Form(form): Form<ConfirmForm>,
 ) -> Response {
-    if !super::pages::same_origin(&state, &headers) || !super::pages::csrf_ok(&who, &form.csrf) {
-        return Problem::status(
-            StatusCode::FORBIDDEN,
-            Some("That form was sent from another site, so we ignored it.".into()),
-        )
-        .into_response();
+    if !super::pages::form_ok(&state, &headers, &who, &form.csrf) {
+        return super::pages::forbidden_cross_site();
     }
     let next = staff_next(Some(&form.next)).to_owned();
     let caller = service::Caller { ip, user_agent: None };
@@ -388,12 +380,8 @@ pub async fn add_staff(
     headers: HeaderMap,
     Form(form): Form<NewStaffForm>,
 ) -> Response {
-    if !super::pages::same_origin(&state, &headers) || !super::pages::csrf_ok(&who, &form.csrf) {
-        return Problem::status(
-            StatusCode::FORBIDDEN,
-            Some("That form was sent from another site, so we ignored it.".into()),
-        )
-        .into_response();
+    if !super::pages::form_ok(&state, &headers, &who, &form.csrf) {
+        return super::pages::forbidden_cross_site();
     }
     if !service::recently_confirmed(&state, &who) {
         return confirm_first("/staff/team");
