@@ -149,6 +149,7 @@ async fn staff_approves(app: &TestApp, b: &Browser) -> R {
     b.click_text("button", "Approve Pat's Plumbing").await?;
     b.wait_for_text(".notice", "Approved", wait).await?;
     b.screenshot_full_page(shots().join("staff-approved.png")).await?;
+    ensure!(b.horizontal_overflow().await? <= 0, "the back office's tables scroll inside the page on a phone");
     let status: String = sqlx::query_scalar("SELECT status::text FROM pros WHERE business_name = $1")
         .bind("Pat's Plumbing")
         .fetch_one(&app.pool)
