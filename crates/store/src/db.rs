@@ -36,6 +36,9 @@ pub async fn ensure_database(settings: &Database) -> Result<(), DbError> {
     Ok(())
 }
 
+/// How long a pooled connection may sit unused before it is pinged again before use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// The application pool, sized and timed by the seed's connection-management numbers.
 pub async fn connect(settings: &Database) -> Result<PgPool, DbError> {
     let options = PgConnectOptions::from_str(settings.url.expose_secret())
@@ -46,6 +49,19 @@ pub async fn connect(settings: &Database) -> Result<PgPool, DbError> {
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.connect_timeout)
         .idle_timeout(settings.idle_timeout)
+        // sqlx pings every connection when it comes back to the pool; pinging it again on the
+        // way out costs each checkout a second round trip. Only a connection that has sat idle
+        // (where the server may have gone away meanwhile) is pinged before use; a failed ping
+        // discards it and the pool hands out another.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(DbError::Connect)

@@ -1,4 +1,5 @@
-//! What every handler can reach. Cheap to clone.
+//! What every handler can reach. Cheap to clone: one reference count, however much it holds
+//! (axum clones the state for every extractor and middleware on every request).
 
 use crate::ApiError;
 use crate::assets::Assets;
@@ -18,7 +19,17 @@ use store::zips::ZipInfo;
 use tokio::sync::{Mutex, RwLock};
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
@@ -57,7 +68,7 @@ impl AppState {
         // A Redis URL that does not parse was refused by settings already; fall back regardless.
         let rate_limiter = RateLimiter::from_settings(&settings, pool.clone(), clock.clone())
             .unwrap_or_else(|_| RateLimiter::Postgres { pool: pool.clone(), clock: clock.clone() });
-        Self {
+        Self(Arc::new(Shared {
             pool,
             settings,
             clock,
@@ -73,7 +84,7 @@ impl AppState {
             categories: Arc::default(),
             pages: Arc::default(),
             zips: Arc::default(),
-        }
+        }))
     }
 
     /// Active categories, cached for a short while: every page shows them, staff rarely edit them.
