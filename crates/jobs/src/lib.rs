@@ -15,7 +15,7 @@ mod queue;
 mod registry;
 mod worker;
 
-pub use queue::{ClaimedJob, DeadJob, Queue, QueueConfig, QueueStats};
+pub use queue::{ClaimedJob, DeadJob, JobRow, Queue, QueueConfig, QueueStats};
 pub use registry::{Job, JobError, Registry};
 pub use worker::Worker;
 

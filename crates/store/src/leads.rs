@@ -25,13 +25,62 @@ pub struct NewLead<'a> {
     pub now: OffsetDateTime,
 }
 
-pub async fn insert(conn: &mut PgConnection, l: &NewLead<'_>) -> Result<(), sqlx::Error> {
-    let verified_at = (l.status == "verified").then_some(l.now);
-    sqlx::query!(
-        "INSERT INTO leads (id, status, category, urgency, zip, description, name, phone, email, contact_preference,
-                            consent_version, consent_at, source, partner_id, utm, referrer, created_at, verified_at, updated_at)
-         VALUES ($1, ($2::text)::lead_status, $3, $4, $5, $6, $7, $8, $9, ($10::text)::contact_preference,
-                 $11, $12, ($13::text)::lead_source, $14, $15, $16, $12, $17, $12)",
+/// A job row written with a lead (the queue makes it; the store only writes it).
+#[derive(Debug, Clone)]
+pub struct Outbound<'a> {
+    pub kind: &'a str,
+    pub payload: &'a serde_json::Value,
+    pub max_attempts: i32,
+}
+
+/// What decides whether a submission becomes a lead, as the application worked it out.
+#[derive(Debug, Clone)]
+pub struct Checks<'a> {
+    /// A live lead for the same phone and job created since then makes this a duplicate.
+    pub duplicate_since: OffsetDateTime,
+    /// The per-phone limit: its counter, the window's start and the most allowed in it.
+    pub phone_key: &'a str,
+    pub phone_window: OffsetDateTime,
+    pub phone_max: i32,
+}
+
+/// What is written together with a new lead.
+#[derive(Debug, Clone, Default)]
+pub struct WithLead<'a> {
+    /// The verification code's hash and expiry.
+    pub code: Option<(&'a [u8], OffsetDateTime)>,
+    /// Timeline events, in order.
+    pub events: &'a [&'a str],
+    /// A message to send once the lead is committed.
+    pub job: Option<Outbound<'a>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    /// Same phone and job recently: nothing written but a `duplicate_attempt` on that lead.
+    Duplicate {
+        existing: Uuid,
+    },
+    /// Over the per-phone limit: nothing written but the count.
+    PhoneLimited,
+}
+
+/// Writes a lead unless it duplicates a live one or its phone is over the limit, in one call
+/// (`intake_new_lead`: one round trip, atomic on its own or inside the caller's transaction).
+pub async fn create_unless_duplicate(
+    conn: &mut PgConnection,
+    l: &NewLead<'_>,
+    checks: &Checks<'_>,
+    with: &WithLead<'_>,
+) -> Result<Written, sqlx::Error> {
+    let events: Vec<String> = with.events.iter().map(|k| (*k).to_owned()).collect();
+    let (code_hash, code_expires) = with.code.map_or((None, None), |(h, e)| (Some(h), Some(e)));
+    let job = with.job.as_ref();
+    let r = sqlx::query!(
+        r#"SELECT outcome AS "outcome!", lead_id FROM intake_new_lead(
+               $1, ($2::text)::lead_status, $3, $4, $5, $6, $7, $8, $9, ($10::text)::contact_preference, $11,
+               ($12::text)::lead_source, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"#,
         l.id,
         l.status,
         l.category,
@@ -43,42 +92,29 @@ pub async fn insert(conn: &mut PgConnection, l: &NewLead<'_>) -> Result<(), sqlx
         l.email,
         l.contact_preference,
         l.consent_version,
-        l.now,
         l.source,
         l.partner_id,
         l.utm,
         l.referrer,
-        verified_at
+        l.now,
+        checks.duplicate_since,
+        checks.phone_key,
+        checks.phone_window,
+        checks.phone_max,
+        code_hash,
+        code_expires,
+        &events,
+        job.map(|j| j.kind),
+        job.map(|j| j.payload),
+        job.map(|j| j.max_attempts),
     )
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(())
-}
-
-/// Serialises submissions for one phone and category until the transaction ends, so two
-/// simultaneous copies of the same request cannot both become leads.
-pub async fn lock_phone_category(conn: &mut PgConnection, phone: &str, category: &str) -> Result<(), sqlx::Error> {
-    let key = format!("{phone}|{category}");
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key).execute(conn).await?;
-    Ok(())
-}
-
-/// The newest live lead for this phone and category since `since`.
-pub async fn recent_duplicate(
-    conn: &mut PgConnection,
-    phone: &str,
-    category: &str,
-    since: OffsetDateTime,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "SELECT id FROM leads WHERE phone = $1 AND category = $2 AND created_at >= $3 AND status <> 'rejected'
-         ORDER BY created_at DESC LIMIT 1",
-        phone,
-        category,
-        since
-    )
-    .fetch_optional(conn)
-    .await
+    Ok(match (r.outcome.as_str(), r.lead_id) {
+        ("duplicate", Some(existing)) => Written::Duplicate { existing },
+        ("phone_limited", _) => Written::PhoneLimited,
+        _ => Written::Created,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,25 +193,6 @@ pub struct Verification {
     pub verified_at: Option<OffsetDateTime>,
 }
 
-pub async fn insert_verification(
-    conn: &mut PgConnection,
-    lead_id: Uuid,
-    code_hash: &[u8],
-    expires_at: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO lead_verifications (lead_id, code_hash, expires_at, last_sent_at) VALUES ($1, $2, $3, $4)",
-        lead_id,
-        code_hash,
-        expires_at,
-        now
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// The verification row, locked until the transaction ends (attempts are counted exactly).
 pub async fn verification_for_update(
     conn: &mut PgConnection,
@@ -245,25 +262,6 @@ pub async fn record_event(
     sqlx::query!("INSERT INTO lead_events (lead_id, kind, occurred_at) VALUES ($1, $2, $3)", lead_id, kind, now)
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-/// Appends several entries at once, in order.
-pub async fn record_events(
-    conn: &mut PgConnection,
-    lead_id: Uuid,
-    kinds: &[&str],
-    now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
-    sqlx::query!(
-        "INSERT INTO lead_events (lead_id, kind, occurred_at) SELECT $1, kind, $3 FROM unnest($2::text[]) WITH ORDINALITY AS k(kind, n) ORDER BY n",
-        lead_id,
-        &kinds,
-        now
-    )
-    .execute(conn)
-    .await?;
     Ok(())
 }
 

@@ -96,10 +96,7 @@ impl RateLimiter {
         key: &str,
         limit: RateLimit,
     ) -> Result<Result<(), Limited>, anyhow::Error> {
-        let now = self.clock().now();
-        let window = limit.window.as_secs().max(1);
-        let now_secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
-        let start = now_secs - now_secs % window;
+        let Window { start, ends, now_secs } = Window::of(limit, self.clock().now());
         let count: i64 = match self {
             RateLimiter::Postgres { pool, .. } => Self::count_in_postgres(pool, conn, key, start).await?,
             RateLimiter::Redis { client, conn: redis_conn, namespace, pool, .. } => {
@@ -111,7 +108,7 @@ impl RateLimiter {
                     let (count,): (i64,) = redis::pipe()
                         .atomic()
                         .incr(&k, 1)
-                        .expire(&k, i64::try_from(window).unwrap_or(i64::MAX))
+                        .expire(&k, i64::try_from(ends - start).unwrap_or(i64::MAX))
                         .ignore()
                         .query_async(&mut c)
                         .await?;
@@ -128,9 +125,37 @@ impl RateLimiter {
             }
         };
         if count > i64::from(limit.max) {
-            Ok(Err(Limited { retry_after: Duration::from_secs(start + window - now_secs) }))
+            Ok(Err(Limited { retry_after: Duration::from_secs(ends - now_secs) }))
         } else {
             Ok(Ok(()))
         }
+    }
+}
+
+/// The fixed window `now` falls in, in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: u64,
+    pub ends: u64,
+    now_secs: u64,
+}
+
+impl Window {
+    pub fn of(limit: RateLimit, now: OffsetDateTime) -> Self {
+        let window = limit.window.as_secs().max(1);
+        let now_secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+        let start = now_secs - now_secs % window;
+        Window { start, ends: start + window, now_secs }
+    }
+
+    /// The window's start as a timestamp (the counter's key in PostgreSQL).
+    pub fn start_time(&self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(i64::try_from(self.start).unwrap_or(i64::MAX))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// How long until the window ends: a limited caller's `Retry-After`.
+    pub fn remaining(&self) -> Duration {
+        Duration::from_secs(self.ends - self.now_secs)
     }
 }

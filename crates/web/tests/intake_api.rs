@@ -213,7 +213,7 @@ async fn rate_limits_per_ip_and_per_phone_answer_429_with_retry_after_and_are_re
 }
 
 #[tokio::test]
-async fn rate_limits_are_shared_through_redis_when_configured() -> R {
+async fn address_limits_are_shared_through_redis_and_the_phone_limit_is_counted_with_the_lead() -> R {
     let app = TestApp::builder()
         .setting("REDIS_URL", "redis://127.0.0.1:6379/0")
         .setting("PLUMBERLEADS_RATE_LEADS_PER_PHONE", "1/24h")
@@ -224,7 +224,16 @@ async fn rate_limits_are_shared_through_redis_when_configured() -> R {
     let phone = format!("612{}{:04}", 200 + (r / 10_000) % 700, r % 10_000);
     assert_eq!(post(&app, &lead(&phone, "burst-pipe")).await?.0, StatusCode::CREATED);
     assert_eq!(post(&app, &lead(&phone, "gas-line")).await?.0, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(count(&app, "SELECT count(*) FROM rate_limit_counters").await?, 0, "PostgreSQL was not used");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM rate_limit_counters WHERE key LIKE 'leads:ip:%'").await?,
+        0,
+        "the per-address limit was counted in Redis"
+    );
+    // The per-phone limit decides whether the lead is written, so it is counted in the same call.
+    assert_eq!(
+        count(&app, &format!("SELECT sum(count) FROM rate_limit_counters WHERE key = 'leads:phone:+1{phone}'")).await?,
+        2
+    );
     Ok(())
 }
 

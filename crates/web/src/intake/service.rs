@@ -3,6 +3,7 @@
 //! with the jobs that send the messages.
 
 use crate::AppState;
+use crate::rate_limit::Window;
 use domain::lead::{CONSENT_TEXT_VERSION, FieldError, LeadDraft, LeadInput};
 use jobs::handlers::{SendEmail, SendSms};
 use rand::Rng;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 use store::idempotency::{self, Claim, Stored};
+use store::leads::Written;
 use store::rejections::Rejection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -115,10 +117,17 @@ pub fn clean_attribution(v: &str) -> String {
     v.chars().filter(|c| !c.is_control()).take(ATTRIBUTION_MAX_CHARS).collect::<String>().trim().to_owned()
 }
 
-/// Runs a submission. Everything that reads or writes through the pool (idempotency look-up,
-/// rate limits, reference data, rejections) happens before the transaction opens; inside it only
-/// the transaction's own connection is used. Holding one pooled connection while waiting for
-/// another deadlocks a busy node (every request holds one, all wait for a second).
+/// Why a submission was refused before it reached the database's checks.
+struct Refused {
+    errors: Vec<FieldError>,
+    /// A throwaway e-mail address: recorded for staff as well as answered.
+    disposable_email: bool,
+}
+
+/// Runs a submission on one pooled connection, start to finish: the idempotency look-up, the
+/// rate limit and any rejection record, then the transaction. One checkout instead of several
+/// saves round trips, and a request never holds one connection while waiting for another (that
+/// deadlocks a busy node: every request holds one, all wait for a second).
 pub async fn submit(
     state: &AppState,
     sub: Submission,
@@ -128,10 +137,13 @@ pub async fn submit(
     let now = state.clock.now();
     let intake = &state.settings.intake;
     let expired_before = now - ttl(intake.idempotency_ttl);
+    // Reference data comes from the node's caches, which may need a connection of their own:
+    // read before this request takes one.
+    let parsed = parse(state, &sub).await?;
+    let mut conn = state.pool.acquire().await?;
 
     // A retry of an answered request is replayed before it can count against any limit.
     if let Some(i) = &idem {
-        let mut conn = state.pool.acquire().await?;
         match idempotency::lookup(&mut conn, &i.principal, &i.key, &i.request_hash, expired_before).await? {
             Some(Claim::Replay(stored)) => return Ok(Submitted::Replayed(stored)),
             Some(Claim::Mismatch) => return Err(IntakeError::KeyReused),
@@ -139,18 +151,47 @@ pub async fn submit(
         }
     }
 
+    // Counted before validation answers, so a flood of invalid requests is limited too.
     let (key, limit, reason) = match sub.source {
         Source::Web { .. } => (format!("leads:ip:{}", sub.client_ip), intake.per_ip, "rate_limited_ip"),
         Source::Partner { id } => (format!("leads:partner:{id}"), intake.per_partner, "rate_limited_partner"),
     };
-    if let Err(limited) = state.rate_limiter.check(&key, limit).await? {
-        reject(state, reason, &sub, None).await?;
+    if let Err(limited) = state.rate_limiter.check_in(&mut conn, &key, limit).await? {
+        record_rejection(state, &mut conn, reason, &sub, None).await?;
         return Err(IntakeError::RateLimited { retry_after: limited.retry_after });
     }
-    let draft = parse(state, &sub).await?;
-    let phone = draft.phone.as_e164();
+    let draft = match parsed {
+        Ok(draft) => draft,
+        Err(refused) => {
+            if refused.disposable_email {
+                record_rejection(state, &mut conn, "disposable_email", &sub, None).await?;
+            }
+            return Err(IntakeError::Invalid(refused.errors));
+        }
+    };
 
-    let mut tx = state.pool.begin().await?;
+    // One call writes the lead. A transaction around it is opened only when there is more to
+    // write with it: the idempotency record, the funnel step, or the verified hand-off.
+    let funnel = match sub.source {
+        Source::Web { funnel_id } => funnel_id,
+        Source::Partner { .. } => None,
+    };
+    if idem.is_none() && funnel.is_none() && intake.verification_required {
+        let outcome = match write(state, &mut conn, &sub, &draft, now).await? {
+            Ok(outcome) => outcome,
+            Err(limited) => {
+                record_rejection(state, &mut conn, "rate_limited_phone", &sub, None).await?;
+                return Err(limited);
+            }
+        };
+        if let Outcome::Duplicate { existing } = outcome {
+            record_rejection(state, &mut conn, "duplicate", &sub, Some(existing)).await?;
+        }
+        state.queue.wake_workers();
+        return Ok(Submitted::Fresh(outcome));
+    }
+
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if let Some(i) = &idem {
         // Claimed in the transaction: a concurrent retry waits here for our commit, then replays.
         match idempotency::claim(&mut tx, &i.principal, &i.key, &i.request_hash, now, expired_before).await? {
@@ -162,25 +203,20 @@ pub async fn submit(
             Claim::New => {}
         }
     }
-    store::leads::lock_phone_category(&mut tx, phone, draft.category.as_str()).await?;
-    let since = now - ttl(intake.duplicate_window);
-    let outcome =
-        if let Some(existing) = store::leads::recent_duplicate(&mut tx, phone, draft.category.as_str(), since).await? {
-            store::leads::record_event(&mut tx, existing, "duplicate_attempt", now).await?;
-            record_rejection(state, &mut tx, "duplicate", &sub, Some(existing)).await?;
-            Outcome::Duplicate { existing }
-        } else {
-            // Counted only for what would become a new lead: not for replays, not for duplicates.
-            if let Err(limited) =
-                state.rate_limiter.check_in(&mut tx, &format!("leads:phone:{phone}"), intake.per_phone).await?
-            {
-                drop(tx);
-                reject(state, "rate_limited_phone", &sub, None).await?;
-                return Err(IntakeError::RateLimited { retry_after: limited.retry_after });
-            }
-            create(state, &mut tx, &sub, &draft, now).await?
-        };
-    if let (Source::Web { funnel_id: Some(funnel) }, Outcome::Created { .. }) = (sub.source, &outcome) {
+    let outcome = match write(state, &mut tx, &sub, &draft, now).await? {
+        Ok(outcome) => outcome,
+        Err(limited) => {
+            tx.rollback().await?;
+            record_rejection(state, &mut conn, "rate_limited_phone", &sub, None).await?;
+            return Err(limited);
+        }
+    };
+    match outcome {
+        Outcome::Duplicate { existing } => record_rejection(state, &mut tx, "duplicate", &sub, Some(existing)).await?,
+        Outcome::Created { lead_id, verified: true, .. } => on_verified(state, &mut tx, lead_id, now).await?,
+        Outcome::Created { .. } => {}
+    }
+    if let (Some(funnel), Outcome::Created { .. }) = (funnel, &outcome) {
         store::funnel::record(&mut tx, funnel, "submitted", "web", Some(draft.category.as_str()), now).await?;
     }
     if let Some(i) = &idem {
@@ -191,10 +227,13 @@ pub async fn submit(
     Ok(Submitted::Fresh(outcome))
 }
 
-/// The draft, with the checks that need the database: the ZIP and the job must exist, and an
-/// e-mail address must not be a throwaway one.
-async fn parse(state: &AppState, sub: &Submission) -> Result<LeadDraft, IntakeError> {
-    let draft = LeadDraft::parse(&sub.input).map_err(IntakeError::Invalid)?;
+/// The draft, with the checks against the reference data: the ZIP and the job must exist, and
+/// an e-mail address must not be a throwaway one.
+async fn parse(state: &AppState, sub: &Submission) -> Result<Result<LeadDraft, Refused>, IntakeError> {
+    let draft = match LeadDraft::parse(&sub.input) {
+        Ok(d) => d,
+        Err(errors) => return Ok(Err(Refused { errors, disposable_email: false })),
+    };
     let mut errors = Vec::new();
     match state.zip(&draft.zip).await? {
         Some(z) if z.active => {}
@@ -207,62 +246,77 @@ async fn parse(state: &AppState, sub: &Submission) -> Result<LeadDraft, IntakeEr
     if !categories.iter().any(|c| c.slug == draft.category.as_str()) {
         errors.push(FieldError { field: "category", message: "Please choose one of the listed jobs.".into() });
     }
-    if let Some(email) = &draft.email
-        && !mailchecker::is_valid(email.as_str())
-    {
-        reject(state, "disposable_email", sub, None).await?;
+    let disposable_email = draft.email.as_ref().is_some_and(|e| !mailchecker::is_valid(e.as_str()));
+    if disposable_email {
         errors.push(FieldError {
             field: "email",
             message: "Please use an email address you'll check — or leave it empty.".into(),
         });
     }
-    if errors.is_empty() { Ok(draft) } else { Err(IntakeError::Invalid(errors)) }
+    Ok(if errors.is_empty() { Ok(draft) } else { Err(Refused { errors, disposable_email }) })
 }
 
-async fn create(
+/// Writes the lead with its code and text (or, when verification is off, as verified), unless
+/// it duplicates a live one; `Err` when the phone is over its limit. The per-phone limit is
+/// counted in PostgreSQL even when Redis holds the others: it decides this write, so it is
+/// counted in the same call.
+async fn write(
     state: &AppState,
-    tx: &mut PgConnection,
+    conn: &mut PgConnection,
     sub: &Submission,
     draft: &LeadDraft,
     now: OffsetDateTime,
-) -> Result<Outcome, IntakeError> {
+) -> Result<Result<Outcome, IntakeError>, IntakeError> {
     let intake = &state.settings.intake;
     let lead_id = Uuid::now_v7();
     let verified = !intake.verification_required;
-    store::leads::insert(
-        tx,
-        &store::leads::NewLead {
-            id: lead_id,
-            status: if verified { "verified" } else { "pending_verification" },
-            category: draft.category.as_str(),
-            urgency: draft.urgency.as_str(),
-            zip: draft.zip.as_str(),
-            description: draft.description.as_str(),
-            name: draft.name.as_str(),
-            phone: draft.phone.as_e164(),
-            email: draft.email.as_ref().map(|e| e.as_str()),
-            contact_preference: draft.contact_preference.as_str(),
-            consent_version: CONSENT_TEXT_VERSION,
-            source: sub.source.as_str(),
-            partner_id: sub.source.partner_id(),
-            utm: serde_json::to_value(&sub.utm).unwrap_or_default(),
-            referrer: sub.referrer.as_deref(),
-            now,
-        },
-    )
-    .await?;
-    if verified {
-        store::leads::record_event(tx, lead_id, "received", now).await?;
-        on_verified(state, tx, lead_id, now).await?;
-        return Ok(Outcome::Created { lead_id, verified: true, code_expires_at: None });
-    }
+    let phone = draft.phone.as_e164();
+    let lead = store::leads::NewLead {
+        id: lead_id,
+        status: if verified { "verified" } else { "pending_verification" },
+        category: draft.category.as_str(),
+        urgency: draft.urgency.as_str(),
+        zip: draft.zip.as_str(),
+        description: draft.description.as_str(),
+        name: draft.name.as_str(),
+        phone,
+        email: draft.email.as_ref().map(|e| e.as_str()),
+        contact_preference: draft.contact_preference.as_str(),
+        consent_version: CONSENT_TEXT_VERSION,
+        source: sub.source.as_str(),
+        partner_id: sub.source.partner_id(),
+        utm: serde_json::to_value(&sub.utm).unwrap_or_default(),
+        referrer: sub.referrer.as_deref(),
+        now,
+    };
+    let window = Window::of(intake.per_phone, now);
+    let phone_key = format!("leads:phone:{phone}");
+    let checks = store::leads::Checks {
+        duplicate_since: now - ttl(intake.duplicate_window),
+        phone_key: &phone_key,
+        phone_window: window.start_time(),
+        phone_max: i32::try_from(intake.per_phone.max).unwrap_or(i32::MAX),
+    };
     let expires = now + ttl(intake.code_ttl);
-    let code = new_code();
-    store::leads::insert_verification(tx, lead_id, &state.signer.code_hash(&lead_id.to_string(), &code), expires, now)
-        .await?;
-    send_code(state, tx, draft.phone.as_e164(), &code).await?;
-    store::leads::record_events(tx, lead_id, &["received", "code_sent"], now).await?;
-    Ok(Outcome::Created { lead_id, verified: false, code_expires_at: Some(expires) })
+    // Unless verification is off: a code, its text, and the timeline saying it was sent.
+    let code = (!verified).then(new_code);
+    let code_hash = code.as_ref().map(|c| state.signer.code_hash(&lead_id.to_string(), c));
+    let sms =
+        code.as_ref().map(|c| state.queue.row(&code_sms(state, phone, c))).transpose().map_err(anyhow::Error::from)?;
+    let with = store::leads::WithLead {
+        code: code_hash.as_deref().map(|h| (h, expires)),
+        events: if verified { &["received"] } else { &["received", "code_sent"] },
+        job: sms.as_ref().map(|j| store::leads::Outbound {
+            kind: j.kind,
+            payload: &j.payload,
+            max_attempts: j.max_attempts,
+        }),
+    };
+    Ok(match store::leads::create_unless_duplicate(conn, &lead, &checks, &with).await? {
+        Written::Created => Ok(Outcome::Created { lead_id, verified, code_expires_at: (!verified).then_some(expires) }),
+        Written::Duplicate { existing } => Ok(Outcome::Duplicate { existing }),
+        Written::PhoneLimited => Err(IntakeError::RateLimited { retry_after: window.remaining() }),
+    })
 }
 
 fn ttl(d: Duration) -> time::Duration {
@@ -274,13 +328,13 @@ fn new_code() -> String {
     format!("{:06}", rand::rng().random_range(0..1_000_000u32))
 }
 
-async fn send_code(state: &AppState, tx: &mut PgConnection, phone: &str, code: &str) -> Result<(), IntakeError> {
+/// The text that carries a verification code.
+fn code_sms(state: &AppState, phone: &str, code: &str) -> SendSms {
     let minutes = state.settings.intake.code_ttl.as_secs() / 60;
     let body = format!(
         "PlumberLeads: your code is {code}. It works for {minutes} minutes. Didn't ask for a plumber? Ignore this text."
     );
-    state.queue.enqueue(tx, &SendSms { to: phone.to_owned(), body }).await?;
-    Ok(())
+    SendSms { to: phone.to_owned(), body }
 }
 
 /// The hand-off: a `verified` event on the lead's timeline (distribution starts from it) and
@@ -448,7 +502,7 @@ pub async fn resend(state: &AppState, lead_id: Uuid) -> Result<Result<OffsetDate
     let expires = now + ttl(intake.code_ttl);
     store::leads::replace_code(&mut tx, lead_id, &state.signer.code_hash(&lead_id.to_string(), &code), expires, now)
         .await?;
-    send_code(state, &mut tx, &lead.phone, &code).await?;
+    state.queue.enqueue(&mut tx, &code_sms(state, &lead.phone, &code)).await?;
     store::leads::record_event(&mut tx, lead_id, "code_sent", now).await?;
     tx.commit().await?;
     state.queue.wake_workers();
