@@ -9,8 +9,10 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- An optional argument offsets the numbers, so a warm-up run does not make duplicates of the
+-- measured run's leads (`wrk ... -s bench/leads.lua URL -- 500000`).
 function init(args)
-  counter = (thread_no or 0) * 1000000
+  counter = (thread_no or 0) * 1000000 + (tonumber(args[1]) or 0)
 end
 
 local categories = { "burst-pipe", "drain-cleaning", "clogged-toilet", "water-heater-repair", "leak-detection" }

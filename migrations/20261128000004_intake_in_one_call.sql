@@ -36,7 +36,11 @@ CREATE FUNCTION intake_new_lead(
     OUT outcome          text,
     OUT lead_id          uuid,
     OUT phone_count      integer
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- The statements inside are the same every call; planning them afresh for each call's values
+-- (what PL/pgSQL does while custom plans look cheaper) cost ~10 % of a call, measured with pgbench.
+SET plan_cache_mode = force_generic_plan
+AS $$
 BEGIN
     -- Two simultaneous copies of one request wait here for each other; the second then sees the
     -- first (each statement below takes a fresh snapshot).
