@@ -53,6 +53,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         }
     });
     res.headers_mut().insert(X_REQUEST_ID, id_value);
+    crate::router::set_security_headers(res.headers_mut());
     res
 }
 
