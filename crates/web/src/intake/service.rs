@@ -176,55 +176,48 @@ pub async fn submit(
         Source::Web { funnel_id } => funnel_id,
         Source::Partner { .. } => None,
     };
-    if idem.is_none() && funnel.is_none() && intake.verification_required {
-        let outcome = match write(state, &mut conn, &sub, &draft, now).await? {
-            Ok(outcome) => outcome,
-            Err(limited) => {
-                record_rejection(state, &mut conn, "rate_limited_phone", &sub, None).await?;
-                return Err(limited);
+    let written = if idem.is_none() && funnel.is_none() && intake.verification_required {
+        write(state, &mut conn, &sub, &draft, now).await?
+    } else {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        if let Some(i) = &idem {
+            // Claimed in the transaction: a concurrent retry waits here for our commit, then replays.
+            match idempotency::claim(&mut tx, &i.principal, &i.key, &i.request_hash, now, expired_before).await? {
+                Claim::Replay(stored) => {
+                    tx.commit().await?;
+                    return Ok(Submitted::Replayed(stored));
+                }
+                Claim::Mismatch => return Err(IntakeError::KeyReused),
+                Claim::New => {}
             }
-        };
-        if let Outcome::Duplicate { existing } = outcome {
-            record_rejection(state, &mut conn, "duplicate", &sub, Some(existing)).await?;
         }
-        state.queue.wake_workers();
-        return Ok(Submitted::Fresh(outcome));
-    }
-
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    if let Some(i) = &idem {
-        // Claimed in the transaction: a concurrent retry waits here for our commit, then replays.
-        match idempotency::claim(&mut tx, &i.principal, &i.key, &i.request_hash, now, expired_before).await? {
-            Claim::Replay(stored) => {
-                tx.commit().await?;
-                return Ok(Submitted::Replayed(stored));
+        let written = write(state, &mut tx, &sub, &draft, now).await?;
+        if let Ok(outcome) = &written {
+            if let Outcome::Created { lead_id, verified: true, .. } = outcome {
+                on_verified(state, &mut tx, *lead_id, now).await?;
             }
-            Claim::Mismatch => return Err(IntakeError::KeyReused),
-            Claim::New => {}
-        }
-    }
-    let outcome = match write(state, &mut tx, &sub, &draft, now).await? {
-        Ok(outcome) => outcome,
-        Err(limited) => {
+            if let (Some(funnel), Outcome::Created { .. }) = (funnel, outcome) {
+                store::funnel::record(&mut tx, funnel, "submitted", "web", Some(draft.category.as_str()), now).await?;
+            }
+            if let Some(i) = &idem {
+                idempotency::store(&mut tx, &i.principal, &i.key, &respond(outcome)).await?;
+            }
+            tx.commit().await?;
+        } else {
+            // Over the phone limit: nothing of this request is kept but its rejection.
             tx.rollback().await?;
-            record_rejection(state, &mut conn, "rate_limited_phone", &sub, None).await?;
-            return Err(limited);
         }
+        written
     };
-    match outcome {
-        Outcome::Duplicate { existing } => record_rejection(state, &mut tx, "duplicate", &sub, Some(existing)).await?,
-        Outcome::Created { lead_id, verified: true, .. } => on_verified(state, &mut tx, lead_id, now).await?,
-        Outcome::Created { .. } => {}
+    // Refusals are kept for staff, after the lead's own writes.
+    match &written {
+        Err(_) => record_rejection(state, &mut conn, "rate_limited_phone", &sub, None).await?,
+        Ok(Outcome::Duplicate { existing }) => {
+            record_rejection(state, &mut conn, "duplicate", &sub, Some(*existing)).await?;
+        }
+        Ok(Outcome::Created { .. }) => state.queue.wake_workers(),
     }
-    if let (Some(funnel), Outcome::Created { .. }) = (funnel, &outcome) {
-        store::funnel::record(&mut tx, funnel, "submitted", "web", Some(draft.category.as_str()), now).await?;
-    }
-    if let Some(i) = &idem {
-        idempotency::store(&mut tx, &i.principal, &i.key, &respond(&outcome)).await?;
-    }
-    tx.commit().await?;
-    state.queue.wake_workers();
-    Ok(Submitted::Fresh(outcome))
+    written.map(Submitted::Fresh)
 }
 
 /// The draft, with the checks against the reference data: the ZIP and the job must exist, and
