@@ -40,9 +40,9 @@ impl RateLimiter {
         pool: &PgPool,
         conn: Option<&mut sqlx::PgConnection>,
         key: &str,
-        start: u64,
+        window: Window,
     ) -> Result<i64, anyhow::Error> {
-        let start = OffsetDateTime::from_unix_timestamp(i64::try_from(start)?)?;
+        let start = window.start_time();
         Ok(i64::from(match conn {
             Some(conn) => store::rate_limit::hit(conn, key, start).await?,
             None => store::rate_limit::hit(&mut *pool.acquire().await?, key, start).await?,
@@ -96,9 +96,10 @@ impl RateLimiter {
         key: &str,
         limit: RateLimit,
     ) -> Result<Result<(), Limited>, anyhow::Error> {
-        let Window { start, ends, now_secs } = Window::of(limit, self.clock().now());
+        let window = Window::of(limit, self.clock().now());
+        let Window { start, ends, .. } = window;
         let count: i64 = match self {
-            RateLimiter::Postgres { pool, .. } => Self::count_in_postgres(pool, conn, key, start).await?,
+            RateLimiter::Postgres { pool, .. } => Self::count_in_postgres(pool, conn, key, window).await?,
             RateLimiter::Redis { client, conn: redis_conn, namespace, pool, .. } => {
                 let k = format!("{namespace}:rl:{key}:{start}");
                 let counted = async {
@@ -119,16 +120,12 @@ impl RateLimiter {
                     // Redis away or slow: limits still hold, counted in PostgreSQL meanwhile.
                     _ => {
                         tracing::warn!("Redis did not answer; counting this rate limit in PostgreSQL");
-                        Self::count_in_postgres(pool, conn, key, start).await?
+                        Self::count_in_postgres(pool, conn, key, window).await?
                     }
                 }
             }
         };
-        if count > i64::from(limit.max) {
-            Ok(Err(Limited { retry_after: Duration::from_secs(ends - now_secs) }))
-        } else {
-            Ok(Ok(()))
-        }
+        if count > i64::from(limit.max) { Ok(Err(Limited { retry_after: window.remaining() })) } else { Ok(Ok(())) }
     }
 }
 

@@ -44,9 +44,9 @@ pub struct Shared {
     /// Sessions read from Redis when it is configured.
     pub session_cache: crate::auth::cache::SessionCache,
     pub rate_limiter: RateLimiter,
-    categories: Arc<RwLock<Option<Cached<Vec<Category>>>>>,
-    pages: Arc<RwLock<HashMap<&'static str, Cached<Encoded>>>>,
-    zips: Arc<tokio::sync::OnceCell<HashMap<String, ZipInfo>>>,
+    categories: RwLock<Option<Cached<Vec<Category>>>>,
+    pages: RwLock<HashMap<&'static str, Cached<Encoded>>>,
+    zips: tokio::sync::OnceCell<HashMap<String, ZipInfo>>,
 }
 
 /// A value and when it was made.
@@ -81,9 +81,9 @@ impl AppState {
             tokens,
             session_cache,
             rate_limiter,
-            categories: Arc::default(),
-            pages: Arc::default(),
-            zips: Arc::default(),
+            categories: RwLock::default(),
+            pages: RwLock::default(),
+            zips: tokio::sync::OnceCell::new(),
         }))
     }
 
