@@ -6,53 +6,68 @@ use uuid::Uuid;
 
 /// A lead as it is first written.
 #[derive(Debug, Clone)]
-pub struct NewLead<'a> {
+pub struct NewLead {
     pub id: Uuid,
-    pub status: &'a str,
-    pub category: &'a str,
-    pub urgency: &'a str,
-    pub zip: &'a str,
-    pub description: &'a str,
-    pub name: &'a str,
-    pub phone: &'a str,
-    pub email: Option<&'a str>,
-    pub contact_preference: &'a str,
-    pub consent_version: &'a str,
-    pub source: &'a str,
+    pub status: &'static str,
+    pub category: String,
+    pub urgency: &'static str,
+    pub zip: String,
+    pub description: String,
+    pub name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub contact_preference: &'static str,
+    pub consent_version: &'static str,
+    pub source: &'static str,
     pub partner_id: Option<Uuid>,
     pub utm: serde_json::Value,
-    pub referrer: Option<&'a str>,
+    pub referrer: Option<String>,
     pub now: OffsetDateTime,
 }
 
 /// A job row written with a lead (the queue makes it; the store only writes it).
 #[derive(Debug, Clone)]
-pub struct Outbound<'a> {
-    pub kind: &'a str,
-    pub payload: &'a serde_json::Value,
+pub struct Outbound {
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
     pub max_attempts: i32,
+}
+
+/// A fixed-window limit counted with the write: the counter, the window's start, the most
+/// allowed in it.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub key: String,
+    pub window: OffsetDateTime,
+    pub max: i32,
 }
 
 /// What decides whether a submission becomes a lead, as the application worked it out.
 #[derive(Debug, Clone)]
-pub struct Checks<'a> {
+pub struct Checks {
     /// A live lead for the same phone and job created since then makes this a duplicate.
     pub duplicate_since: OffsetDateTime,
-    /// The per-phone limit: its counter, the window's start and the most allowed in it.
-    pub phone_key: &'a str,
-    pub phone_window: OffsetDateTime,
-    pub phone_max: i32,
+    /// The per-phone limit, counted only for a would-be new lead.
+    pub phone: Counted,
 }
 
 /// What is written together with a new lead.
-#[derive(Debug, Clone, Default)]
-pub struct WithLead<'a> {
+#[derive(Debug, Clone)]
+pub struct WithLead {
     /// The verification code's hash and expiry.
-    pub code: Option<(&'a [u8], OffsetDateTime)>,
+    pub code: Option<(Vec<u8>, OffsetDateTime)>,
     /// Timeline events, in order.
-    pub events: &'a [&'a str],
+    pub events: &'static [&'static str],
     /// A message to send once the lead is committed.
-    pub job: Option<Outbound<'a>>,
+    pub job: Option<Outbound>,
+}
+
+/// One submission's writes, as the application decided them.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub lead: NewLead,
+    pub checks: Checks,
+    pub with: WithLead,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,59 +77,66 @@ pub enum Written {
     Duplicate {
         existing: Uuid,
     },
-    /// Over the per-phone limit: nothing written but the count.
+    /// Over the address (or partner) limit (`lead_writer`): nothing written but the count.
+    Limited,
+    /// Over the per-phone limit: nothing written but the counts.
     PhoneLimited,
 }
 
-/// Writes a lead unless it duplicates a live one or its phone is over the limit, in one call
-/// (`intake_new_lead`: one round trip, atomic on its own or inside the caller's transaction).
-pub async fn create_unless_duplicate(
-    conn: &mut PgConnection,
-    l: &NewLead<'_>,
-    checks: &Checks<'_>,
-    with: &WithLead<'_>,
-) -> Result<Written, sqlx::Error> {
-    let events: Vec<String> = with.events.iter().map(|k| (*k).to_owned()).collect();
-    let (code_hash, code_expires) = with.code.map_or((None, None), |(h, e)| (Some(h), Some(e)));
-    let job = with.job.as_ref();
-    let r = sqlx::query!(
-        r#"SELECT outcome AS "outcome!", lead_id FROM intake_new_lead(
-               $1, ($2::text)::lead_status, $3, $4, $5, $6, $7, $8, $9, ($10::text)::contact_preference, $11,
-               ($12::text)::lead_source, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"#,
-        l.id,
-        l.status,
-        l.category,
-        l.urgency,
-        l.zip,
-        l.description,
-        l.name,
-        l.phone,
-        l.email,
-        l.contact_preference,
-        l.consent_version,
-        l.source,
-        l.partner_id,
-        l.utm,
-        l.referrer,
-        l.now,
-        checks.duplicate_since,
-        checks.phone_key,
-        checks.phone_window,
-        checks.phone_max,
-        code_hash,
-        code_expires,
-        &events,
-        job.map(|j| j.kind),
-        job.map(|j| j.payload),
-        job.map(|j| j.max_attempts),
+/// Writes each submission as a lead unless its phone is over its limit or it duplicates a live one, all in
+/// one call (`intake_new_leads`: one round trip; atomic on its own or inside the caller's
+/// transaction). The submissions must have distinct phones. Answers in the same order.
+pub async fn write_new(conn: &mut PgConnection, batch: &[Intake]) -> Result<Vec<Written>, sqlx::Error> {
+    fn col<'a, T>(batch: &'a [Intake], f: impl Fn(&'a Intake) -> T) -> Vec<T> {
+        batch.iter().map(f).collect()
+    }
+    let rows = sqlx::query!(
+        r#"SELECT n AS "n!", outcome AS "outcome!", lead_id FROM intake_new_leads(
+               $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+               $21, $22, $23, $24, $25, $26)"#,
+        &col(batch, |i| i.lead.id),
+        &col(batch, |i| i.lead.status) as &[&str],
+        &col(batch, |i| i.lead.category.as_str()) as &[&str],
+        &col(batch, |i| i.lead.urgency) as &[&str],
+        &col(batch, |i| i.lead.zip.as_str()) as &[&str],
+        &col(batch, |i| i.lead.description.as_str()) as &[&str],
+        &col(batch, |i| i.lead.name.as_str()) as &[&str],
+        &col(batch, |i| i.lead.phone.as_str()) as &[&str],
+        &col(batch, |i| i.lead.email.as_deref()) as &[Option<&str>],
+        &col(batch, |i| i.lead.contact_preference) as &[&str],
+        &col(batch, |i| i.lead.consent_version) as &[&str],
+        &col(batch, |i| i.lead.source) as &[&str],
+        &col(batch, |i| i.lead.partner_id) as &[Option<Uuid>],
+        &col(batch, |i| i.lead.utm.clone()),
+        &col(batch, |i| i.lead.referrer.as_deref()) as &[Option<&str>],
+        &col(batch, |i| i.lead.now),
+        &col(batch, |i| i.checks.duplicate_since),
+        &col(batch, |i| i.checks.phone.key.as_str()) as &[&str],
+        &col(batch, |i| i.checks.phone.window),
+        &col(batch, |i| i.checks.phone.max),
+        &col(batch, |i| i.with.code.as_ref().map(|(h, _)| h.as_slice())) as &[Option<&[u8]>],
+        &col(batch, |i| i.with.code.as_ref().map(|(_, e)| *e)) as &[Option<OffsetDateTime>],
+        &col(batch, |i| i.with.events.join(",")),
+        &col(batch, |i| i.with.job.as_ref().map(|j| j.kind)) as &[Option<&str>],
+        &col(batch, |i| i.with.job.as_ref().map(|j| j.payload.clone())) as &[Option<serde_json::Value>],
+        &col(batch, |i| i.with.job.as_ref().map(|j| j.max_attempts)) as &[Option<i32>],
     )
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(match (r.outcome.as_str(), r.lead_id) {
-        ("duplicate", Some(existing)) => Written::Duplicate { existing },
-        ("phone_limited", _) => Written::PhoneLimited,
-        _ => Written::Created,
-    })
+    let mut written = vec![None; batch.len()];
+    for r in rows {
+        if let Some(slot) = usize::try_from(r.n - 1).ok().and_then(|n| written.get_mut(n)) {
+            *slot = Some(match (r.outcome.as_str(), r.lead_id) {
+                ("created", _) => Written::Created,
+                ("duplicate", Some(existing)) => Written::Duplicate { existing },
+                _ => Written::PhoneLimited,
+            });
+        }
+    }
+    written
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| sqlx::Error::Protocol("intake_new_leads left a submission unanswered".into()))
 }
 
 #[derive(Debug, Clone, PartialEq)]

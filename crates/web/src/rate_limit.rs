@@ -68,6 +68,12 @@ impl RateLimiter {
         })
     }
 
+    /// Whether limits are counted in PostgreSQL, where a write can count its own limit in the
+    /// same call.
+    pub fn counts_in_postgres(&self) -> bool {
+        matches!(self, RateLimiter::Postgres { .. })
+    }
+
     fn clock(&self) -> &Arc<dyn Clock> {
         match self {
             RateLimiter::Postgres { clock, .. } | RateLimiter::Redis { clock, .. } => clock,

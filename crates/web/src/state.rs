@@ -44,6 +44,8 @@ pub struct Shared {
     /// Sessions read from Redis when it is configured.
     pub session_cache: crate::auth::cache::SessionCache,
     pub rate_limiter: RateLimiter,
+    /// New leads, written in groups.
+    pub lead_writer: store::lead_writer::LeadWriter,
     categories: RwLock<Option<Cached<Vec<Category>>>>,
     pages: RwLock<HashMap<&'static str, Cached<Encoded>>>,
     zips: tokio::sync::OnceCell<HashMap<String, ZipInfo>>,
@@ -69,6 +71,7 @@ impl AppState {
         let rate_limiter = RateLimiter::from_settings(&settings, pool.clone(), clock.clone())
             .unwrap_or_else(|_| RateLimiter::Postgres { pool: pool.clone(), clock: clock.clone() });
         Self(Arc::new(Shared {
+            lead_writer: store::lead_writer::LeadWriter::new(pool.clone()),
             pool,
             settings,
             clock,

@@ -213,6 +213,20 @@ async fn rate_limits_per_ip_and_per_phone_answer_429_with_retry_after_and_are_re
 }
 
 #[tokio::test]
+async fn an_address_limit_holds_when_its_submissions_arrive_at_once() -> R {
+    let app = TestApp::builder().setting("PLUMBERLEADS_RATE_LEADS_PER_IP", "5/1h").spawn().await?;
+    let bodies: Vec<Value> = (0..12).map(|i| lead(&format!("61255502{i:02}"), "burst-pipe")).collect();
+    let answers = futures::future::join_all(bodies.iter().map(|b| post(&app, b))).await;
+    let statuses: Vec<StatusCode> = answers.into_iter().filter_map(|r| r.ok().map(|r| r.0)).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 7, "{statuses:?}");
+    assert_eq!(count(&app, "SELECT count(*) FROM leads").await?, 5);
+    assert_eq!(count(&app, "SELECT count(*) FROM lead_rejections WHERE reason = 'rate_limited_ip'").await?, 7);
+    assert_eq!(count(&app, "SELECT sum(count) FROM rate_limit_counters WHERE key LIKE 'leads:ip:%'").await?, 12);
+    Ok(())
+}
+
+#[tokio::test]
 async fn address_limits_are_shared_through_redis_and_the_phone_limit_is_counted_with_the_lead() -> R {
     let app = TestApp::builder()
         .setting("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -1,6 +1,6 @@
 //! One submission, start to finish: idempotency, rate limits, validation against the reference
-//! data, spam defences, duplicates, the lead and its verification code — all in one transaction
-//! with the jobs that send the messages.
+//! data, spam defences, duplicates, the lead and its verification code, written atomically with
+//! the jobs that send the messages.
 
 use crate::AppState;
 use crate::rate_limit::Window;
@@ -8,12 +8,13 @@ use domain::lead::{CONSENT_TEXT_VERSION, FieldError, LeadDraft, LeadInput};
 use jobs::handlers::{SendEmail, SendSms};
 use rand::Rng;
 use serde::Serialize;
+use settings::RateLimit;
 use sqlx::PgConnection;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 use store::idempotency::{self, Claim, Stored};
-use store::leads::Written;
+use store::leads::{Checks, Counted, Intake, NewLead, Outbound, WithLead, Written};
 use store::rejections::Rejection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -124,10 +125,32 @@ struct Refused {
     disposable_email: bool,
 }
 
-/// Runs a submission on one pooled connection, start to finish: the idempotency look-up, the
-/// rate limit and any rejection record, then the transaction. One checkout instead of several
-/// saves round trips, and a request never holds one connection while waiting for another (that
-/// deadlocks a busy node: every request holds one, all wait for a second).
+/// The limit a submission's address (or partner) is counted against.
+struct AddressLimit {
+    key: String,
+    limit: RateLimit,
+    /// The rejection's reason when it is over.
+    reason: &'static str,
+}
+
+impl AddressLimit {
+    fn of(intake: &settings::Intake, sub: &Submission) -> Self {
+        match sub.source {
+            Source::Web { .. } => {
+                Self { key: format!("leads:ip:{}", sub.client_ip), limit: intake.per_ip, reason: "rate_limited_ip" }
+            }
+            Source::Partner { id } => {
+                Self { key: format!("leads:partner:{id}"), limit: intake.per_partner, reason: "rate_limited_partner" }
+            }
+        }
+    }
+}
+
+/// Runs a submission. The common case — a valid submission with no idempotency key and no funnel
+/// step, verification on — has nothing to write but the lead itself: it joins the lead writer's
+/// group commit, its address limit counted in the same call when PostgreSQL counts limits.
+/// Everything else runs on one pooled connection, start to finish: the idempotency look-up, the
+/// rate limit and any rejection record, then the transaction.
 pub async fn submit(
     state: &AppState,
     sub: Submission,
@@ -136,12 +159,27 @@ pub async fn submit(
 ) -> Result<Submitted, IntakeError> {
     let now = state.clock.now();
     let intake = &state.settings.intake;
-    let expired_before = now - ttl(intake.idempotency_ttl);
+    let funnel = match sub.source {
+        Source::Web { funnel_id } => funnel_id,
+        Source::Partner { .. } => None,
+    };
+    let limit = AddressLimit::of(intake, &sub);
     // Reference data comes from the node's caches, which may need a connection of their own:
     // read before this request takes one.
     let parsed = parse(state, &sub).await?;
-    let mut conn = state.pool.acquire().await?;
+    if idem.is_none()
+        && funnel.is_none()
+        && intake.verification_required
+        && let Ok(draft) = &parsed
+    {
+        return submit_grouped(state, &sub, draft, &limit, now).await.map(Submitted::Fresh);
+    }
 
+    // One checkout for the whole submission saves round trips, and a request never holds one
+    // connection while waiting for another (that deadlocks a busy node: every request holds one,
+    // all wait for a second).
+    let expired_before = now - ttl(intake.idempotency_ttl);
+    let mut conn = state.pool.acquire().await?;
     // A retry of an answered request is replayed before it can count against any limit.
     if let Some(i) = &idem {
         match idempotency::lookup(&mut conn, &i.principal, &i.key, &i.request_hash, expired_before).await? {
@@ -152,12 +190,8 @@ pub async fn submit(
     }
 
     // Counted before validation answers, so a flood of invalid requests is limited too.
-    let (key, limit, reason) = match sub.source {
-        Source::Web { .. } => (format!("leads:ip:{}", sub.client_ip), intake.per_ip, "rate_limited_ip"),
-        Source::Partner { id } => (format!("leads:partner:{id}"), intake.per_partner, "rate_limited_partner"),
-    };
-    if let Err(limited) = state.rate_limiter.check_in(&mut conn, &key, limit).await? {
-        record_rejection(state, &mut conn, reason, &sub, None).await?;
+    if let Err(limited) = state.rate_limiter.check_in(&mut conn, &limit.key, limit.limit).await? {
+        record_rejection(state, &mut conn, limit.reason, &sub, None).await?;
         return Err(IntakeError::RateLimited { retry_after: limited.retry_after });
     }
     let draft = match parsed {
@@ -170,54 +204,83 @@ pub async fn submit(
         }
     };
 
-    // One call writes the lead. A transaction around it is opened only when there is more to
-    // write with it: the idempotency record, the funnel step, or the verified hand-off.
-    let funnel = match sub.source {
-        Source::Web { funnel_id } => funnel_id,
-        Source::Partner { .. } => None,
-    };
-    let written = if idem.is_none() && funnel.is_none() && intake.verification_required {
-        write(state, &mut conn, &sub, &draft, now).await?
-    } else {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        if let Some(i) = &idem {
-            // Claimed in the transaction: a concurrent retry waits here for our commit, then replays.
-            match idempotency::claim(&mut tx, &i.principal, &i.key, &i.request_hash, now, expired_before).await? {
-                Claim::Replay(stored) => {
-                    tx.commit().await?;
-                    return Ok(Submitted::Replayed(stored));
-                }
-                Claim::Mismatch => return Err(IntakeError::KeyReused),
-                Claim::New => {}
+    // The lead with what goes with it: the idempotency record, the funnel step, the verified hand-off.
+    let prepared = prepare(state, &sub, &draft, now)?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if let Some(i) = &idem {
+        // Claimed in the transaction: a concurrent retry waits here for our commit, then replays.
+        match idempotency::claim(&mut tx, &i.principal, &i.key, &i.request_hash, now, expired_before).await? {
+            Claim::Replay(stored) => {
+                tx.commit().await?;
+                return Ok(Submitted::Replayed(stored));
             }
+            Claim::Mismatch => return Err(IntakeError::KeyReused),
+            Claim::New => {}
         }
-        let written = write(state, &mut tx, &sub, &draft, now).await?;
-        if let Ok(outcome) = &written {
-            if let Outcome::Created { lead_id, verified: true, .. } = outcome {
-                on_verified(state, &mut tx, *lead_id, now).await?;
-            }
-            if let (Some(funnel), Outcome::Created { .. }) = (funnel, outcome) {
-                store::funnel::record(&mut tx, funnel, "submitted", "web", Some(draft.category.as_str()), now).await?;
-            }
-            if let Some(i) = &idem {
-                idempotency::store(&mut tx, &i.principal, &i.key, &respond(outcome)).await?;
-            }
-            tx.commit().await?;
-        } else {
-            // Over the phone limit: nothing of this request is kept but its rejection.
-            tx.rollback().await?;
-        }
-        written
-    };
-    // Refusals are kept for staff, after the lead's own writes.
-    match &written {
-        Err(_) => record_rejection(state, &mut conn, "rate_limited_phone", &sub, None).await?,
-        Ok(Outcome::Duplicate { existing }) => {
-            record_rejection(state, &mut conn, "duplicate", &sub, Some(*existing)).await?;
-        }
-        Ok(Outcome::Created { .. }) => state.queue.wake_workers(),
     }
-    written.map(Submitted::Fresh)
+    let written = store::leads::write_new(&mut tx, std::slice::from_ref(&prepared.intake))
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no answer for the lead"))?;
+    let (answer, refused) = answer(written, prepared.created, prepared.phone_window, &limit, now);
+    if let Ok(outcome) = &answer {
+        if let Outcome::Created { lead_id, verified: true, .. } = outcome {
+            on_verified(state, &mut tx, *lead_id, now).await?;
+        }
+        if let (Some(funnel), Outcome::Created { .. }) = (funnel, outcome) {
+            store::funnel::record(&mut tx, funnel, "submitted", "web", Some(draft.category.as_str()), now).await?;
+        }
+        if let Some(i) = &idem {
+            idempotency::store(&mut tx, &i.principal, &i.key, &respond(outcome)).await?;
+        }
+        tx.commit().await?;
+    } else {
+        // Over the phone limit: nothing of this request is kept but its rejection.
+        tx.rollback().await?;
+    }
+    // Refusals are kept for staff, after the lead's own writes.
+    if let Some((reason, existing)) = refused {
+        record_rejection(state, &mut conn, reason, &sub, existing).await?;
+    }
+    if let Ok(Outcome::Created { .. }) = answer {
+        state.queue.wake_workers();
+    }
+    answer.map(Submitted::Fresh)
+}
+
+/// A valid submission with nothing to write but the lead: written with whatever others are
+/// being submitted at the same moment (`store::lead_writer`).
+async fn submit_grouped(
+    state: &AppState,
+    sub: &Submission,
+    draft: &LeadDraft,
+    limit: &AddressLimit,
+    now: OffsetDateTime,
+) -> Result<Outcome, IntakeError> {
+    let counted = if state.rate_limiter.counts_in_postgres() {
+        let window = Window::of(limit.limit, now);
+        Some(Counted {
+            key: limit.key.clone(),
+            window: window.start_time(),
+            max: i32::try_from(limit.limit.max).unwrap_or(i32::MAX),
+        })
+    } else {
+        if let Err(limited) = state.rate_limiter.check(&limit.key, limit.limit).await? {
+            reject(state, limit.reason, sub, None).await?;
+            return Err(IntakeError::RateLimited { retry_after: limited.retry_after });
+        }
+        None
+    };
+    let Prepared { intake, created, phone_window } = prepare(state, sub, draft, now)?;
+    let written = state.lead_writer.write(intake, counted).await.map_err(anyhow::Error::from)?;
+    let (answer, refused) = answer(written, created, phone_window, limit, now);
+    if let Some((reason, existing)) = refused {
+        reject(state, reason, sub, existing).await?;
+    }
+    if let Ok(Outcome::Created { .. }) = answer {
+        state.queue.wake_workers();
+    }
+    answer
 }
 
 /// The draft, with the checks against the reference data: the ZIP and the job must exist, and
@@ -249,67 +312,94 @@ async fn parse(state: &AppState, sub: &Submission) -> Result<Result<LeadDraft, R
     Ok(if errors.is_empty() { Ok(draft) } else { Err(Refused { errors, disposable_email }) })
 }
 
-/// Writes the lead with its code and text (or, when verification is off, as verified), unless
-/// it duplicates a live one; `Err` when the phone is over its limit. The per-phone limit is
-/// counted in PostgreSQL even when Redis holds the others: it decides this write, so it is
-/// counted in the same call.
-async fn write(
+/// A submission's writes, and its answer if they make a new lead.
+struct Prepared {
+    intake: Intake,
+    created: Outcome,
+    /// The per-phone limit's window, for a phone-limited answer's `Retry-After`.
+    phone_window: Window,
+}
+
+/// The lead with its code and text (or, when verification is off, as verified), and the checks
+/// that decide whether it is written. The per-phone limit is counted in PostgreSQL even when
+/// Redis holds the others: it decides this write, so it is counted in the same call.
+fn prepare(
     state: &AppState,
-    conn: &mut PgConnection,
     sub: &Submission,
     draft: &LeadDraft,
     now: OffsetDateTime,
-) -> Result<Result<Outcome, IntakeError>, IntakeError> {
+) -> Result<Prepared, IntakeError> {
     let intake = &state.settings.intake;
     let lead_id = Uuid::now_v7();
     let verified = !intake.verification_required;
     let phone = draft.phone.as_e164();
-    let lead = store::leads::NewLead {
+    let lead = NewLead {
         id: lead_id,
         status: if verified { "verified" } else { "pending_verification" },
-        category: draft.category.as_str(),
+        category: draft.category.as_str().to_owned(),
         urgency: draft.urgency.as_str(),
-        zip: draft.zip.as_str(),
-        description: draft.description.as_str(),
-        name: draft.name.as_str(),
-        phone,
-        email: draft.email.as_ref().map(|e| e.as_str()),
+        zip: draft.zip.as_str().to_owned(),
+        description: draft.description.as_str().to_owned(),
+        name: draft.name.as_str().to_owned(),
+        phone: phone.to_owned(),
+        email: draft.email.as_ref().map(|e| e.as_str().to_owned()),
         contact_preference: draft.contact_preference.as_str(),
         consent_version: CONSENT_TEXT_VERSION,
         source: sub.source.as_str(),
         partner_id: sub.source.partner_id(),
         utm: serde_json::to_value(&sub.utm).unwrap_or_default(),
-        referrer: sub.referrer.as_deref(),
+        referrer: sub.referrer.clone(),
         now,
     };
-    let window = Window::of(intake.per_phone, now);
-    let phone_key = format!("leads:phone:{phone}");
-    let checks = store::leads::Checks {
+    let phone_window = Window::of(intake.per_phone, now);
+    let checks = Checks {
         duplicate_since: now - ttl(intake.duplicate_window),
-        phone_key: &phone_key,
-        phone_window: window.start_time(),
-        phone_max: i32::try_from(intake.per_phone.max).unwrap_or(i32::MAX),
+        phone: Counted {
+            key: format!("leads:phone:{phone}"),
+            window: phone_window.start_time(),
+            max: i32::try_from(intake.per_phone.max).unwrap_or(i32::MAX),
+        },
     };
     let expires = now + ttl(intake.code_ttl);
     // Unless verification is off: a code, its text, and the timeline saying it was sent.
     let code = (!verified).then(new_code);
-    let code_hash = code.as_ref().map(|c| state.signer.code_hash(&lead_id.to_string(), c));
     let sms =
         code.as_ref().map(|c| state.queue.row(&code_sms(state, phone, c))).transpose().map_err(anyhow::Error::from)?;
-    let with = store::leads::WithLead {
-        code: code_hash.as_deref().map(|h| (h, expires)),
+    let with = WithLead {
+        code: code.as_ref().map(|c| (state.signer.code_hash(&lead_id.to_string(), c), expires)),
         events: if verified { &["received"] } else { &["received", "code_sent"] },
-        job: sms.as_ref().map(|j| store::leads::Outbound {
-            kind: j.kind,
-            payload: &j.payload,
-            max_attempts: j.max_attempts,
-        }),
+        job: sms.map(|j| Outbound { kind: j.kind, payload: j.payload, max_attempts: j.max_attempts }),
     };
-    Ok(match store::leads::create_unless_duplicate(conn, &lead, &checks, &with).await? {
-        Written::Created => Ok(Outcome::Created { lead_id, verified, code_expires_at: (!verified).then_some(expires) }),
-        Written::Duplicate { existing } => Ok(Outcome::Duplicate { existing }),
-        Written::PhoneLimited => Err(IntakeError::RateLimited { retry_after: window.remaining() }),
+    Ok(Prepared {
+        intake: Intake { lead, checks, with },
+        created: Outcome::Created { lead_id, verified, code_expires_at: (!verified).then_some(expires) },
+        phone_window,
     })
+}
+
+/// What a write means for the submitter, and the refusal (reason, lead it duplicates) to keep
+/// for staff.
+type Refusal = Option<(&'static str, Option<Uuid>)>;
+
+fn answer(
+    written: Written,
+    created: Outcome,
+    phone_window: Window,
+    limit: &AddressLimit,
+    now: OffsetDateTime,
+) -> (Result<Outcome, IntakeError>, Refusal) {
+    match written {
+        Written::Created => (Ok(created), None),
+        Written::Duplicate { existing } => (Ok(Outcome::Duplicate { existing }), Some(("duplicate", Some(existing)))),
+        Written::PhoneLimited => (
+            Err(IntakeError::RateLimited { retry_after: phone_window.remaining() }),
+            Some(("rate_limited_phone", None)),
+        ),
+        Written::Limited => (
+            Err(IntakeError::RateLimited { retry_after: Window::of(limit.limit, now).remaining() }),
+            Some((limit.reason, None)),
+        ),
+    }
 }
 
 fn ttl(d: Duration) -> time::Duration {
