@@ -148,9 +148,9 @@ impl AddressLimit {
 
 /// Runs a submission. The common case — a valid submission with no idempotency key and no funnel
 /// step, verification on — has nothing to write but the lead itself: it joins the lead writer's
-/// group commit, its address limit counted in the same call when PostgreSQL counts limits.
+/// group commit (which also counts the group's address limits when PostgreSQL holds them).
 /// Everything else runs on one pooled connection, start to finish: the idempotency look-up, the
-/// rate limit and any rejection record, then the transaction.
+/// rate limit and any rejection record, then a transaction around the lead and what goes with it.
 pub async fn submit(
     state: &AppState,
     sub: Submission,
