@@ -7,7 +7,9 @@
 //! Each caller is answered only after its lead is committed, exactly as if it had written alone.
 
 use crate::leads::{Counted, Intake, Written};
+use futures::FutureExt;
 use sqlx::PgPool;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
@@ -80,7 +82,11 @@ async fn run(pool: PgPool, mut queue: mpsc::Receiver<Pending>) {
         }
         metrics::histogram!("lead_intake_batch_size").record(batch.len() as f64);
         for group in distinct_phones(batch) {
-            write(&pool, group).await;
+            // A bug that panics fails its own group's requests (their answers are dropped), not
+            // every later submission on the node.
+            if AssertUnwindSafe(write(&pool, group)).catch_unwind().await.is_err() {
+                tracing::error!("writing a group of leads panicked; its requests failed");
+            }
         }
     }
 }
