@@ -28,5 +28,5 @@ LATERAL intake_new_leads(
   array_fill(now() + interval '10 minutes', ARRAY[:b]), array_fill('received,code_sent'::text, ARRAY[:b]),
   array_fill('send_sms'::text, ARRAY[:b]),
   array_fill('{"to": "+16125550100", "body": "PlumberLeads: your code is 123456. It works for 10 minutes. Didn''t ask for a plumber? Ignore this text."}'::jsonb, ARRAY[:b]),
-  array_fill(5, ARRAY[:b])) AS r
+  array_fill(5, ARRAY[:b]), array_fill(NULL::uuid, ARRAY[:b])) AS r
 WHERE r.outcome = 'created';

@@ -6,9 +6,10 @@
 -- time). One submission is a batch of one.
 --
 -- Per submission: serialise on phone + category, look for a live duplicate, count the phone,
--- then write the lead, its code, its timeline and its message job. (Address limits are counted
--- before, in a statement of their own: a counter shared by many submissions, such as a busy
--- partner's, would otherwise stay locked until each call's commit and serialise the calls.)
+-- then write the lead, its code, its timeline, its message job and its funnel step. (Address
+-- limits are counted before, in a statement of their own: a counter shared by many submissions,
+-- such as a busy partner's, would otherwise stay locked until each call's commit and serialise
+-- the calls.)
 -- The submissions of one call must have distinct phones (the caller splits them otherwise), so
 -- each submission's checks see only the database, never another element of the same call.
 DROP FUNCTION intake_new_lead;
@@ -42,7 +43,9 @@ CREATE FUNCTION intake_new_leads(
     p_events             text[],
     p_job_kind           text[],
     p_job_payload        jsonb[],
-    p_job_max_attempts   integer[]
+    p_job_max_attempts   integer[],
+    -- The request form's view the submission came from (its funnel's `submitted` step), if any.
+    p_funnel_id          uuid[]
 ) RETURNS TABLE (n integer, outcome text, lead_id uuid)
 LANGUAGE plpgsql
 -- The statements inside are the same every call; planning them afresh for each call's values
@@ -69,12 +72,12 @@ BEGIN
                     p_contact, p_consent_version, p_source, p_partner_id, p_utm, p_referrer, p_now,
                     p_duplicate_since, p_phone_key, p_phone_window,
                     p_phone_max, p_code_hash, p_code_expires_at, p_events, p_job_kind, p_job_payload,
-                    p_job_max_attempts)
+                    p_job_max_attempts, p_funnel_id)
              WITH ORDINALITY AS i(id, status, category, urgency, zip, description, name, phone, email,
                                   contact, consent_version, source, partner_id, utm, referrer, at,
                                   duplicate_since, phone_key, phone_window,
                                   phone_max, code_hash, code_expires_at, events, job_kind, job_payload,
-                                  job_max_attempts, n)
+                                  job_max_attempts, funnel_id, n)
     ),
     dup AS (
         SELECT a.n,
@@ -123,6 +126,12 @@ BEGIN
     messages AS (
         INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at)
         SELECT job_kind, job_payload, job_max_attempts, at, at, at FROM fresh WHERE job_kind IS NOT NULL ORDER BY n
+    ),
+    funnel AS (
+        INSERT INTO analytics.funnel_events (funnel_id, step, source, category, occurred_at)
+        SELECT funnel_id, 'submitted', source::lead_source, category, at FROM fresh WHERE funnel_id IS NOT NULL
+        ORDER BY n
+        ON CONFLICT (funnel_id, step) DO NOTHING
     )
     SELECT i.n::integer,
            CASE WHEN d.existing IS NOT NULL THEN 'duplicate'

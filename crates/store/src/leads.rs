@@ -60,6 +60,8 @@ pub struct WithLead {
     pub events: &'static [&'static str],
     /// A message to send once the lead is committed.
     pub job: Option<Outbound>,
+    /// The request form's view it came from: the funnel's `submitted` step (once per view).
+    pub funnel: Option<Uuid>,
 }
 
 /// One submission's writes, as the application decided them.
@@ -93,7 +95,7 @@ pub async fn write_new(conn: &mut PgConnection, batch: &[Intake]) -> Result<Vec<
     let rows = sqlx::query!(
         r#"SELECT n AS "n!", outcome AS "outcome!", lead_id FROM intake_new_leads(
                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-               $21, $22, $23, $24, $25, $26)"#,
+               $21, $22, $23, $24, $25, $26, $27)"#,
         &col(batch, |i| i.lead.id),
         &col(batch, |i| i.lead.status) as &[&str],
         &col(batch, |i| i.lead.category.as_str()) as &[&str],
@@ -120,6 +122,7 @@ pub async fn write_new(conn: &mut PgConnection, batch: &[Intake]) -> Result<Vec<
         &col(batch, |i| i.with.job.as_ref().map(|j| j.kind)) as &[Option<&str>],
         &col(batch, |i| i.with.job.as_ref().map(|j| j.payload.clone())) as &[Option<serde_json::Value>],
         &col(batch, |i| i.with.job.as_ref().map(|j| j.max_attempts)) as &[Option<i32>],
+        &col(batch, |i| i.with.funnel) as &[Option<Uuid>],
     )
     .fetch_all(conn)
     .await?;

@@ -53,6 +53,7 @@ fn intake(phone: &str, category: &str) -> Intake {
                 payload: serde_json::json!({"to": phone, "body": "code"}),
                 max_attempts: 5,
             }),
+            funnel: None,
         },
     }
 }
@@ -77,13 +78,19 @@ async fn each_submission_of_a_call_is_written_or_refused_for_its_own_reason() ->
         assert_eq!(write_new(&mut conn, &[one]).await?, [Written::Created]);
     }
 
+    let funnel = Uuid::new_v4();
+    let from_form = |phone: &str| {
+        let mut i = intake(phone, "burst-pipe");
+        i.with.funnel = Some(funnel);
+        i
+    };
     let batch = [
-        intake("+16125550102", "burst-pipe"),
+        from_form("+16125550102"),
         // The same phone and job as the earlier lead: a duplicate of it.
         intake("+16125550100", "burst-pipe"),
         // A third job from a phone allowed two.
         intake("+16125550101", "sump-pump"),
-        intake("+16125550104", "burst-pipe"),
+        from_form("+16125550104"),
     ];
     let written = write_new(&mut conn, &batch).await?;
     assert_eq!(
@@ -109,6 +116,9 @@ async fn each_submission_of_a_call_is_written_or_refused_for_its_own_reason() ->
         earlier.lead.id
     );
     assert_eq!(count(&pool, &attempts).await?, 1);
+    let steps =
+        format!("SELECT count(*) FROM analytics.funnel_events WHERE funnel_id = '{funnel}' AND step = 'submitted'");
+    assert_eq!(count(&pool, &steps).await?, 1, "the form's funnel reached `submitted`");
     // The phone limit is counted only for would-be new leads.
     let phone = "SELECT count::bigint FROM rate_limit_counters WHERE key = 'leads:phone:";
     assert_eq!(count(&pool, &format!("{phone}+16125550101'")).await?, 3);

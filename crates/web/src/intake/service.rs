@@ -146,8 +146,8 @@ impl AddressLimit {
     }
 }
 
-/// Runs a submission. The common case — a valid submission with no idempotency key and no funnel
-/// step, verification on — has nothing to write but the lead itself: it joins the lead writer's
+/// Runs a submission. The common case — a valid submission with no idempotency key, verification
+/// on — has nothing to write but the lead itself: it joins the lead writer's
 /// group commit (which also counts the group's address limits when PostgreSQL holds them).
 /// Everything else runs on one pooled connection, start to finish: the idempotency look-up, the
 /// rate limit and any rejection record, then a transaction around the lead and what goes with it.
@@ -159,16 +159,11 @@ pub async fn submit(
 ) -> Result<Submitted, IntakeError> {
     let now = state.clock.now();
     let intake = &state.settings.intake;
-    let funnel = match sub.source {
-        Source::Web { funnel_id } => funnel_id,
-        Source::Partner { .. } => None,
-    };
     let limit = AddressLimit::of(intake, &sub);
     // Reference data comes from the node's caches, which may need a connection of their own:
     // read before this request takes one.
     let parsed = parse(state, &sub).await?;
     if idem.is_none()
-        && funnel.is_none()
         && intake.verification_required
         && let Ok(draft) = &parsed
     {
@@ -204,7 +199,7 @@ pub async fn submit(
         }
     };
 
-    // The lead with what goes with it: the idempotency record, the funnel step, the verified hand-off.
+    // The lead with what goes with it: the idempotency record, the verified hand-off.
     let prepared = prepare(state, &sub, &draft, now)?;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if let Some(i) = &idem {
@@ -226,9 +221,6 @@ pub async fn submit(
     if let Ok(outcome) = &answer {
         if let Outcome::Created { lead_id, verified: true, .. } = outcome {
             on_verified(state, &mut tx, *lead_id, now).await?;
-        }
-        if let (Some(funnel), Outcome::Created { .. }) = (funnel, outcome) {
-            store::funnel::record(&mut tx, funnel, "submitted", "web", Some(draft.category.as_str()), now).await?;
         }
         if let Some(i) = &idem {
             idempotency::store(&mut tx, &i.principal, &i.key, &respond(outcome)).await?;
@@ -369,6 +361,10 @@ fn prepare(
         code: code.as_ref().map(|c| (state.signer.code_hash(&lead_id.to_string(), c), expires)),
         events: if verified { &["received"] } else { &["received", "code_sent"] },
         job: sms.map(|j| Outbound { kind: j.kind, payload: j.payload, max_attempts: j.max_attempts }),
+        funnel: match sub.source {
+            Source::Web { funnel_id } => funnel_id,
+            Source::Partner { .. } => None,
+        },
     };
     Ok(Prepared {
         intake: Intake { lead, checks, with },
