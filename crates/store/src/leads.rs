@@ -129,17 +129,19 @@ pub async fn write_new(conn: &mut PgConnection, batch: &[Intake]) -> Result<Vec<
     let mut written = vec![None; batch.len()];
     for r in rows {
         if let Some(slot) = usize::try_from(r.n - 1).ok().and_then(|n| written.get_mut(n)) {
-            *slot = Some(match (r.outcome.as_str(), r.lead_id) {
-                ("created", _) => Written::Created,
-                ("duplicate", Some(existing)) => Written::Duplicate { existing },
-                _ => Written::PhoneLimited,
-            });
+            *slot = match (r.outcome.as_str(), r.lead_id) {
+                ("created", _) => Some(Written::Created),
+                ("duplicate", Some(existing)) => Some(Written::Duplicate { existing }),
+                ("phone_limited", _) => Some(Written::PhoneLimited),
+                // Anything else leaves the slot empty: answered below as an error.
+                _ => None,
+            };
         }
     }
     written
         .into_iter()
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| sqlx::Error::Protocol("intake_new_leads left a submission unanswered".into()))
+        .ok_or_else(|| sqlx::Error::Protocol("intake_new_leads left a submission unanswered or unclear".into()))
 }
 
 #[derive(Debug, Clone, PartialEq)]
