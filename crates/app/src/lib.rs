@@ -1,8 +1,8 @@
 //! Wires the parts together once, the same way for the binary and for tests.
 
 use domain::Clock;
-use jobs::handlers::JobContext;
 use jobs::{Queue, QueueConfig, Worker};
+use services::Ctx;
 use settings::Settings;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -11,8 +11,11 @@ use tokio_util::sync::CancellationToken;
 use web::AppState;
 
 pub struct App {
+    /// Every use case's context: the CLI and the workers start from it.
+    pub ctx: Ctx,
+    /// What HTTP serves from (the same `Ctx`, and the web's own parts).
     pub state: AppState,
-    pub worker: Worker<JobContext>,
+    pub worker: Worker<Ctx>,
 }
 
 impl App {
@@ -29,13 +32,10 @@ impl App {
             },
         );
         let providers = integrations::Providers::from_settings(&settings, pool.clone(), clock.clone())?;
-        let worker = Worker::new(
-            queue.clone(),
-            jobs::handlers::registry(),
-            JobContext { pool: pool.clone(), providers: providers.clone() },
-        );
-        let state = AppState::new(pool, settings, clock, queue, providers, web::metrics_handle());
-        Ok(Self { state, worker })
+        let ctx = Ctx::new(pool, settings, clock, queue.clone(), providers);
+        let worker = Worker::new(queue, services::jobs::registry(), ctx.clone());
+        let state = AppState::new(ctx.clone(), web::metrics_handle());
+        Ok(Self { ctx, state, worker })
     }
 
     /// Serves HTTP on `listener` (if any) and runs workers (if asked) until `shutdown`, then
@@ -50,7 +50,7 @@ impl App {
         let settings = self.state.settings.clone();
         // Every node that enqueues wakes the workers, wherever they run.
         let notifier = tokio::spawn(self.state.queue.clone().run_notifier(shutdown.clone()));
-        let housekeeping = run_worker.then(|| tokio::spawn(housekeeping(self.state.clone(), shutdown.clone())));
+        let housekeeping = run_worker.then(|| tokio::spawn(housekeeping(self.ctx.clone(), shutdown.clone())));
         let worker = run_worker.then(|| {
             let token = shutdown.clone();
             tokio::spawn(self.worker.clone().run(settings.jobs.concurrency, settings.jobs.poll_interval, token))
@@ -77,46 +77,24 @@ impl App {
     }
 }
 
-/// How often worker nodes prune expired rows.
+/// How often each worker node enqueues the housekeeping job.
 const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-async fn housekeeping(state: AppState, shutdown: CancellationToken) {
+/// Every hour, a `Housekeeping` job (`services::housekeeping`), run by whichever worker takes it.
+async fn housekeeping(ctx: Ctx, shutdown: CancellationToken) {
     let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = every.tick() => {}
         }
-        match prune(&state).await {
-            Ok((keys, windows)) => {
-                tracing::info!(
-                    keys,
-                    windows,
-                    "pruned expired idempotency keys, rate-limit windows, login failures and sessions"
-                )
-            }
-            Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again next hour"),
+        let enqueued = async {
+            let mut conn = ctx.pool.acquire().await?;
+            ctx.queue.enqueue(&mut conn, &services::jobs::Housekeeping {}).await
+        };
+        match enqueued.await {
+            Ok(_) => ctx.queue.wake_workers(),
+            Err(e) => tracing::warn!(error = %e, "could not enqueue housekeeping; it is tried again next hour"),
         }
     }
-}
-
-/// Deletes idempotency keys past their replay window and rate-limit windows that ended long
-/// ago. Safe to run on many nodes at once. Returns (keys, windows) removed.
-pub async fn prune(state: &AppState) -> anyhow::Result<(u64, u64)> {
-    let now = state.clock.now();
-    let ttl = time::Duration::try_from(state.settings.intake.idempotency_ttl)?;
-    let longest_window =
-        [state.settings.intake.per_ip, state.settings.intake.per_phone, state.settings.intake.per_partner]
-            .iter()
-            .map(|l| l.window)
-            .max()
-            .unwrap_or_default();
-    let mut conn = state.pool.acquire().await?;
-    let keys = store::idempotency::prune(&mut conn, now - ttl).await?;
-    let windows = store::rate_limit::prune(&mut conn, now - time::Duration::try_from(longest_window)?).await?;
-    // Login throttling looks back one hour; ended sessions are kept a month for the owner's
-    // and staff's questions (the audit log keeps the logins themselves).
-    store::login_failures::prune(&mut conn, now - time::Duration::HOUR).await?;
-    store::sessions::prune(&mut conn, now - time::Duration::days(30)).await?;
-    Ok((keys, windows))
 }

@@ -2,7 +2,8 @@
 
 use domain::{Cents, Clock};
 use integrations::{CheckoutRequest, PaymentEvent, PaymentProvider, SandboxPayments};
-use jobs::handlers::{SendEmail, SendSms};
+use services::housekeeping::{Pruned, prune};
+use services::jobs::{Housekeeping, SendEmail, SendSms};
 use std::sync::Arc;
 use store::dev_outbox;
 use testkit::TestApp;
@@ -100,10 +101,28 @@ async fn housekeeping_prunes_expired_idempotency_keys_and_old_rate_limit_windows
         "urgency": "flexible", "description": "Drip under the sink", "consent": true});
     let res = app.post("/api/v1/leads").header("idempotency-key", "k").json(&body).send().await?;
     assert_eq!(res.status(), 201);
-    assert_eq!(app::prune(&app.state).await?, (0, 0), "nothing has expired yet");
+    let pruned = |p: Pruned| (p.idempotency_keys, p.rate_limit_windows);
+    assert_eq!(pruned(prune(&app.state).await?), (0, 0), "nothing has expired yet");
     app.clock.advance(time::Duration::days(2));
-    let (keys, windows) = app::prune(&app.state).await?;
+    let (keys, windows) = pruned(prune(&app.state).await?);
     assert_eq!(keys, 1);
     assert!(windows >= 2, "the address and phone windows: {windows}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_housekeeping_job_prunes_through_the_same_use_case() -> R {
+    let app = TestApp::spawn().await?;
+    let body = serde_json::json!({"name": "Pat", "phone": "6125550123", "zip": "55401", "category": "burst-pipe",
+        "urgency": "flexible", "description": "Drip under the sink", "consent": true});
+    let res = app.post("/api/v1/leads").header("idempotency-key", "k").json(&body).send().await?;
+    assert_eq!(res.status(), 201);
+    app.run_pending_jobs().await?;
+    app.clock.advance(time::Duration::days(2));
+    let mut conn = app.pool.acquire().await?;
+    app.state.queue.enqueue(&mut conn, &Housekeeping {}).await?;
+    app.run_pending_jobs().await?;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys").fetch_one(&mut *conn).await?;
+    assert_eq!(left, 0, "the job pruned the expired key");
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Accounts of plumbers and staff: who they are, what a password must be, how failed logins
-//! slow down. Pure rules; hashing, storage and sessions live in `web` and `store`.
+//! slow down. Pure rules; hashing, storage and sessions live in `services` and `store`.
 
 mod business;
 mod password;
@@ -7,8 +7,10 @@ pub mod profile;
 mod role;
 mod signup;
 pub mod throttle;
+mod vocabulary;
 
 pub use business::{BusinessName, BusinessNameError};
 pub use password::{Password, PasswordError};
 pub use role::Role;
 pub use signup::{SignupDraft, SignupInput};
+pub use vocabulary::{SessionEnd, TokenPurpose};

@@ -10,7 +10,6 @@
 //! - Every finish is fenced by (id, owner, attempt): a worker that lost its lease cannot complete
 //!   or fail a job someone else now holds, so no job is ever run twice at the same time.
 
-pub mod handlers;
 mod queue;
 mod registry;
 mod worker;

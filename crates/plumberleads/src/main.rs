@@ -7,6 +7,7 @@ use clap::Parser;
 use cli::{AdminCommand, Cli, Command};
 use domain::SystemClock;
 use secrecy::ExposeSecret;
+use services::{Conflict, ServiceError};
 use settings::Settings;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
             let pool = store::prepare(&settings.database).await?;
             let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
             if demo {
-                seed_demo(&app.state).await?;
+                seed_demo(&app.ctx).await?;
             }
             let listener = tokio::net::TcpListener::bind(settings.http.bind).await?;
             let addr = listener.local_addr()?;
@@ -70,7 +71,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
             let pool = store::prepare(&settings.database).await?;
             if demo {
                 let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
-                seed_demo(&app.state).await?;
+                seed_demo(&app.ctx).await?;
                 println!("{}", demo_login(&settings.http.bind.to_string()));
             }
             println!("Reference data is loaded{}.", if demo { ", and the demo data" } else { "" });
@@ -91,7 +92,7 @@ const DEMO_PRO_PASSWORD: &str = "copper wrench harbor 27";
 
 /// Demo content for a first look: a pro account with its e-mail and mobile confirmed. Running
 /// it again changes nothing.
-async fn seed_demo(state: &web::AppState) -> anyhow::Result<()> {
+async fn seed_demo(ctx: &services::Ctx) -> anyhow::Result<()> {
     let input = domain::account::SignupInput {
         business_name: "Demo Plumbing Co.".into(),
         owner_name: "Dana Demo".into(),
@@ -99,14 +100,14 @@ async fn seed_demo(state: &web::AppState) -> anyhow::Result<()> {
         phone: "+16125550100".into(),
         password: DEMO_PRO_PASSWORD.into(),
     };
-    match web::auth::service::signup(state, &input, "127.0.0.1").await {
+    match services::accounts::signup(ctx, &input, "127.0.0.1").await {
         Ok(id) => {
-            let mut conn = state.pool.acquire().await?;
-            let now = state.clock.now();
+            let mut conn = ctx.pool.acquire().await?;
+            let now = ctx.clock.now();
             store::accounts::mark_email_verified(&mut conn, id, now).await?;
             store::accounts::mark_phone_verified(&mut conn, id, "+16125550100", now).await?;
         }
-        Err(web::auth::service::AuthError::EmailTaken) => {}
+        Err(ServiceError::Conflict(Conflict::EmailTaken)) => {}
         Err(e) => anyhow::bail!("creating the demo pro: {e}"),
     }
     Ok(())
@@ -136,7 +137,10 @@ async fn check_config(settings: &Settings, connect: bool) -> anyhow::Result<()> 
         store::ping(&pool, settings.health.component_timeout).await.map_err(|e| anyhow::anyhow!("PostgreSQL: {e}"))?;
         println!("  PostgreSQL       answers");
         if let Some(url) = &settings.redis_url {
-            web::RedisCheck::new(url)?.ping().await.map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+            services::infra::redis_check::RedisCheck::new(url)?
+                .ping()
+                .await
+                .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
             println!("  Redis            answers");
         }
     }
@@ -159,7 +163,8 @@ fn redact(url: &str) -> String {
 async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result<()> {
     let pool = store::prepare(&settings.database).await?;
     let app = app::App::new(settings, pool, Arc::new(SystemClock))?;
-    let queue = &app.state.queue;
+    let ctx = &app.ctx;
+    let queue = &ctx.queue;
     match command {
         AdminCommand::DeadJobs { limit } => {
             let dead = queue.dead_jobs(limit).await?;
@@ -171,32 +176,27 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
             }
         }
         AdminCommand::CreatePartner { name } => {
-            let name = name.trim();
-            anyhow::ensure!(!name.is_empty() && name.chars().count() <= 200, "a partner's name is 1 to 200 characters");
-            let (prefix, _secret, full, hash) = web::partners::new_key();
-            let id = uuid::Uuid::now_v7();
-            let mut conn = app.state.pool.acquire().await?;
-            store::partners::create(&mut conn, id, name, &prefix, &hash, app.state.clock.now()).await?;
-            println!("Partner {name} created with id {id}.");
-            println!("API key (shown only now; store it in the partner's secret manager):\n{full}");
+            let (id, key) = services::partners::create(ctx, &name).await.map_err(refused)?;
+            println!("Partner {} created with id {id}.", name.trim());
+            println!("API key (shown only now; store it in the partner's secret manager):\n{key}");
         }
         AdminCommand::RevokePartner { id } => {
-            let mut conn = app.state.pool.acquire().await?;
-            if store::partners::revoke(&mut conn, id, app.state.clock.now()).await? {
+            let mut conn = ctx.pool.acquire().await?;
+            if store::partners::revoke(&mut conn, id, ctx.clock.now()).await? {
                 println!("Partner {id}'s key no longer works.");
             } else {
                 anyhow::bail!("there is no active partner {id}");
             }
         }
         AdminCommand::Partners => {
-            let mut conn = app.state.pool.acquire().await?;
+            let mut conn = ctx.pool.acquire().await?;
             for p in store::partners::list(&mut conn).await? {
                 let state = if p.revoked_at.is_some() { "revoked" } else { "active" };
                 println!("{}\t{}\tpl_{}_…\t{state}", p.id, p.name, p.key_prefix);
             }
         }
         AdminCommand::Rejections { limit } => {
-            let mut conn = app.state.pool.acquire().await?;
+            let mut conn = ctx.pool.acquire().await?;
             for r in store::rejections::recent(&mut conn, limit).await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
@@ -210,7 +210,7 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
         }
         AdminCommand::CreateStaff { email, name, admin } => {
             let role = if admin { domain::account::Role::Admin } else { domain::account::Role::Staff };
-            match web::auth::service::create_staff(&app.state, &email, &name, role).await {
+            match services::accounts::create_staff(ctx, None, &email, &name, role).await {
                 Ok((id, password)) => {
                     println!("Staff account {email} created with id {id} ({}).", role.as_str());
                     println!("First password (shown only now; hand it over safely):\n{password}");
@@ -218,22 +218,18 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
                         "At first sign-in they set up an authenticator app, from an address in PLUMBERLEADS_STAFF_ALLOW."
                     );
                 }
-                Err(web::auth::service::AuthError::EmailTaken) => anyhow::bail!("{email} already has an account"),
-                Err(web::auth::service::AuthError::Invalid(errors)) => {
-                    let why: Vec<String> = errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-                    anyhow::bail!("{}", why.join("; "))
-                }
-                Err(e) => anyhow::bail!("creating the staff account: {e}"),
+                Err(ServiceError::Conflict(Conflict::EmailTaken)) => anyhow::bail!("{email} already has an account"),
+                Err(e) => return Err(refused(e).context("creating the staff account")),
             }
         }
-        AdminCommand::ResetMfa { email } => match web::auth::service::reset_second_factor(&app.state, &email).await {
+        AdminCommand::ResetMfa { email } => match services::accounts::reset_second_factor(ctx, &email).await {
             Ok(_) => println!("{email}'s second factor is removed; they set it up again at their next sign-in."),
-            Err(web::auth::service::AuthError::BadCredentials) => anyhow::bail!("there is no account {email}"),
+            Err(ServiceError::BadCredentials) => anyhow::bail!("there is no account {email}"),
             Err(e) => anyhow::bail!("resetting the second factor: {e}"),
         },
         AdminCommand::VerifyAudit => {
-            let mut conn = app.state.pool.acquire().await?;
-            match store::audit::verify(&mut conn, &web::auth::service::audit_key(&app.state)).await? {
+            let mut conn = ctx.pool.acquire().await?;
+            match store::audit::verify(&mut conn, &services::audit::key(ctx)).await? {
                 store::audit::Verdict::Intact { rows } => {
                     println!("The audit log is intact: {rows} entries, chain unbroken.")
                 }
@@ -243,7 +239,7 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
             }
         }
         AdminCommand::Audit { limit } => {
-            let mut conn = app.state.pool.acquire().await?;
+            let mut conn = ctx.pool.acquire().await?;
             for r in store::audit::recent(&mut conn, limit).await? {
                 let who = r.actor_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
                 println!("{}	{}	{}	{who}	{}	{}", r.seq, r.at, r.action, r.ip.unwrap_or_default(), r.detail);
@@ -286,4 +282,15 @@ fn shutdown_signal() -> CancellationToken {
         t.cancel();
     });
     token
+}
+
+/// A use case's refusal, said as the CLI says things: field by field for invalid input.
+fn refused(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Invalid(errors) => {
+            let why: Vec<String> = errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            anyhow::anyhow!("{}", why.join("; "))
+        }
+        other => other.into(),
+    }
 }

@@ -142,9 +142,7 @@ async fn verify_audit_says_whether_the_chain_holds() -> R {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout)?, "The audit log is intact: 2 entries, chain unbroken.\n");
     sqlx::query("ALTER TABLE identity.audit_log DISABLE TRIGGER audit_log_append_only").execute(&app.pool).await?;
-    sqlx::query("UPDATE identity.audit_log SET action = 'signup_of_someone_else' WHERE seq = 1")
-        .execute(&app.pool)
-        .await?;
+    sqlx::query("UPDATE identity.audit_log SET action = 'staff_created' WHERE seq = 1").execute(&app.pool).await?;
     let out = verify().await?;
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr)?.contains("broken at entry 1: its contents were changed"));

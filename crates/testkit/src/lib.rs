@@ -15,7 +15,7 @@ use anyhow::Context;
 use axum::Router;
 use domain::ManualClock;
 use jobs::Worker;
-use jobs::handlers::JobContext;
+use services::Ctx;
 use settings::Settings;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -36,7 +36,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub settings: Arc<Settings>,
     pub state: AppState,
-    pub worker: Worker<JobContext>,
+    pub worker: Worker<Ctx>,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _storage: tempfile::TempDir,
@@ -222,14 +222,14 @@ impl TestApp {
 
     /// A staff account (second factor not yet set up): (id, first password).
     pub async fn create_staff(&self, email: &str) -> anyhow::Result<(uuid::Uuid, String)> {
-        web::auth::service::create_staff(&self.state, email, "Olga Ops", domain::account::Role::Staff)
+        services::accounts::create_staff(&self.state, None, email, "Olga Ops", domain::account::Role::Staff)
             .await
             .map_err(|e| anyhow::anyhow!("creating staff: {e}"))
     }
 
     /// Gives a staff account a live TOTP secret directly (as if enrolled); returns it.
     pub async fn enrol_staff(&self, id: uuid::Uuid) -> anyhow::Result<Vec<u8>> {
-        let secret = web::auth::mfa::new_secret();
+        let secret = services::infra::totp::new_secret();
         let mut conn = self.pool.acquire().await?;
         store::mfa::set_pending(&mut conn, id, &secret).await?;
         store::mfa::enable(&mut conn, id, domain::Clock::now(&self.clock)).await?;
@@ -238,7 +238,7 @@ impl TestApp {
 
     /// A partner with a working API key: (partner id, key).
     pub async fn create_partner(&self, name: &str) -> anyhow::Result<(uuid::Uuid, String)> {
-        let (prefix, _, full, hash) = web::partners::new_key();
+        let (prefix, _, full, hash) = services::infra::partner_keys::new_key();
         let id = uuid::Uuid::now_v7();
         let mut conn = self.pool.acquire().await?;
         store::partners::create(&mut conn, id, name, &prefix, &hash, domain::Clock::now(&self.clock)).await?;

@@ -4,13 +4,21 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use services::{CodeError, Conflict, ServiceError};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
+/// A field's problem as the wire carries it (`errors[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+}
+
+impl From<domain::FieldError> for FieldError {
+    fn from(e: domain::FieldError) -> Self {
+        Self { field: e.field.to_owned(), message: e.message }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -78,8 +86,112 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// Any other answer, already a problem document.
+    #[error("{0:?}")]
+    Problem(Box<Response>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError::Problem(Box::new(p.into_response()))
+    }
+}
+
+/// The one place a use case's refusal becomes an answer for a JSON client. (Pages say the same
+/// things in their own words, next to their forms.)
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(errors) => ApiError::Validation(errors.into_iter().map(FieldError::from).collect()),
+            ServiceError::UnsupportedType(error) => Problem {
+                errors: vec![error.into()],
+                ..Problem::status(StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("We don't take that kind of file.".into()))
+            }
+            .into(),
+            ServiceError::Conflict(Conflict::EmailTaken) => Problem::typed(
+                StatusCode::CONFLICT,
+                "email-taken",
+                "That e-mail already has an account",
+                Some("Log in with it, or reset its password if you have forgotten it.".into()),
+            )
+            .into(),
+            ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::BadCredentials => {
+                ApiError::Problem(Box::new(unauthorized("That e-mail and password don't match an account.")))
+            }
+            ServiceError::Throttled { retry_after } => {
+                ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }
+            }
+            ServiceError::StaffNotAllowedHere => Problem::status(
+                StatusCode::FORBIDDEN,
+                Some("Staff accounts can only sign in from the office network.".into()),
+            )
+            .into(),
+            ServiceError::SecondFactorRequired => Problem::typed(
+                StatusCode::FORBIDDEN,
+                "second-factor-required",
+                "A second factor is required",
+                Some("Staff accounts sign in with a one-time code from an authenticator app.".into()),
+            )
+            .into(),
+            ServiceError::SecondFactorWrong => ApiError::Problem(Box::new(bearer_challenge(Problem::typed(
+                StatusCode::UNAUTHORIZED,
+                "second-factor-failed",
+                "That code was not accepted",
+                Some(
+                    "Use the current code from your authenticator app (each code works once), or a recovery code."
+                        .into(),
+                ),
+            )))),
+            ServiceError::BadLink => Problem::typed(
+                StatusCode::BAD_REQUEST,
+                "link-expired",
+                "That link has expired or was already used",
+                Some("Ask for a new one.".into()),
+            )
+            .into(),
+            ServiceError::SessionEnded => {
+                ApiError::Problem(Box::new(unauthorized("That session has ended. Log in again.")))
+            }
+            ServiceError::Code(code) => {
+                let status = match code {
+                    CodeError::ResendTooSoon { retry_after } => {
+                        return ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) };
+                    }
+                    CodeError::TooManySends => StatusCode::TOO_MANY_REQUESTS,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                let message = crate::auth::code_message(code);
+                Problem {
+                    errors: vec![FieldError { field: "code".into(), message: message.clone() }],
+                    ..Problem::typed(status, "verification-failed", "The code was not accepted", Some(message))
+                }
+                .into()
+            }
+            ServiceError::KeyReused => Problem::typed(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                Some("This Idempotency-Key was used with a different request. Use a new key for a new request.".into()),
+            )
+            .into(),
+            ServiceError::Unavailable => ApiError::Unavailable,
+            ServiceError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// 401 with `WWW-Authenticate: Bearer`: the API's one answer to "who are you?".
+pub fn unauthorized(detail: &str) -> Response {
+    bearer_challenge(Problem::status(StatusCode::UNAUTHORIZED, Some(detail.into())))
+}
+
+fn bearer_challenge(p: Problem) -> Response {
+    let mut res = p.into_response();
+    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    res
 }
 
 impl From<sqlx::Error> for ApiError {
@@ -119,6 +231,7 @@ impl IntoResponse for ApiError {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 return res;
             }
+            ApiError::Problem(res) => return *res,
             ApiError::Unavailable => Problem::status(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some("We are having trouble right now. Please try again in a minute.".into()),

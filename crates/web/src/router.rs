@@ -59,7 +59,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/profile/preferences", post(pro_profile::preferences))
         .route("/pro/submit", post(pro_profile::submit))
         .route("/staff/pros/{id}/insurance", get(pro_profile::staff_insurance))
-        .route("/staff/pros/{id}/approve", post(pro_profile::approve))
+        .route("/staff/pros/{id}/approve", post(staff_pages::approve_pro))
         .route("/staff", get(staff_pages::home))
         .route("/staff/mfa", get(staff_pages::show_mfa).post(staff_pages::check_mfa))
         .route("/staff/confirm", get(staff_pages::show_confirm).post(staff_pages::confirm))

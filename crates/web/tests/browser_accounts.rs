@@ -139,8 +139,8 @@ async fn staff_approves(app: &TestApp, b: &Browser) -> R {
         store::mfa::get(&mut conn, staff_id).await?.and_then(|m| m.pending_secret).unwrap_or_default()
     };
     let shown = b.text("#totp-secret").await?;
-    ensure!(shown == web::auth::mfa::secret_text(&secret), "the key on the page is the one enrolled");
-    b.fill("#f-code", &web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock))).await?;
+    ensure!(shown == services::infra::totp::secret_text(&secret), "the key on the page is the one enrolled");
+    b.fill("#f-code", &services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock))).await?;
     b.click("button[type=submit]").await?;
     b.wait_for_text("h1", "Save your recovery codes", wait).await?;
     ensure!(b.texts(".recovery-codes code").await?.len() == 10, "ten recovery codes");

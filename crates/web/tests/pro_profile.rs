@@ -66,7 +66,7 @@ async fn staff(app: &TestApp) -> anyhow::Result<(String, String)> {
         .await?;
     let sid = session_cookie(&res).unwrap_or_default();
     let page = app.get("/staff/mfa").header(COOKIE, cookie(&sid)).send().await?.text().await?;
-    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let code = services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock));
     let res = app
         .post("/staff/mfa")
         .header(COOKIE, cookie(&sid))

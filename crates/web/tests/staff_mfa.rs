@@ -56,10 +56,10 @@ async fn staff_enrol_by_qr_code_then_each_code_and_recovery_code_works_once() ->
         let mut conn = app.pool.acquire().await?;
         store::mfa::get(&mut conn, id).await?.and_then(|m| m.pending_secret).unwrap_or_default()
     };
-    assert!(page.contains(&web::auth::mfa::secret_text(&pending)), "and the key to type");
+    assert!(page.contains(&services::infra::totp::secret_text(&pending)), "and the key to type");
 
     let now = domain::Clock::now(&app.clock);
-    let code = web::auth::mfa::code_at(&pending, now);
+    let code = services::infra::totp::code_at(&pending, now);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (status, body) = send_code(&app, &sid, wrong).await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -82,7 +82,7 @@ async fn staff_enrol_by_qr_code_then_each_code_and_recovery_code_works_once() ->
     );
     assert_eq!(send_code(&app, &sid2, &code).await?.0, StatusCode::UNPROCESSABLE_ENTITY);
     app.clock.advance(Duration::seconds(30));
-    let next = web::auth::mfa::code_at(&pending, domain::Clock::now(&app.clock));
+    let next = services::infra::totp::code_at(&pending, domain::Clock::now(&app.clock));
     assert_eq!(send_code(&app, &sid2, &next).await?.0, StatusCode::SEE_OTHER);
 
     // A recovery code, typed loosely, works once.
@@ -122,7 +122,7 @@ async fn staff_api_logins_need_the_current_code_with_the_password() -> R {
     assert_eq!(login(Some("123456".into())).await?.status(), StatusCode::FORBIDDEN);
 
     let secret = app.enrol_staff(id).await?;
-    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let code = services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock));
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let res = login(Some(wrong.into())).await?;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -187,13 +187,13 @@ async fn staff_session(
     email: &str,
     role: domain::account::Role,
 ) -> anyhow::Result<(String, String, Vec<u8>, String)> {
-    let (id, password) = web::auth::service::create_staff(&app.state, email, "Ada Admin", role)
+    let (id, password) = services::accounts::create_staff(&app.state, None, email, "Ada Admin", role)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = app.enrol_staff(id).await?;
     let res = app.post("/login").form(&[("email", email), ("password", password.as_str())]).send().await?;
     let sid = session_cookie(&res).unwrap_or_default();
-    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let code = services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock));
     let (status, _) = send_code(app, &sid, &code).await?;
     anyhow::ensure!(status == StatusCode::SEE_OTHER, "second factor refused");
     let home = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?.text().await?;
@@ -225,7 +225,7 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
         sqlx::query_scalar("SELECT status::text FROM pros WHERE user_id = $1").bind(pro).fetch_one(&app.pool).await?;
     assert_eq!(status, "pending_approval", "nothing changed yet");
 
-    let code = web::auth::mfa::code_at(&secret, domain::Clock::now(&app.clock));
+    let code = services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock));
     let confirm = |pw: String, code: String| {
         app.post("/staff/confirm")
             .header(COOKIE, cookie(&sid))

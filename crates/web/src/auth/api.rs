@@ -1,91 +1,27 @@
 //! `/api/v1/auth/*` and `/api/v1/me*` (PRODUCT.md's contract): sign up, log in for a bearer
 //! token and a rotating refresh token, refresh, log out, who am I, my sessions, my password.
 
-use super::service::{self, AuthError, Client};
-use super::sessions::{ApiUser, unauthorized};
+use super::sessions::ApiUser;
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::json::json_body;
-use crate::problem::{ApiError, FieldError, Problem};
+use crate::problem::{ApiError, FieldError, unauthorized};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::account::SessionEnd;
 use domain::account::SignupInput;
 use serde::{Deserialize, Serialize};
+use services::ServiceError;
+use services::accounts::{self, Client};
 use store::accounts::User;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The one place auth errors become problem documents.
-pub fn problem(e: AuthError) -> Response {
-    match e {
-        AuthError::Invalid(errors) => ApiError::Validation(
-            errors.into_iter().map(|e| FieldError { field: e.field.to_owned(), message: e.message }).collect(),
-        )
-        .into_response(),
-        AuthError::EmailTaken => Problem::typed(
-            StatusCode::CONFLICT,
-            "email-taken",
-            "That e-mail already has an account",
-            Some("Log in with it, or reset its password if you have forgotten it.".into()),
-        )
-        .into_response(),
-        AuthError::BadCredentials => unauthorized("That e-mail and password don't match an account."),
-        AuthError::Throttled { retry_after } => {
-            ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response()
-        }
-        AuthError::StaffNotAllowedHere => Problem::status(
-            StatusCode::FORBIDDEN,
-            Some("Staff accounts can only sign in from the office network.".into()),
-        )
-        .into_response(),
-        AuthError::SecondFactorRequired => Problem::typed(
-            StatusCode::FORBIDDEN,
-            "second-factor-required",
-            "A second factor is required",
-            Some("Staff accounts sign in with a one-time code from an authenticator app.".into()),
-        )
-        .into_response(),
-        AuthError::SecondFactorWrong => {
-            let mut res = Problem::typed(
-                StatusCode::UNAUTHORIZED,
-                "second-factor-failed",
-                "That code was not accepted",
-                Some(
-                    "Use the current code from your authenticator app (each code works once), or a recovery code."
-                        .into(),
-                ),
-            )
-            .into_response();
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            res
-        }
-        AuthError::BadLink => Problem::typed(
-            StatusCode::BAD_REQUEST,
-            "link-expired",
-            "That link has expired or was already used",
-            Some("Ask for a new one.".into()),
-        )
-        .into_response(),
-        AuthError::SessionEnded => unauthorized("That session has ended. Log in again."),
-        AuthError::Code(code) => {
-            let status = match code {
-                service::CodeError::ResendTooSoon { retry_after } => {
-                    return ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response();
-                }
-                service::CodeError::TooManySends => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            Problem {
-                errors: vec![FieldError { field: "code".into(), message: code.to_string() }],
-                ..Problem::typed(status, "verification-failed", "The code was not accepted", Some(code.to_string()))
-            }
-            .into_response()
-        }
-        AuthError::Internal(e) => ApiError::Internal(e).into_response(),
-    }
+fn problem(e: ServiceError) -> Response {
+    ApiError::from(e).into_response()
 }
 
 fn no_store(mut res: Response) -> Response {
@@ -141,7 +77,7 @@ pub async fn signup(
         Ok(i) => i,
         Err(res) => return res,
     };
-    let id = match service::signup(&state, &input, &ip.to_string()).await {
+    let id = match accounts::signup(&state, &input, &ip.to_string()).await {
         Ok(id) => id,
         Err(e) => return problem(e),
     };
@@ -179,7 +115,7 @@ struct TokenPair {
     refresh_token: String,
 }
 
-fn token_pair(state: &AppState, l: service::LoggedIn) -> Response {
+fn token_pair(state: &AppState, l: accounts::LoggedIn) -> Response {
     let Some(access_token) = l.access_token else {
         return ApiError::Internal(anyhow::anyhow!("an API login without an access token")).into_response();
     };
@@ -187,7 +123,7 @@ fn token_pair(state: &AppState, l: service::LoggedIn) -> Response {
         Json(TokenPair {
             access_token,
             token_type: "Bearer",
-            expires_in: service::access_token_ttl(state).as_secs(),
+            expires_in: accounts::access_token_ttl(state).as_secs(),
             refresh_token: l.secret,
         })
         .into_response(),
@@ -210,8 +146,8 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, header
         return ApiError::Validation(errors).into_response();
     }
     // A code is only asked of staff; a pro sending one is not refused for it.
-    let caller = service::Caller { ip, user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()) };
-    match service::login(&state, &req.email, &req.password, req.totp.as_deref(), Client::Api, caller).await {
+    let caller = accounts::Caller { ip, user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()) };
+    match accounts::login(&state, &req.email, &req.password, req.totp.as_deref(), Client::Api, caller).await {
         Ok(l) => token_pair(&state, l),
         Err(e) => problem(e),
     }
@@ -231,14 +167,14 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: By
     if req.refresh_token.is_empty() || req.refresh_token.len() > 100 {
         return unauthorized("That refresh token is not valid. Log in again.");
     }
-    match service::refresh(&state, &req.refresh_token).await {
+    match accounts::refresh(&state, &req.refresh_token).await {
         Ok(l) => token_pair(&state, l),
         Err(e) => problem(e),
     }
 }
 
 pub async fn logout(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiUser(s): ApiUser) -> Response {
-    match service::end_session(&state, s.user.id, s.session.id, "logout", &ip.to_string()).await {
+    match accounts::end_session(&state, s.user.id, s.session.id, SessionEnd::Logout, &ip.to_string()).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => problem(e),
     }
@@ -277,7 +213,7 @@ pub async fn sessions(State(state): State<AppState>, ApiUser(s): ApiUser) -> Res
         Ok(list) => {
             let data: Vec<SessionView> = list
                 .into_iter()
-                .filter(|x| super::sessions::is_live(&state, x, now))
+                .filter(|x| accounts::is_live(&state, x, now))
                 .map(|x| SessionView {
                     current: x.id == s.session.id,
                     id: x.id,
@@ -302,7 +238,7 @@ pub async fn end_session(
     Path(id): Path<Uuid>,
 ) -> Response {
     // Only the caller's own sessions: anyone else's is "not found", never "forbidden".
-    match service::end_session(&state, s.user.id, id, "ended_by_owner", &ip.to_string()).await {
+    match accounts::end_session(&state, s.user.id, id, SessionEnd::EndedByOwner, &ip.to_string()).await {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => ApiError::NotFound.into_response(),
         Err(e) => problem(e),
@@ -327,7 +263,7 @@ pub async fn change_password(
         Ok(r) => r,
         Err(res) => return res,
     };
-    match service::change_password(
+    match accounts::change_password(
         &state,
         s.user.id,
         s.session.id,
@@ -359,14 +295,14 @@ pub async fn verify_phone(
         Ok(r) => r,
         Err(res) => return res,
     };
-    match service::verify_phone(&state, s.user.id, &req.code, &ip.to_string()).await {
+    match accounts::verify_phone(&state, s.user.id, &req.code, &ip.to_string()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => problem(e),
     }
 }
 
 pub async fn resend_phone_code(State(state): State<AppState>, ApiUser(s): ApiUser) -> Response {
-    match service::resend_phone_code(&state, s.user.id).await {
+    match accounts::resend_phone_code(&state, s.user.id).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => problem(e),
     }
@@ -388,7 +324,7 @@ pub async fn verify_email(
         Ok(r) => r,
         Err(res) => return res,
     };
-    match service::verify_email(&state, &req.token, &ip.to_string()).await {
+    match accounts::verify_email(&state, &req.token, &ip.to_string()).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => problem(e),
     }
@@ -418,7 +354,7 @@ pub async fn request_reset(
         }])
         .into_response();
     }
-    match service::request_reset(&state, &req.email, &ip.to_string()).await {
+    match accounts::request_reset(&state, &req.email, &ip.to_string()).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => problem(e),
     }
@@ -441,7 +377,7 @@ pub async fn confirm_reset(
         Ok(r) => r,
         Err(res) => return res,
     };
-    match service::reset_password(&state, &req.token, &req.password, &ip.to_string()).await {
+    match accounts::reset_password(&state, &req.token, &req.password, &ip.to_string()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => problem(e),
     }

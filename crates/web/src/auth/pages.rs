@@ -3,72 +3,27 @@
 //! no JavaScript needed. Every form that changes something checks the request came from our own
 //! pages (Origin / Sec-Fetch-Site), and signed-in forms also carry the session's CSRF token.
 
-use super::service::{self, AuthError, Client};
-use super::sessions::{self, MaybeSignedIn, ProPage, SignedIn};
+use super::sessions::{self, MaybeSignedIn, ProPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::intake::form::{assets, html, message};
-use crate::problem::{ApiError, Problem};
+use crate::html::{FieldErrors, csrf_ok, forbidden_cross_site, form_ok, same_origin, user_agent};
+use crate::html::{assets, html, message};
+use crate::problem::ApiError;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use domain::account::SessionEnd;
 use domain::account::SignupInput;
 use serde::Deserialize;
+use services::accounts::SignedIn;
+use services::accounts::{self, Client};
+use services::{Conflict, ServiceError};
 use uuid::Uuid;
 
 type Errors = Vec<(String, String)>;
-
-/// Pages that show field errors next to their fields (`self.error("email")`,
-/// `aria-invalid="{{ self.invalid("email") }}"` in the templates).
-pub(crate) trait FieldErrors {
-    fn field_errors(&self) -> &[(String, String)];
-
-    fn error(&self, field: &str) -> &str {
-        self.field_errors().iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
-    }
-
-    fn invalid(&self, field: &str) -> &'static str {
-        if self.field_errors().iter().any(|(f, _)| f == field) { "true" } else { "false" }
-    }
-}
-
-/// The request comes from one of our pages, not another site: browsers say so in
-/// `Sec-Fetch-Site` and `Origin`. Clients that send neither (scripts, old browsers) are let
-/// through here; signed-in forms have their CSRF token as well.
-pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
-    }
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None => true,
-        Some(origin) => origin == state.settings.http.public_url.origin().ascii_serialization(),
-    }
-}
-
-pub(crate) fn forbidden_cross_site() -> Response {
-    Problem::status(StatusCode::FORBIDDEN, Some("That form was sent from another site, so we ignored it.".into()))
-        .into_response()
-}
-
-/// A signed-in form's two checks: it came from our own pages and carries this session's token.
-pub(crate) fn form_ok(state: &AppState, headers: &HeaderMap, s: &SignedIn, token: &str) -> bool {
-    same_origin(state, headers) && csrf_ok(s, token)
-}
-
-/// The session's CSRF token matches the one the form carried.
-pub(crate) fn csrf_ok(s: &SignedIn, sent: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    !sent.is_empty() && s.session.csrf_token.as_bytes().ct_eq(sent.as_bytes()).into()
-}
-
-fn user_agent(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
-}
 
 fn with_cookie(jar: CookieJar, res: Response) -> Response {
     (jar, res).into_response()
@@ -121,21 +76,21 @@ pub async fn signup(
     if !same_origin(&state, &headers) {
         return forbidden_cross_site();
     }
-    let result = service::signup(&state, &form, &ip.to_string()).await;
+    let result = accounts::signup(&state, &form, &ip.to_string()).await;
     // The password is never sent back into the page.
     let password = std::mem::take(&mut form.password);
     let errors: Errors = match result {
         Ok(id) => {
-            let caller = service::Caller { ip, user_agent: user_agent(&headers) };
-            return match service::start_session(&state, id, Client::Browser, caller).await {
+            let caller = accounts::Caller { ip, user_agent: user_agent(&headers) };
+            return match accounts::start_session(&state, id, Client::Browser, caller).await {
                 Ok(l) => {
                     with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to("/pro?done=welcome").into_response())
                 }
                 Err(e) => page_error(e),
             };
         }
-        Err(AuthError::Invalid(errors)) => errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
-        Err(AuthError::EmailTaken) => vec![(
+        Err(ServiceError::Invalid(errors)) => errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
+        Err(ServiceError::Conflict(Conflict::EmailTaken)) => vec![(
             "email".into(),
             "That e-mail already has an account — log in, or reset the password if you've forgotten it.".into(),
         )],
@@ -146,8 +101,8 @@ pub async fn signup(
 }
 
 /// Errors a page cannot show next to a field.
-fn page_error(e: AuthError) -> Response {
-    super::api::problem(e)
+fn page_error(e: ServiceError) -> Response {
+    ApiError::from(e).into_response()
 }
 
 // ---------------------------------------------------------------- log in and out
@@ -208,27 +163,27 @@ pub async fn login(
         return forbidden_cross_site();
     }
     let next = sessions::safe_next(Some(&form.next)).to_owned();
-    let caller = service::Caller { ip, user_agent: user_agent(&headers) };
+    let caller = accounts::Caller { ip, user_agent: user_agent(&headers) };
     let (status, message) =
-        match service::login(&state, &form.email, &form.password, None, Client::Browser, caller).await {
+        match accounts::login(&state, &form.email, &form.password, None, Client::Browser, caller).await {
             Ok(l) => {
                 // A new session id at every login: a planted cookie (session fixation) is dropped.
                 // Staff go on to their second factor; the session opens nothing else until then.
                 let target = if l.role.is_staff() { "/staff/mfa".to_owned() } else { next.clone() };
                 return with_cookie(jar.add(sessions::cookie(l.secret)), Redirect::to(&target).into_response());
             }
-            Err(AuthError::BadCredentials) => (
+            Err(ServiceError::BadCredentials) => (
                 StatusCode::UNAUTHORIZED,
                 "That e-mail and password don't match an account. Check both and try again.".to_owned(),
             ),
-            Err(AuthError::Throttled { retry_after }) => (
+            Err(ServiceError::Throttled { retry_after }) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
                     "Too many tries. For your account's safety, please wait {} and try again — or reset your password.",
                     wait_words(retry_after)
                 ),
             ),
-            Err(AuthError::StaffNotAllowedHere) => {
+            Err(ServiceError::StaffNotAllowedHere) => {
                 (StatusCode::FORBIDDEN, "Staff accounts can only sign in from the office network.".to_owned())
             }
             Err(e) => return page_error(e),
@@ -267,7 +222,9 @@ pub async fn logout(
         if !csrf_ok(&s, &form.csrf) {
             return forbidden_cross_site();
         }
-        if let Err(e) = service::end_session(&state, s.user.id, s.session.id, "logout", &ip.to_string()).await {
+        if let Err(e) =
+            accounts::end_session(&state, s.user.id, s.session.id, SessionEnd::Logout, &ip.to_string()).await
+        {
             return page_error(e);
         }
     }
@@ -287,7 +244,7 @@ pub async fn verify_email(
     ClientIp(ip): ClientIp,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    match service::verify_email(&state, &q.token, &ip.to_string()).await {
+    match accounts::verify_email(&state, &q.token, &ip.to_string()).await {
         Ok(_) => message(
             &state,
             StatusCode::OK,
@@ -295,7 +252,7 @@ pub async fn verify_email(
             &["Thank you. Next: finish your profile so you can receive leads.".into()],
             Some(("/pro", "Go to your account")),
         ),
-        Err(AuthError::BadLink) => message(
+        Err(ServiceError::BadLink) => message(
             &state,
             StatusCode::BAD_REQUEST,
             "That link has expired or was already used",
@@ -315,9 +272,9 @@ pub async fn resend_email(
     if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
-    match service::resend_email_link(&state, s.user.id).await {
+    match accounts::resend_email_link(&state, s.user.id).await {
         Ok(()) => Redirect::to("/pro?done=email_sent").into_response(),
-        Err(AuthError::Throttled { .. }) => Redirect::to("/pro?done=email_limit").into_response(),
+        Err(ServiceError::Throttled { .. }) => Redirect::to("/pro?done=email_limit").into_response(),
         Err(e) => page_error(e),
     }
 }
@@ -379,9 +336,9 @@ async fn pro_home_page(
     notice: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let (progress, profile) = match crate::pro_profile::progress(state, s).await {
+    let (progress, profile) = match services::pros::onboarding::progress(state, &s.user).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let (business, pro_status) = profile.map(|p| (p.business_name, p.status)).unwrap_or_default();
     let steps = vec![
@@ -443,11 +400,17 @@ pub async fn verify_phone(
     if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
-    match service::verify_phone(&state, s.user.id, &form.code, &ip.to_string()).await {
+    match accounts::verify_phone(&state, s.user.id, &form.code, &ip.to_string()).await {
         Ok(()) => Redirect::to("/pro?done=phone_verified").into_response(),
-        Err(AuthError::Code(c)) => {
-            pro_home_page(&state, &s, &vec![("code".into(), c.to_string())], None, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
+        Err(ServiceError::Code(c)) => {
+            pro_home_page(
+                &state,
+                &s,
+                &vec![("code".into(), super::code_message(c))],
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => page_error(e),
     }
@@ -462,10 +425,17 @@ pub async fn resend_phone_code(
     if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
-    match service::resend_phone_code(&state, s.user.id).await {
+    match accounts::resend_phone_code(&state, s.user.id).await {
         Ok(()) => Redirect::to("/pro?done=code_sent").into_response(),
-        Err(AuthError::Code(c)) => {
-            pro_home_page(&state, &s, &vec![("code".into(), c.to_string())], None, StatusCode::TOO_MANY_REQUESTS).await
+        Err(ServiceError::Code(c)) => {
+            pro_home_page(
+                &state,
+                &s,
+                &vec![("code".into(), super::code_message(c))],
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await
         }
         Err(e) => page_error(e),
     }
@@ -541,7 +511,7 @@ async fn account_page(
     let rows: Vec<SessionRow> = match list {
         Ok(list) => list
             .into_iter()
-            .filter(|x| sessions::is_live(state, x, now))
+            .filter(|x| accounts::is_live(state, x, now))
             .map(|x| SessionRow {
                 id: x.id,
                 current: x.id == s.session.id,
@@ -575,7 +545,7 @@ pub async fn end_session(
     if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
-    match service::end_session(&state, s.user.id, id, "ended_by_owner", &ip.to_string()).await {
+    match accounts::end_session(&state, s.user.id, id, SessionEnd::EndedByOwner, &ip.to_string()).await {
         Ok(true) => Redirect::to("/pro/account?done=session_ended").into_response(),
         // Another account's session, or one already ended: nothing to say about it.
         Ok(false) => ApiError::NotFound.into_response(),
@@ -601,7 +571,7 @@ pub async fn change_password(
     if !form_ok(&state, &headers, &s, &form.csrf) {
         return forbidden_cross_site();
     }
-    match service::change_password(
+    match accounts::change_password(
         &state,
         s.user.id,
         s.session.id,
@@ -612,7 +582,7 @@ pub async fn change_password(
     .await
     {
         Ok(()) => Redirect::to("/pro/account?done=password_changed").into_response(),
-        Err(AuthError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
             account_page(&state, &s, &errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
@@ -672,7 +642,7 @@ pub async fn forgot(
         return forbidden_cross_site();
     }
     if !form.email.trim().is_empty()
-        && let Err(e) = service::request_reset(&state, &form.email, &ip.to_string()).await
+        && let Err(e) = accounts::request_reset(&state, &form.email, &ip.to_string()).await
     {
         return page_error(e);
     }
@@ -720,10 +690,10 @@ pub async fn reset(
     if !same_origin(&state, &headers) {
         return forbidden_cross_site();
     }
-    let errors: Errors = match service::reset_password(&state, &form.token, &form.password, &ip.to_string()).await {
+    let errors: Errors = match accounts::reset_password(&state, &form.token, &form.password, &ip.to_string()).await {
         Ok(()) => return Redirect::to("/login?done=password_reset").into_response(),
-        Err(AuthError::Invalid(errors)) => errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
-        Err(AuthError::BadLink) => {
+        Err(ServiceError::Invalid(errors)) => errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
+        Err(ServiceError::BadLink) => {
             return message(
                 &state,
                 StatusCode::BAD_REQUEST,

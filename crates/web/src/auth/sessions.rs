@@ -1,105 +1,20 @@
-//! Who is asking: a browser's session cookie, or an API client's access token. Sessions are
-//! checked on every request against both limits (idle and absolute, from the settings) and
-//! against the database, so logging out or ending a session elsewhere takes effect at once.
+//! Who is asking, as extractors: a browser's session cookie, or an API client's access token.
+//! The session rules themselves (limits, Redis copies) are `services::accounts`.
 
-use super::tokens;
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, Problem, unauthorized};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use domain::account::Role;
-use store::accounts::User;
-use store::sessions::Session;
-use time::OffsetDateTime;
+use services::accounts::{SessionKey, SignedIn, find_session, staff_address};
 
 /// `__Host-`: the browser only accepts it over HTTPS (or on localhost), for the whole site,
 /// from this exact host.
 pub const COOKIE: &str = "__Host-pl_session";
-/// Writing `last_seen_at` on every request would cost a write per page; this often is enough.
-const TOUCH_EVERY: time::Duration = time::Duration::seconds(30);
-
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub user: User,
-    pub session: Session,
-}
-
-impl SignedIn {
-    pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.user.role)
-    }
-}
-
-/// Within its idle and absolute limits at `now`.
-pub fn is_live(state: &AppState, s: &Session, now: OffsetDateTime) -> bool {
-    let idle = time::Duration::try_from(state.settings.sessions.idle_timeout).unwrap_or(time::Duration::MINUTE * 30);
-    now < s.expires_at && now < s.last_seen_at + idle
-}
-
-/// The open, live session with this hash (or id) and its user; expired ones are closed on the
-/// way. Read from the Redis copy when there is a current one (see `cache`).
-async fn load(state: &AppState, find: SessionKey<'_>) -> Result<Option<SignedIn>, ApiError> {
-    let now = state.clock.now();
-    let cache_key = match find {
-        SessionKey::Secret(hash) => hex::encode(hash),
-        SessionKey::Id(id) => format!("id:{id}"),
-    };
-    if let Some((mut session, user, generation)) = state.session_cache.get(&cache_key).await
-        && is_live(state, &session, now)
-    {
-        if now - session.last_seen_at >= TOUCH_EVERY {
-            let mut conn = state.pool.acquire().await?;
-            store::sessions::touch(&mut conn, session.id, now).await?;
-            session.last_seen_at = now;
-            state.session_cache.put(&cache_key, generation, &session, &user).await;
-        }
-        return Ok(Some(SignedIn { user, session }));
-    }
-    let Some(found) = load_from_db(state, &find, now).await? else { return Ok(None) };
-    if state.session_cache.enabled()
-        && let Some(generation) = state.session_cache.generation(found.user.id).await
-    {
-        // Read again after taking the generation: a change committed in between is either in
-        // what we read now, or has bumped the generation past the stamp.
-        if let Some(fresh) = load_from_db(state, &find, now).await? {
-            state.session_cache.put(&cache_key, generation, &fresh.session, &fresh.user).await;
-            return Ok(Some(fresh));
-        }
-        return Ok(None);
-    }
-    Ok(Some(found))
-}
-
-async fn load_from_db(
-    state: &AppState,
-    find: &SessionKey<'_>,
-    now: OffsetDateTime,
-) -> Result<Option<SignedIn>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
-    let session = match find {
-        SessionKey::Secret(hash) => store::sessions::find_open_by_secret(&mut conn, hash).await?,
-        SessionKey::Id(id) => store::sessions::find_open(&mut conn, *id).await?,
-    };
-    let Some(session) = session else { return Ok(None) };
-    if !is_live(state, &session, now) {
-        store::sessions::end(&mut conn, session.user_id, session.id, "expired", now).await?;
-        return Ok(None);
-    }
-    if now - session.last_seen_at >= TOUCH_EVERY {
-        store::sessions::touch(&mut conn, session.id, now).await?;
-    }
-    let Some(user) = store::accounts::find(&mut conn, session.user_id).await? else { return Ok(None) };
-    Ok(Some(SignedIn { user, session }))
-}
-
-enum SessionKey<'a> {
-    Secret(&'a [u8]),
-    Id(uuid::Uuid),
-}
 
 /// The browser's session, if it has a live one.
 pub async fn from_cookies(state: &AppState, jar: &CookieJar) -> Result<Option<SignedIn>, ApiError> {
@@ -109,7 +24,7 @@ pub async fn from_cookies(state: &AppState, jar: &CookieJar) -> Result<Option<Si
     if value.len() != 43 {
         return Ok(None);
     }
-    load(state, SessionKey::Secret(&tokens::secret_hash(value))).await
+    Ok(find_session(state, SessionKey::Secret(value)).await?)
 }
 
 /// The session cookie for a new session's secret.
@@ -194,7 +109,7 @@ impl FromRequestParts<AppState> for ApiUser {
         let Some(claims) = state.tokens.verify(token, state.clock.now()) else {
             return Err(unauthorized("That access token is not valid or has expired. Refresh it, or log in again."));
         };
-        match load(state, SessionKey::Id(claims.sid)).await.map_err(IntoResponse::into_response)? {
+        match find_session(state, SessionKey::Id(claims.sid)).await.map_err(|e| ApiError::from(e).into_response())? {
             // A staff session counts only with its second factor (API staff sessions always have it).
             Some(s) if s.user.id == claims.sub && (s.session.mfa_at.is_some() || s.role() == Some(Role::Pro)) => {
                 Ok(ApiUser(s))
@@ -221,12 +136,6 @@ impl FromRequestParts<AppState> for ApiPro {
     }
 }
 
-pub fn unauthorized(detail: &str) -> Response {
-    let mut res = Problem::status(StatusCode::UNAUTHORIZED, Some(detail.into())).into_response();
-    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    res
-}
-
 /// A staff member's browser, from an allowed address, whether or not the second factor is in
 /// yet: only the second-factor page takes this.
 pub struct StaffMfaPage(pub SignedIn);
@@ -239,7 +148,7 @@ impl FromRequestParts<AppState> for StaffMfaPage {
             Ok(ip) => ip,
             Err(never) => match never {},
         };
-        if !super::service::staff_address(state, ip) {
+        if !staff_address(state, ip) {
             // Not even a hint that there is anything here.
             return Err(ApiError::NotFound.into_response());
         }

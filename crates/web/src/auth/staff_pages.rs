@@ -2,13 +2,11 @@
 //! the staff home. Only from allow-listed addresses; everything else staff can do arrives with
 //! later issues behind the same `StaffPage` guard.
 
-use super::mfa;
-use super::pages::FieldErrors;
-use super::service::{self, AuthError, SecondFactorStep};
 use super::sessions::{AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::intake::form::{assets, html};
+use crate::html::{FieldErrors, forbidden_cross_site, form_ok};
+use crate::html::{assets, html};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::Form;
@@ -16,6 +14,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use services::accounts::SignedIn;
+use services::accounts::{self, SecondFactorStep};
+use services::infra::totp;
+use services::{Conflict, ServiceError};
 
 type Errors = Vec<(String, String)>;
 
@@ -42,7 +44,7 @@ impl FieldErrors for MfaPage<'_> {
 
 async fn mfa_page(
     state: &AppState,
-    who: &super::sessions::SignedIn,
+    who: &SignedIn,
     errors: &Errors,
     recovery_codes: Option<&[String]>,
     status: StatusCode,
@@ -50,14 +52,14 @@ async fn mfa_page(
     let step = if recovery_codes.is_some() {
         SecondFactorStep::Verify
     } else {
-        match service::second_factor_step(state, who.user.id).await {
+        match accounts::second_factor_step(state, who.user.id).await {
             Ok(s) => s,
-            Err(e) => return super::api::problem(e),
+            Err(e) => return ApiError::from(e).into_response(),
         }
     };
     let (enrolling, qr, text) = match &step {
         SecondFactorStep::Enrol { secret } => {
-            (true, mfa::qr_svg(&mfa::otpauth_url(secret, &who.user.email)), mfa::secret_text(secret))
+            (true, super::qr::qr_svg(&totp::otpauth_url(secret, &who.user.email)), totp::secret_text(secret))
         }
         SecondFactorStep::Verify => (false, String::new(), String::new()),
     };
@@ -100,21 +102,21 @@ pub async fn check_mfa(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if !super::pages::form_ok(&state, &headers, &who, &form.csrf) {
-        return super::pages::forbidden_cross_site();
+    if !form_ok(&state, &headers, &who, &form.csrf) {
+        return forbidden_cross_site();
     }
-    let caller = service::Caller { ip, user_agent: None };
-    match service::verify_second_factor(&state, &who, &form.code, caller).await {
+    let caller = accounts::Caller { ip, user_agent: None };
+    match accounts::verify_second_factor(&state, &who, &form.code, caller).await {
         Ok(Some(codes)) => mfa_page(&state, &who, &Vec::new(), Some(&codes), StatusCode::OK).await,
         Ok(None) => Redirect::to("/staff").into_response(),
-        Err(AuthError::SecondFactorWrong) => {
+        Err(ServiceError::SecondFactorWrong) => {
             let errors = vec![(
                 "code".to_owned(),
                 "That code didn't work. Use the newest code from your app — each one works once.".to_owned(),
             )];
             mfa_page(&state, &who, &errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => super::api::problem(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -258,13 +260,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn confirm_page(
-    state: &AppState,
-    who: &super::sessions::SignedIn,
-    next: &str,
-    errors: &Errors,
-    status: StatusCode,
-) -> Response {
+fn confirm_page(state: &AppState, who: &SignedIn, next: &str, errors: &Errors, status: StatusCode) -> Response {
     let (asset_css, asset_htmx, asset_js) = assets(state);
     let notice = Some("For your safety, confirm it's you before this change.");
     html(&ConfirmPage { asset_css, asset_htmx, asset_js, next, csrf: &who.session.csrf_token, errors, notice }, status)
@@ -294,19 +290,19 @@ pub async fn confirm(
     headers: HeaderMap,
     Form(form): Form<ConfirmForm>,
 ) -> Response {
-    if !super::pages::form_ok(&state, &headers, &who, &form.csrf) {
-        return super::pages::forbidden_cross_site();
+    if !form_ok(&state, &headers, &who, &form.csrf) {
+        return forbidden_cross_site();
     }
     let next = staff_next(Some(&form.next)).to_owned();
-    let caller = service::Caller { ip, user_agent: None };
-    match service::reauthenticate(&state, &who, &form.password, &form.code, caller).await {
+    let caller = accounts::Caller { ip, user_agent: None };
+    match accounts::reauthenticate(&state, &who, &form.password, &form.code, caller).await {
         Ok(()) => Redirect::to(&next).into_response(),
-        Err(AuthError::BadCredentials | AuthError::SecondFactorWrong) => {
+        Err(ServiceError::BadCredentials | ServiceError::SecondFactorWrong) => {
             let errors =
                 vec![("code".to_owned(), "That password and code don't match. Try the newest code.".to_owned())];
             confirm_page(&state, &who, &next, &errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(e) => super::api::problem(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -331,7 +327,7 @@ impl FieldErrors for TeamPage<'_> {
 
 async fn team_page(
     state: &AppState,
-    who: &super::sessions::SignedIn,
+    who: &SignedIn,
     created: Option<(&str, &str)>,
     errors: &Errors,
     status: StatusCode,
@@ -380,46 +376,46 @@ pub async fn add_staff(
     headers: HeaderMap,
     Form(form): Form<NewStaffForm>,
 ) -> Response {
-    if !super::pages::form_ok(&state, &headers, &who, &form.csrf) {
-        return super::pages::forbidden_cross_site();
+    if !form_ok(&state, &headers, &who, &form.csrf) {
+        return forbidden_cross_site();
     }
-    if !service::recently_confirmed(&state, &who) {
+    if !accounts::recently_confirmed(&state, &who) {
         return confirm_first("/staff/team");
     }
     let role = if form.admin.is_some() { domain::account::Role::Admin } else { domain::account::Role::Staff };
-    match service::create_staff(&state, &form.email, &form.name, role).await {
-        Ok((id, password)) => {
-            let audited = async {
-                let mut tx = state.pool.begin().await?;
-                service::audit(
-                    &mut tx,
-                    &state,
-                    service::Audit {
-                        actor: Some(who.user.id),
-                        action: "role_granted",
-                        subject: Some(id),
-                        ip: None,
-                        detail: serde_json::json!({"role": role.as_str()}),
-                    },
-                )
-                .await?;
-                tx.commit().await?;
-                Ok::<_, ApiError>(())
-            }
-            .await;
-            if let Err(e) = audited {
-                return e.into_response();
-            }
+    match accounts::create_staff(&state, Some(who.user.id), &form.email, &form.name, role).await {
+        Ok((_, password)) => {
             team_page(&state, &who, Some((form.email.trim(), &password)), &Vec::new(), StatusCode::CREATED).await
         }
-        Err(AuthError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
             team_page(&state, &who, None, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(AuthError::EmailTaken) => {
+        Err(ServiceError::Conflict(Conflict::EmailTaken)) => {
             let errors = vec![("email".to_owned(), "That e-mail already has an account.".to_owned())];
             team_page(&state, &who, None, &errors, StatusCode::CONFLICT).await
         }
-        Err(e) => super::api::problem(e),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Staff approve a pro's licence and insurance: the account becomes active.
+pub async fn approve_pro(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    StaffPage(staff): StaffPage,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    headers: HeaderMap,
+    Form(form): Form<crate::html::CsrfForm>,
+) -> Response {
+    if !form_ok(&state, &headers, &staff, &form.csrf) {
+        return forbidden_cross_site();
+    }
+    if !accounts::recently_confirmed(&state, &staff) {
+        return confirm_first("/staff");
+    }
+    match services::pros::approval::approve(&state, staff.user.id, id, &ip.to_string()).await {
+        Ok(()) => Redirect::to("/staff?done=approved").into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -1,11 +1,10 @@
 //! `/api/v1` for leads and categories (PRODUCT.md's contract). Partners authenticate with an API
 //! key (`Authorization: Bearer pl_…`); without one a submission counts as our own web source.
 
-use super::service::{self, CodeError, Idempotency, IntakeError, Outcome, Source, Submission, Submitted, Verified};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::json::json_body;
-use crate::problem::{ApiError, FieldError, Problem};
+use crate::problem::{ApiError, FieldError, Problem, unauthorized};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -13,6 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::lead::LeadInput;
 use serde::{Deserialize, Serialize};
+use services::intake::{self, Idempotency, Outcome, Source, Submission, Submitted, Verified};
+use services::{CodeError, ServiceError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use store::idempotency::Stored;
@@ -31,20 +32,10 @@ async fn partner(state: &AppState, headers: &HeaderMap) -> Result<Option<Partner
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
     let Some(raw) = raw else { return Ok(None) };
-    let unauthorized = || {
-        let mut res =
-            Problem::status(StatusCode::UNAUTHORIZED, Some("That API key is not valid.".into())).into_response();
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        res
-    };
-    let Some((prefix, secret)) = crate::partners::split_key(raw.trim()) else { return Err(unauthorized()) };
-    let mut conn = state.pool.acquire().await.map_err(|e| ApiError::from(e).into_response())?;
-    match store::partners::find_active_by_prefix(&mut conn, prefix)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?
-    {
-        Some((p, hash)) if crate::partners::secret_matches(secret, &hash) => Ok(Some(Partner(p.id))),
-        _ => Err(unauthorized()),
+    match services::partners::authenticate(state, raw).await {
+        Ok(id) => Ok(Some(Partner(id))),
+        Err(ServiceError::BadCredentials) => Err(unauthorized("That API key is not valid.")),
+        Err(e) => Err(ApiError::from(e).into_response()),
     }
 }
 
@@ -70,26 +61,6 @@ struct LeadCreated {
     id: Uuid,
     status: &'static str,
     verification: Verification,
-}
-
-fn intake_error(e: IntakeError) -> Response {
-    match e {
-        IntakeError::Invalid(errors) => ApiError::Validation(
-            errors.into_iter().map(|e| FieldError { field: e.field.to_owned(), message: e.message }).collect(),
-        )
-        .into_response(),
-        IntakeError::RateLimited { retry_after } => {
-            ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response()
-        }
-        IntakeError::KeyReused => Problem::typed(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "Idempotency-Key reused",
-            Some("This Idempotency-Key was used with a different request. Use a new key for a new request.".into()),
-        )
-        .into_response(),
-        IntakeError::Internal(e) => ApiError::Internal(e).into_response(),
-    }
 }
 
 /// The response for an outcome, as it is stored for idempotent replays.
@@ -170,14 +141,14 @@ pub async fn create_lead(
     let sub = Submission {
         input: req.input,
         source: partner.map_or(Source::Web { funnel_id: None }, |p| Source::Partner { id: p.0 }),
-        utm: service::clean_utm(req.utm),
-        referrer: req.referrer.as_deref().map(service::clean_attribution).filter(|r| !r.is_empty()),
+        utm: intake::clean_utm(req.utm),
+        referrer: req.referrer.as_deref().map(intake::clean_attribution).filter(|r| !r.is_empty()),
         client_ip: ip,
     };
-    match service::submit(&state, sub, idem, render).await {
+    match intake::submit(&state, sub, idem, render).await {
         Ok(Submitted::Fresh(outcome)) => replay(&render(&outcome), false),
         Ok(Submitted::Replayed(stored)) => replay(&stored, true),
-        Err(e) => intake_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -197,10 +168,7 @@ struct LeadView {
 /// A partner reads the leads it sent; anyone else is told there is nothing there.
 async fn own_lead(state: &AppState, headers: &HeaderMap, id: &str) -> Result<store::leads::Lead, Response> {
     let Some(partner) = partner(state, headers).await? else {
-        let mut res = Problem::status(StatusCode::UNAUTHORIZED, Some("Send your API key as a Bearer token.".into()))
-            .into_response();
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return Err(res);
+        return Err(unauthorized("Send your API key as a Bearer token."));
     };
     let not_found = || ApiError::NotFound.into_response();
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
@@ -232,37 +200,31 @@ pub struct CodeBody {
     code: String,
 }
 
-fn code_problem(e: &CodeError) -> Response {
-    match e {
-        CodeError::NotFound => ApiError::NotFound.into_response(),
-        CodeError::TooSoon { retry_after } => {
-            ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response()
+/// A code refusal, in the homeowner API's own problem types; anything else as usual.
+fn code_problem(e: ServiceError) -> Response {
+    let ServiceError::Code(code) = e else { return ApiError::from(e).into_response() };
+    let message = super::code_message(code);
+    let (status, slug, title) = match code {
+        CodeError::ResendTooSoon { retry_after } => {
+            return ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response();
         }
-        CodeError::TooManySends => Problem::typed(
-            StatusCode::TOO_MANY_REQUESTS,
-            "verification-sends-exhausted",
-            "No more codes",
-            Some(e.to_string()),
-        )
-        .into_response(),
-        CodeError::Wrong { .. } | CodeError::Expired | CodeError::TooManyAttempts => {
-            let slug = match e {
-                CodeError::Expired => "verification-code-expired",
-                CodeError::TooManyAttempts => "verification-attempts-exhausted",
-                _ => "verification-code-wrong",
-            };
-            Problem {
-                errors: vec![FieldError { field: "code".into(), message: e.to_string() }],
-                ..Problem::typed(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    slug,
-                    "The code was not accepted",
-                    Some(e.to_string()),
-                )
-            }
-            .into_response()
+        CodeError::TooManySends => (StatusCode::TOO_MANY_REQUESTS, "verification-sends-exhausted", "No more codes"),
+        CodeError::Expired => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "verification-code-expired", "The code was not accepted")
         }
-    }
+        CodeError::TooManyAttempts => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "verification-attempts-exhausted", "The code was not accepted")
+        }
+        CodeError::Wrong { .. } | CodeError::NoCode => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "verification-code-wrong", "The code was not accepted")
+        }
+    };
+    let errors = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        vec![FieldError { field: "code".into(), message: message.clone() }]
+    } else {
+        Vec::new()
+    };
+    Problem { errors, ..Problem::typed(status, slug, title, Some(message)) }.into_response()
 }
 
 pub async fn verify_lead(
@@ -275,12 +237,11 @@ pub async fn verify_lead(
         Ok(l) => l,
         Err(res) => return res,
     };
-    match service::verify(&state, lead.id, &body.code).await {
-        Ok(Ok(Verified::Now | Verified::Already)) => {
+    match intake::verify(&state, lead.id, &body.code).await {
+        Ok(Verified::Now | Verified::Already) => {
             Json(serde_json::json!({ "id": lead.id, "status": "verified" })).into_response()
         }
-        Ok(Err(e)) => code_problem(&e),
-        Err(e) => intake_error(e),
+        Err(e) => code_problem(e),
     }
 }
 
@@ -289,13 +250,12 @@ pub async fn resend_code(State(state): State<AppState>, Path(id): Path<String>, 
         Ok(l) => l,
         Err(res) => return res,
     };
-    match service::resend(&state, lead.id).await {
-        Ok(Ok(expires_at)) => {
+    match intake::resend(&state, lead.id).await {
+        Ok(expires_at) => {
             let v = Verification { required: true, expires_at: Some(expires_at) };
             (StatusCode::ACCEPTED, Json(serde_json::json!({ "id": lead.id, "verification": v }))).into_response()
         }
-        Ok(Err(e)) => code_problem(&e),
-        Err(e) => intake_error(e),
+        Err(e) => code_problem(e),
     }
 }
 

@@ -2,9 +2,9 @@
 //! follow the status link. Server-rendered, works without JavaScript; htmx adds the ZIP look-up
 //! and the funnel's "started" step.
 
-use super::service::{self, CodeError, IntakeError, Outcome, Source, Submission, Submitted, Verified};
 use crate::AppState;
 use crate::client_ip::ClientIp;
+use crate::html::{assets, html, message};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::Form;
@@ -14,6 +14,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::Zip;
 use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput};
 use serde::Deserialize;
+use services::intake::{self, Outcome, Source, Submission, Submitted, Verified};
+use services::{CodeError, ServiceError};
 use std::collections::{BTreeMap, HashMap};
 use store::categories::Category;
 use store::idempotency::Stored;
@@ -62,7 +64,7 @@ impl RequestForm {
     }
 
     fn utm(&self) -> BTreeMap<String, String> {
-        service::clean_utm([
+        intake::clean_utm([
             ("utm_source".to_owned(), self.utm_source.clone()),
             ("utm_medium".to_owned(), self.utm_medium.clone()),
             ("utm_campaign".to_owned(), self.utm_campaign.clone()),
@@ -115,17 +117,6 @@ struct VerifyPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
-    title: &'a str,
-    lines: &'a [String],
-    link: Option<(&'a str, &'a str)>,
-}
-
-#[derive(Template)]
 #[template(path = "status.html")]
 struct StatusPage<'a> {
     asset_css: &'a str,
@@ -133,35 +124,6 @@ struct StatusPage<'a> {
     asset_js: &'a str,
     lead: &'a store::leads::Lead,
     status_text: &'a str,
-}
-
-/// A page that is never cached (personal data, one-time tokens).
-pub(crate) fn html(page: &impl Template, status: StatusCode) -> Response {
-    match page.render() {
-        Ok(body) => {
-            let mut res = (status, Html(body)).into_response();
-            // Pages with personal data or one-time tokens are never cached.
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(e) => ApiError::Internal(e.into()).into_response(),
-    }
-}
-
-pub(crate) fn assets(state: &AppState) -> (&str, &str, &str) {
-    let a = &state.assets;
-    (a.url("app.css"), a.url("vendor/htmx.min.js"), a.url("app.js"))
-}
-
-pub(crate) fn message(
-    state: &AppState,
-    status: StatusCode,
-    title: &str,
-    lines: &[String],
-    link: Option<(&str, &str)>,
-) -> Response {
-    let (asset_css, asset_htmx, asset_js) = assets(state);
-    html(&MessagePage { asset_css, asset_htmx, asset_js, title, lines, link }, status)
 }
 
 fn form_token(state: &AppState, funnel: Uuid, now: OffsetDateTime) -> String {
@@ -234,7 +196,7 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<ShowQuery>, hea
         }
     }
     let referrer =
-        headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(service::clean_attribution).unwrap_or_default();
+        headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(intake::clean_attribution).unwrap_or_default();
     let form = RequestForm {
         category: q.category,
         urgency: String::new(),
@@ -257,7 +219,7 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         input: form.input(),
         source: Source::Web { funnel_id: None },
         utm: form.utm(),
-        referrer: Some(service::clean_attribution(&form.referrer)).filter(|r| !r.is_empty()),
+        referrer: Some(intake::clean_attribution(&form.referrer)).filter(|r| !r.is_empty()),
         client_ip: ip,
     };
     let Some((funnel, shown)) = read_form_token(&state, &form.form_token, now) else {
@@ -277,7 +239,7 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         None
     };
     if let Some(reason) = reason {
-        if let Err(e) = service::reject_unparsed(&state, reason, &sub).await {
+        if let Err(e) = intake::reject_unparsed(&state, reason, &sub).await {
             tracing::error!(error = %e, "could not record a rejected submission");
         }
         return sent_page(&state);
@@ -285,7 +247,7 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
 
     let sub = Submission { source: Source::Web { funnel_id: Some(funnel) }, ..sub };
     // The form's own token makes a double-click replay the first answer, not a duplicate.
-    let idem = service::Idempotency {
+    let idem = intake::Idempotency {
         principal: "form".into(),
         key: funnel.to_string(),
         request_hash: funnel.as_bytes().to_vec(),
@@ -297,17 +259,17 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         };
         Stored { status_code: 200, body: serde_json::to_vec(&body).unwrap_or_default(), location: None }
     };
-    let outcome = match service::submit(&state, sub, Some(idem), remember).await {
+    let outcome = match intake::submit(&state, sub, Some(idem), remember).await {
         Ok(Submitted::Fresh(o)) => o,
         Ok(Submitted::Replayed(stored)) => match replayed_outcome(&stored) {
             Some(o) => o,
             None => return ApiError::Internal(anyhow::anyhow!("unreadable stored form outcome")).into_response(),
         },
-        Err(IntakeError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
             return render_form(&state, &form, errors, None, &form.form_token, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-        Err(IntakeError::RateLimited { retry_after }) => {
+        Err(ServiceError::Throttled { retry_after }) => {
             let mut res = message(
                 &state,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -321,8 +283,8 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
             return res;
         }
-        Err(IntakeError::KeyReused) => return sent_page(&state),
-        Err(IntakeError::Internal(e)) => return ApiError::Internal(e).into_response(),
+        Err(ServiceError::KeyReused) => return sent_page(&state),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     match outcome {
         Outcome::Created { lead_id, verified: false, .. } => {
@@ -439,8 +401,8 @@ pub struct CodeForm {
 
 pub async fn check_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
     let Some((lead_id, funnel)) = verify_link(&state, &f.t) else { return link_expired(&state) };
-    match service::verify(&state, lead_id, &f.code).await {
-        Ok(Ok(verified)) => {
+    match intake::verify(&state, lead_id, &f.code).await {
+        Ok(verified) => {
             let now = state.clock.now();
             if verified == Verified::Now
                 && let Ok(mut conn) = state.pool.acquire().await
@@ -450,18 +412,19 @@ pub async fn check_code(State(state): State<AppState>, Form(f): Form<CodeForm>) 
             }
             Redirect::to(&done_path(&state, lead_id, now)).into_response()
         }
-        Ok(Err(CodeError::NotFound)) => link_expired(&state),
-        Ok(Err(e)) => {
-            verify_page(&state, &f.t, lead_id, Some(&e.to_string()), None, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(ServiceError::NotFound) => link_expired(&state),
+        Err(ServiceError::Code(e)) => {
+            let error = super::code_message(e);
+            verify_page(&state, &f.t, lead_id, Some(&error), None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => ApiError::Internal(anyhow::anyhow!(e)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
 pub async fn resend_code(State(state): State<AppState>, Form(f): Form<TokenQuery>) -> Response {
     let Some((lead_id, _)) = verify_link(&state, &f.t) else { return link_expired(&state) };
-    match service::resend(&state, lead_id).await {
-        Ok(Ok(_)) => {
+    match intake::resend(&state, lead_id).await {
+        Ok(_) => {
             verify_page(
                 &state,
                 &f.t,
@@ -472,22 +435,22 @@ pub async fn resend_code(State(state): State<AppState>, Form(f): Form<TokenQuery
             )
             .await
         }
-        Ok(Err(CodeError::NotFound)) => link_expired(&state),
-        Ok(Err(e)) => {
-            let mut res =
-                verify_page(&state, &f.t, lead_id, Some(&e.to_string()), None, StatusCode::TOO_MANY_REQUESTS).await;
-            if let CodeError::TooSoon { retry_after } = e {
+        Err(ServiceError::NotFound) => link_expired(&state),
+        Err(ServiceError::Code(e)) => {
+            let error = super::code_message(e);
+            let mut res = verify_page(&state, &f.t, lead_id, Some(&error), None, StatusCode::TOO_MANY_REQUESTS).await;
+            if let CodeError::ResendTooSoon { retry_after } = e {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
             }
             res
         }
-        Err(e) => ApiError::Internal(anyhow::anyhow!(e)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
 pub async fn done(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
     let Some(lead_id) = lead_from(&state, "done", &q.t) else { return link_expired(&state) };
-    let status_link = service::status_url(&state, lead_id, state.clock.now());
+    let status_link = intake::status_url(&state, lead_id, state.clock.now());
     message(
         &state,
         StatusCode::OK,

@@ -62,6 +62,25 @@ impl Signer {
     pub fn code_matches(&self, subject: &str, code: &str, hash: &[u8]) -> bool {
         self.mac("code", &format!("{subject}:{code}")).verify_slice(hash).is_ok()
     }
+
+    /// A key for one use (`label`), derived from the deployment's secret.
+    pub fn derive_key(&self, label: &[u8]) -> Vec<u8> {
+        derive_key(&self.key, label)
+    }
+}
+
+/// A key for one use (`label`), derived from `secret`: HMAC-SHA256(secret, label).
+pub fn derive_key(secret: &SecretString, label: &[u8]) -> Vec<u8> {
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(secret.expose_secret().as_bytes()).unwrap_or_else(|_| unreachable_mac());
+    mac.update(label);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A six-digit one-time code from the OS's CSPRNG (texted to a homeowner or a pro).
+pub fn new_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
 }
 
 fn unreachable_mac() -> HmacSha256 {

@@ -5,7 +5,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use secrecy::ExposeSecret;
@@ -49,12 +48,7 @@ impl TokenKeys {
     pub fn from_settings(settings: &Settings) -> Self {
         let keys: Vec<(String, Vec<u8>)> = if settings.auth.jwt_keys.is_empty() {
             // One key derived from the secret key, so a fresh install needs no extra setting.
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(settings.secret_key.expose_secret().as_bytes())
-                .unwrap_or_else(|_| {
-                    <Hmac<Sha256> as Mac>::new_from_slice(b"k").unwrap_or_else(|_| std::process::abort())
-                });
-            mac.update(b"jwt-signing-key");
-            vec![("default".to_owned(), mac.finalize().into_bytes().to_vec())]
+            vec![("default".to_owned(), crate::infra::signing::derive_key(&settings.secret_key, b"jwt-signing-key"))]
         } else {
             settings.auth.jwt_keys.iter().map(|(kid, s)| (kid.clone(), s.expose_secret().as_bytes().to_vec())).collect()
         };

@@ -1,0 +1,76 @@
+//! Values an account's records store as text: one `as_str`/`parse` pair each, matching the
+//! schema's CHECK constraints.
+
+/// What an e-mailed link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [TokenPurpose::VerifyEmail, TokenPurpose::ResetPassword].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    Logout,
+    EndedByOwner,
+    PasswordChanged,
+    /// Staff's second factor was removed by an operator.
+    MfaReset,
+    RefreshTokenReused,
+    Expired,
+}
+
+impl SessionEnd {
+    pub const ALL: [SessionEnd; 6] = [
+        SessionEnd::Logout,
+        SessionEnd::EndedByOwner,
+        SessionEnd::PasswordChanged,
+        SessionEnd::MfaReset,
+        SessionEnd::RefreshTokenReused,
+        SessionEnd::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::Logout => "logout",
+            SessionEnd::EndedByOwner => "ended_by_owner",
+            SessionEnd::PasswordChanged => "password_changed",
+            SessionEnd::MfaReset => "mfa_reset",
+            SessionEnd::RefreshTokenReused => "refresh_token_reused",
+            SessionEnd::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_value_reads_back_as_itself() {
+        for r in SessionEnd::ALL {
+            assert_eq!(SessionEnd::parse(r.as_str()), Some(r));
+        }
+        for p in [TokenPurpose::VerifyEmail, TokenPurpose::ResetPassword] {
+            assert_eq!(TokenPurpose::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(TokenPurpose::parse("anything_else"), None);
+    }
+}

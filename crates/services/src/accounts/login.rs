@@ -1,0 +1,204 @@
+//! Logging in, and what every sign-in step shares: the throttle on failures and the new session.
+
+use super::{Caller, Client, LoggedIn, dur, role_of, staff_address};
+use crate::audit::{self, Audit, AuditAction};
+use crate::infra::{passwords, tokens, totp};
+use crate::{Ctx, ServiceError};
+use domain::account::throttle::{Failures, Policy};
+use domain::account::{Password, Role};
+use sqlx::PgConnection;
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn policy(ctx: &Ctx, free: u32) -> Policy {
+    let a = &ctx.settings.auth;
+    Policy {
+        free,
+        base: dur(a.login_backoff_base),
+        max: dur(a.login_backoff_max),
+        per_hour: a.login_max_failures_per_hour,
+    }
+}
+
+fn failures(r: store::login_failures::Recent) -> Failures {
+    Failures { count: u32::try_from(r.count).unwrap_or(u32::MAX), oldest: r.oldest, latest: r.latest }
+}
+
+/// The throttle key for an address as typed: trimmed, lower-case, bounded.
+pub(super) fn account_key(email: &str) -> String {
+    email.trim().to_lowercase().chars().take(254).collect()
+}
+
+/// Logs in. The answer and its timing do not depend on whether the account exists.
+pub async fn login(
+    ctx: &Ctx,
+    email: &str,
+    password: &str,
+    totp: Option<&str>,
+    client: Client,
+    caller: Caller<'_>,
+) -> Result<LoggedIn, ServiceError> {
+    let ip = caller.ip;
+    let now = ctx.clock.now();
+    let account = account_key(email);
+    let ip_text = ip.to_string();
+    throttled(ctx, &account, &ip_text, now).await?;
+    let user = {
+        let mut conn = ctx.pool.acquire().await?;
+        store::accounts::find_by_email(&mut conn, email.trim()).await?
+    };
+    let ok = passwords::verify(Password::presented(password), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let mut tx = ctx.pool.begin().await?;
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(failed(
+            tx,
+            ctx,
+            (&account, &ip_text, None),
+            AuditAction::LoginFailed,
+            ServiceError::BadCredentials,
+        )
+        .await);
+    };
+    let role = role_of(&user)?;
+    let mut mfa_at = None;
+    if role.is_staff() {
+        if !staff_address(ctx, ip) {
+            audit::record(&mut tx, ctx, Audit::own(user.id, AuditAction::LoginRefusedIp, Some(&ip_text))).await?;
+            tx.commit().await?;
+            return Err(ServiceError::StaffNotAllowedHere);
+        }
+        if client == Client::Api {
+            // The API has no enrolment step: the code comes with the password, or no session.
+            let Some(code) = totp.filter(|c| !c.trim().is_empty()) else {
+                return Err(ServiceError::SecondFactorRequired);
+            };
+            let mfa = store::mfa::get(&mut tx, user.id).await?;
+            let Some(secret) = mfa.and_then(|m| m.secret) else { return Err(ServiceError::SecondFactorRequired) };
+            let step = totp::matching_step(&secret, code, now);
+            let fresh = match step {
+                Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,
+                None => false,
+            };
+            if !fresh {
+                let who = (account.as_str(), ip_text.as_str(), Some(user.id));
+                return Err(failed(tx, ctx, who, AuditAction::MfaFailed, ServiceError::SecondFactorWrong).await);
+            }
+            mfa_at = Some(now);
+        }
+        // A browser gets a session that opens nothing but the second-factor page.
+    }
+    store::login_failures::clear_account(&mut tx, &account).await?;
+    let logged_in = open_session(&mut tx, ctx, user.id, role, client, caller, mfa_at).await?;
+    tx.commit().await?;
+    Ok(logged_in)
+}
+
+/// A failed login, second factor or confirmation: it counts toward throttling and is audited,
+/// in `tx`, which commits. Returns `err` for the caller to give back.
+pub(super) async fn failed(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    ctx: &Ctx,
+    who: (&str, &str, Option<Uuid>),
+    action: AuditAction,
+    err: ServiceError,
+) -> ServiceError {
+    let (account, ip, user) = who;
+    let now = ctx.clock.now();
+    let detail = if user.is_none() { serde_json::json!({"account": account}) } else { serde_json::json!({}) };
+    let recorded = async {
+        store::login_failures::record(&mut tx, account, ip, now).await?;
+        audit::record(&mut tx, ctx, Audit { actor: user, action, subject: user, ip: Some(ip), detail }).await?;
+        tx.commit().await
+    }
+    .await;
+    match recorded {
+        Ok(()) => err,
+        Err(e) => ServiceError::Internal(e.into()),
+    }
+}
+
+/// Too many recent failures for this address typed, or from this client: wait.
+pub(super) async fn throttled(ctx: &Ctx, account: &str, ip: &str, now: OffsetDateTime) -> Result<(), ServiceError> {
+    let hour_ago = now - time::Duration::HOUR;
+    let mut conn = ctx.pool.acquire().await?;
+    let by_account = store::login_failures::for_account(&mut conn, account, hour_ago).await?;
+    let by_ip = store::login_failures::for_ip(&mut conn, ip, hour_ago).await?;
+    let wait = [
+        policy(ctx, ctx.settings.auth.login_free_failures).wait(failures(by_account), now),
+        // An address may try many accounts; it gets more room, and no hourly lock of its own.
+        Policy { per_hour: u32::MAX, ..policy(ctx, ctx.settings.auth.login_ip_free_failures) }
+            .wait(failures(by_ip), now),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    match wait {
+        Some(wait) => Err(ServiceError::Throttled { retry_after: wait.try_into().unwrap_or(Duration::from_secs(1)) }),
+        None => Ok(()),
+    }
+}
+
+/// A new session with a new secret (never one the client brought: no session fixation).
+pub(super) async fn open_session(
+    tx: &mut PgConnection,
+    ctx: &Ctx,
+    user_id: Uuid,
+    role: Role,
+    client: Client,
+    caller: Caller<'_>,
+    mfa_at: Option<OffsetDateTime>,
+) -> Result<LoggedIn, ServiceError> {
+    let now = ctx.clock.now();
+    let ip_text = caller.ip.to_string();
+    let (secret, hash) = tokens::new_secret();
+    let (csrf, _) = tokens::new_secret();
+    let session_id = Uuid::now_v7();
+    let kind = match client {
+        Client::Browser => "browser",
+        Client::Api => "api",
+    };
+    let ua: Option<String> = caller.user_agent.map(|u| u.chars().filter(|c| !c.is_control()).take(300).collect());
+    store::sessions::insert(
+        tx,
+        &store::sessions::NewSession {
+            id: session_id,
+            // An API session's own secret is never handed out; its refresh tokens are.
+            secret_hash: &hash,
+            user_id,
+            kind,
+            csrf_token: &csrf,
+            now,
+            expires_at: now + dur(ctx.settings.sessions.absolute_timeout),
+            ip: Some(&ip_text),
+            user_agent: ua.as_deref(),
+            mfa_at,
+        },
+    )
+    .await?;
+    let (secret, access_token) = match client {
+        Client::Browser => (secret, None),
+        Client::Api => {
+            let (refresh, refresh_hash) = tokens::new_secret();
+            store::sessions::insert_refresh_token(tx, &refresh_hash, session_id, now).await?;
+            (refresh, Some(access_token(ctx, user_id, session_id, role, now)?))
+        }
+    };
+    let detail = serde_json::json!({"client": kind, "session": session_id});
+    audit::record(tx, ctx, Audit::own(user_id, AuditAction::Login, Some(&ip_text)).detail(detail)).await?;
+    Ok(LoggedIn { user_id, role, session_id, secret, access_token })
+}
+
+pub(super) fn access_token(
+    ctx: &Ctx,
+    user: Uuid,
+    session: Uuid,
+    role: Role,
+    now: OffsetDateTime,
+) -> Result<String, ServiceError> {
+    Ok(ctx.tokens.issue(user, session, role.as_str(), now, dur(access_token_ttl(ctx)))?)
+}
+
+pub fn access_token_ttl(ctx: &Ctx) -> Duration {
+    ctx.settings.auth.access_token_ttl.min(ctx.settings.sessions.idle_timeout)
+}

@@ -1,0 +1,125 @@
+//! The staff's second factor: enrolment, codes, recovery codes, and confirming again before a
+//! sensitive action.
+
+use super::dur;
+use super::login::{account_key, failed, throttled};
+use super::{Caller, SignedIn};
+use crate::audit::{self, Audit, AuditAction};
+use crate::infra::{passwords, totp};
+use crate::{Ctx, ServiceError};
+use domain::account::Password;
+use uuid::Uuid;
+
+/// What a staff member sees on the second-factor page.
+#[derive(Debug, Clone)]
+pub enum SecondFactorStep {
+    /// Enter a code from the app (or a recovery code).
+    Verify,
+    /// Scan this secret into an app, then enter its code.
+    Enrol { secret: Vec<u8> },
+}
+
+/// The step a signed-in staff member is at; an enrolment secret is made once and kept until used.
+pub async fn second_factor_step(ctx: &Ctx, user_id: Uuid) -> Result<SecondFactorStep, ServiceError> {
+    let mut conn = ctx.pool.acquire().await?;
+    let mfa = store::mfa::get(&mut conn, user_id).await?.ok_or(ServiceError::SessionEnded)?;
+    if mfa.secret.is_some() {
+        return Ok(SecondFactorStep::Verify);
+    }
+    let secret = match mfa.pending_secret {
+        Some(s) => s,
+        None => {
+            let s = totp::new_secret();
+            store::mfa::set_pending(&mut conn, user_id, &s).await?;
+            s
+        }
+    };
+    Ok(SecondFactorStep::Enrol { secret })
+}
+
+/// Checks the second factor for a staff session and, if it holds, lets the session in. Returns
+/// the new recovery codes when this completed an enrolment (shown once, never again).
+pub async fn verify_second_factor(
+    ctx: &Ctx,
+    who: &SignedIn,
+    code: &str,
+    caller: Caller<'_>,
+) -> Result<Option<Vec<String>>, ServiceError> {
+    let now = ctx.clock.now();
+    let user = &who.user;
+    let account = account_key(&user.email);
+    let ip_text = caller.ip.to_string();
+    throttled(ctx, &account, &ip_text, now).await?;
+    let mut tx = ctx.pool.begin().await?;
+    let m = store::mfa::get(&mut tx, user.id).await?.ok_or(ServiceError::SessionEnded)?;
+    let (accepted, new_codes, action) = match (&m.secret, &m.pending_secret) {
+        (Some(secret), _) => {
+            let ok = if totp::is_recovery_code(code) {
+                store::mfa::use_recovery_code(&mut tx, user.id, &totp::recovery_hash(code), now).await?
+            } else {
+                match totp::matching_step(secret, code, now) {
+                    Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,
+                    None => false,
+                }
+            };
+            (
+                ok,
+                None,
+                if totp::is_recovery_code(code) { AuditAction::MfaRecoveryCodeUsed } else { AuditAction::MfaVerified },
+            )
+        }
+        (None, Some(pending)) => match totp::matching_step(pending, code, now) {
+            Some(step) => {
+                store::mfa::enable(&mut tx, user.id, now).await?;
+                store::mfa::use_step(&mut tx, user.id, step).await?;
+                let (codes, hashes) = totp::new_recovery_codes();
+                store::mfa::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
+                (true, Some(codes), AuditAction::MfaEnrolled)
+            }
+            None => (false, None, AuditAction::MfaFailed),
+        },
+        (None, None) => (false, None, AuditAction::MfaFailed),
+    };
+    if !accepted {
+        let who = (account.as_str(), ip_text.as_str(), Some(user.id));
+        return Err(failed(tx, ctx, who, AuditAction::MfaFailed, ServiceError::SecondFactorWrong).await);
+    }
+    store::mfa::mark_session(&mut tx, who.session.id, now).await?;
+    store::login_failures::clear_account(&mut tx, &account).await?;
+    let detail = serde_json::json!({"session": who.session.id});
+    audit::record(&mut tx, ctx, Audit::own(user.id, action, Some(&ip_text)).detail(detail)).await?;
+    tx.commit().await?;
+    ctx.session_cache.bump(user.id).await;
+    Ok(new_codes)
+}
+
+/// Staff gave their second factor within the re-authentication window in this session.
+pub fn recently_confirmed(ctx: &Ctx, who: &SignedIn) -> bool {
+    let window = dur(ctx.settings.auth.reauth_window);
+    who.session.mfa_at.is_some_and(|at| ctx.clock.now() - at < window)
+}
+
+/// Password and code again, before a sensitive action; renews the session's confirmation.
+pub async fn reauthenticate(
+    ctx: &Ctx,
+    who: &SignedIn,
+    password: &str,
+    code: &str,
+    caller: Caller<'_>,
+) -> Result<(), ServiceError> {
+    let now = ctx.clock.now();
+    let account = account_key(&who.user.email);
+    let ip_text = caller.ip.to_string();
+    throttled(ctx, &account, &ip_text, now).await?;
+    // Read afresh: a session's cached copy of the account never holds the hash.
+    let stored = {
+        let mut conn = ctx.pool.acquire().await?;
+        store::accounts::find(&mut conn, who.user.id).await?.map(|u| u.password_hash)
+    };
+    if !passwords::verify(Password::presented(password), stored).await? {
+        let tx = ctx.pool.begin().await?;
+        let id = (account.as_str(), ip_text.as_str(), Some(who.user.id));
+        return Err(failed(tx, ctx, id, AuditAction::ReauthFailed, ServiceError::BadCredentials).await);
+    }
+    verify_second_factor(ctx, who, code, caller).await.map(|_| ())
+}

@@ -1,0 +1,103 @@
+//! Changing a password (knowing the current one) and resetting it by an e-mailed link.
+
+use super::login::account_key;
+use super::verify::send_email_link;
+use crate::audit::{self, Audit, AuditAction};
+use crate::infra::{passwords, tokens};
+use crate::{Ctx, ServiceError};
+use domain::FieldError;
+use domain::account::{Password, PasswordError, SessionEnd, TokenPurpose};
+use uuid::Uuid;
+
+/// Changes the password after checking the current one; every other session ends.
+pub async fn change_password(
+    ctx: &Ctx,
+    user_id: Uuid,
+    keep_session: Uuid,
+    current: &str,
+    new: &str,
+    ip: &str,
+) -> Result<(), ServiceError> {
+    let user = {
+        let mut conn = ctx.pool.acquire().await?;
+        store::accounts::find(&mut conn, user_id).await?.ok_or(ServiceError::SessionEnded)?
+    };
+    if !passwords::verify(Password::presented(current), Some(user.password_hash.clone())).await? {
+        return Err(ServiceError::Invalid(vec![FieldError {
+            field: "current_password",
+            message: "That isn't your current password.".into(),
+        }]));
+    }
+    let pw = parse_new_password(&user, new)?;
+    let hash = passwords::hash(pw).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.pool.begin().await?;
+    store::accounts::set_password(&mut tx, user_id, &hash, now).await?;
+    let ended =
+        store::sessions::end_all(&mut tx, user_id, Some(keep_session), SessionEnd::PasswordChanged.as_str(), now)
+            .await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Audit::own(user_id, AuditAction::PasswordChanged, Some(ip))
+            .detail(serde_json::json!({"sessions_ended": ended})),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.session_cache.bump(user_id).await;
+    Ok(())
+}
+
+fn parse_new_password(user: &store::accounts::User, new: &str) -> Result<Password, ServiceError> {
+    Password::parse_new(new, &[&user.email, &user.name]).map_err(|e: PasswordError| {
+        ServiceError::Invalid(vec![FieldError { field: "password", message: e.to_string() }])
+    })
+}
+
+/// Sends a reset link if the address has an account; says nothing either way.
+pub async fn request_reset(ctx: &Ctx, email: &str, ip: &str) -> Result<(), ServiceError> {
+    let account = account_key(email);
+    if let Err(limited) = ctx.rate_limiter.check(&format!("reset:ip:{ip}"), ctx.settings.intake.per_ip).await? {
+        return Err(ServiceError::Throttled { retry_after: limited.retry_after });
+    }
+    // Per address too, but silently: a limit that answered differently would tell.
+    let within =
+        ctx.rate_limiter.check(&format!("reset:account:{account}"), ctx.settings.intake.per_phone).await?.is_ok();
+    let mut tx = ctx.pool.begin().await?;
+    if let Some(user) = store::accounts::find_by_email(&mut tx, email.trim()).await?.filter(|_| within) {
+        send_email_link(&mut tx, ctx, user.id, &user.email, TokenPurpose::ResetPassword).await?;
+        audit::record(&mut tx, ctx, Audit::new(None, AuditAction::PasswordResetRequested, user.id, Some(ip))).await?;
+    }
+    tx.commit().await?;
+    ctx.queue.wake_workers();
+    Ok(())
+}
+
+/// Sets a new password from a reset link; every session of the account ends.
+pub async fn reset_password(ctx: &Ctx, token: &str, new: &str, ip: &str) -> Result<(), ServiceError> {
+    let now = ctx.clock.now();
+    let hash = tokens::secret_hash(token);
+    // Check the password before spending the link, so a refused password does not burn it.
+    let mut tx = ctx.pool.begin().await?;
+    let Some(user_id) = store::email_tokens::consume(&mut tx, &hash, TokenPurpose::ResetPassword.as_str(), now).await?
+    else {
+        return Err(ServiceError::BadLink);
+    };
+    let user = store::accounts::find(&mut tx, user_id).await?.ok_or(ServiceError::BadLink)?;
+    let pw = parse_new_password(&user, new)?;
+    let password_hash = passwords::hash(pw).await?;
+    store::accounts::set_password(&mut tx, user_id, &password_hash, now).await?;
+    let ended = store::sessions::end_all(&mut tx, user_id, None, SessionEnd::PasswordChanged.as_str(), now).await?;
+    // Whoever reset it by e-mail controls the address.
+    store::accounts::mark_email_verified(&mut tx, user_id, now).await?;
+    store::login_failures::clear_account(&mut tx, &account_key(&user.email)).await?;
+    audit::record(
+        &mut tx,
+        ctx,
+        Audit::own(user_id, AuditAction::PasswordReset, Some(ip)).detail(serde_json::json!({"sessions_ended": ended})),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.session_cache.bump(user_id).await;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! The services' one error type. Each surface (pages, API, CLI) decides how to say it; nothing
+//! here knows about HTTP. A unique violation is mapped by its constraint's name where the
+//! schema's guard is the rule (`ServiceError::on_constraint`).
+
+use domain::FieldError;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error("not found")]
+    NotFound,
+    /// No such account, or the wrong password: deliberately the same.
+    #[error("wrong e-mail or password")]
+    BadCredentials,
+    #[error("too many tries")]
+    Throttled { retry_after: Duration },
+    #[error("staff sign-in from an address not on the allow-list")]
+    StaffNotAllowedHere,
+    #[error("staff sign-in needs a second factor")]
+    SecondFactorRequired,
+    #[error("second factor not accepted")]
+    SecondFactorWrong,
+    #[error("link not valid")]
+    BadLink,
+    #[error("session ended")]
+    SessionEnded,
+    #[error("one-time code: {0:?}")]
+    Code(CodeError),
+    /// A file of a kind we do not take (told by its bytes).
+    #[error("unsupported file type")]
+    UnsupportedType(FieldError),
+    #[error("idempotency key reused with a different request")]
+    KeyReused,
+    /// The database did not hand out a connection in time: try again shortly.
+    #[error("unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What already exists, named by the constraint that said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    EmailTaken,
+}
+
+impl Conflict {
+    /// The conflict a unique constraint stands for; unknown constraints are not conflicts a
+    /// client can act on (they stay internal errors).
+    fn of_constraint(name: &str) -> Option<Self> {
+        match name {
+            "users_email" => Some(Conflict::EmailTaken),
+            _ => None,
+        }
+    }
+}
+
+/// Why a one-time code (a homeowner's or a pro's SMS code) was not accepted or not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeError {
+    Wrong {
+        attempts_left: i32,
+    },
+    Expired,
+    TooManyAttempts,
+    /// Nothing was sent to check against.
+    NoCode,
+    ResendTooSoon {
+        retry_after: Duration,
+    },
+    TooManySends,
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut => ServiceError::Unavailable,
+            sqlx::Error::Database(db) => {
+                match db.constraint().and_then(Conflict::of_constraint).filter(|_| db.is_unique_violation()) {
+                    Some(c) => ServiceError::Conflict(c),
+                    None => ServiceError::Internal(e.into()),
+                }
+            }
+            _ => ServiceError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<CodeError> for ServiceError {
+    fn from(e: CodeError) -> Self {
+        ServiceError::Code(e)
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

@@ -1,0 +1,118 @@
+//! Homeowner lead intake: a submission becomes a lead (`submit`), its phone is confirmed by a
+//! texted code (`verify`). Shared by the request form and the partner API.
+
+mod submit;
+mod verify;
+
+pub use submit::{reject_unparsed, submit};
+pub use verify::{Verified, resend, verify};
+
+use crate::Ctx;
+use crate::jobs::SendSms;
+use domain::lead::LeadInput;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+use store::idempotency::Stored;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Our own form; `funnel_id` ties the submission to its form view for the funnel.
+    Web {
+        funnel_id: Option<Uuid>,
+    },
+    Partner {
+        id: Uuid,
+    },
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Web { .. } => "web",
+            Source::Partner { .. } => "partner",
+        }
+    }
+
+    fn partner_id(self) -> Option<Uuid> {
+        match self {
+            Source::Partner { id } => Some(id),
+            Source::Web { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub input: LeadInput,
+    pub source: Source,
+    /// utm_source, utm_medium, utm_campaign, utm_term, utm_content (others are dropped).
+    pub utm: BTreeMap<String, String>,
+    pub referrer: Option<String>,
+    pub client_ip: IpAddr,
+}
+
+/// An `Idempotency-Key` and what it is bound to.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub principal: String,
+    pub key: String,
+    pub request_hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Created {
+        lead_id: Uuid,
+        verified: bool,
+        code_expires_at: Option<OffsetDateTime>,
+    },
+    /// Same phone and job recently: not a new lead.
+    Duplicate {
+        existing: Uuid,
+    },
+}
+
+#[derive(Debug)]
+pub enum Submitted {
+    Fresh(Outcome),
+    /// The first response to this idempotency key, to send again.
+    Replayed(Stored),
+}
+
+const UTM_KEYS: [&str; 5] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+/// Longest UTM value or referrer we keep; longer ones are cut, not refused (they are ours to record).
+const ATTRIBUTION_MAX_CHARS: usize = 500;
+
+pub fn clean_utm(pairs: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .filter(|(k, v)| UTM_KEYS.contains(&k.as_str()) && !v.trim().is_empty())
+        .map(|(k, v)| (k, clean_attribution(&v)))
+        .collect()
+}
+
+pub fn clean_attribution(v: &str) -> String {
+    v.chars().filter(|c| !c.is_control()).take(ATTRIBUTION_MAX_CHARS).collect::<String>().trim().to_owned()
+}
+
+/// The text that carries a verification code.
+pub(crate) fn code_sms(ctx: &Ctx, phone: &str, code: &str) -> SendSms {
+    let minutes = ctx.settings.intake.code_ttl.as_secs() / 60;
+    let body = format!(
+        "PlumberLeads: your code is {code}. It works for {minutes} minutes. Didn't ask for a plumber? Ignore this text."
+    );
+    SendSms { to: phone.to_owned(), body }
+}
+
+/// The signed, expiring link to a lead's status page.
+pub fn status_url(ctx: &Ctx, lead_id: Uuid, now: OffsetDateTime) -> String {
+    let token = ctx.signer.sign("status", &lead_id.to_string(), now + ttl(ctx.settings.intake.status_link_ttl));
+    ctx.public_link(&format!("/r/{token}"))
+}
+
+pub(crate) fn ttl(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}

@@ -1,0 +1,121 @@
+//! A homeowner's phone, confirmed by the texted code; and a new code when asked.
+
+use super::{code_sms, status_url, ttl};
+use crate::infra::signing;
+use crate::jobs::{SendEmail, SendSms};
+use crate::{CodeError, Ctx, ServiceError};
+use sqlx::PgConnection;
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The hand-off: a `verified` event on the lead's timeline (distribution starts from it) and
+/// the homeowner's confirmation with their status link.
+pub(super) async fn on_verified(
+    ctx: &Ctx,
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), ServiceError> {
+    store::leads::record_event(tx, lead_id, "verified", now).await?;
+    let lead = store::leads::get(tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
+    let link = status_url(ctx, lead_id, now);
+    let first_name = lead.name.split_whitespace().next().unwrap_or("there");
+    let sms = format!(
+        "PlumberLeads: thanks, {first_name}! Your {} request is confirmed. Local plumbers will call you soon. See who: {link}",
+        lead.category_name.to_lowercase()
+    );
+    ctx.queue.enqueue(tx, &SendSms { to: lead.phone.clone(), body: sms }).await?;
+    if let Some(email) = &lead.email {
+        let text = format!(
+            "Hi {first_name},\n\nYour request ({}, {} {}) is confirmed. Up to 3 local plumbers will get it and call you soon.\n\nSee which plumbers took it: {link}\n\nPlumberLeads",
+            lead.category_name, lead.city, lead.zip
+        );
+        let mail = SendEmail {
+            to: email.clone(),
+            subject: "Your plumbing request is confirmed".into(),
+            text_body: text,
+            html_body: None,
+        };
+        ctx.queue.enqueue(tx, &mail).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    Now,
+    Already,
+}
+
+/// Checks a code. Counts every attempt, refuses after the limit or expiry, and on success moves
+/// the lead to `verified` with its hand-off, all in one transaction.
+pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str) -> Result<Verified, ServiceError> {
+    let now = ctx.clock.now();
+    let max = ctx.settings.intake.code_max_attempts;
+    let mut tx = ctx.pool.begin().await?;
+    let Some(v) = store::leads::verification_for_update(&mut tx, lead_id).await? else {
+        return Err(ServiceError::NotFound);
+    };
+    if v.verified_at.is_some() {
+        return Ok(Verified::Already);
+    }
+    if v.attempts >= max {
+        return Err(CodeError::TooManyAttempts.into());
+    }
+    if now >= v.expires_at {
+        return Err(CodeError::Expired.into());
+    }
+    let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if !ctx.signer.code_matches(&lead_id.to_string(), &code, &v.code_hash) {
+        store::leads::count_failed_attempt(&mut tx, lead_id).await?;
+        tx.commit().await?;
+        let remaining = max - v.attempts - 1;
+        return Err(if remaining > 0 {
+            CodeError::Wrong { attempts_left: remaining }
+        } else {
+            CodeError::TooManyAttempts
+        }
+        .into());
+    }
+    store::leads::mark_code_used(&mut tx, lead_id, now).await?;
+    if store::leads::mark_verified(&mut tx, lead_id, now).await? {
+        on_verified(ctx, &mut tx, lead_id, now).await?;
+        let source = store::leads::get(&mut tx, lead_id).await?.map(|l| l.source).unwrap_or_default();
+        metrics::counter!("leads_verified_total", "source" => source).increment(1);
+    }
+    tx.commit().await?;
+    ctx.queue.wake_workers();
+    Ok(Verified::Now)
+}
+
+/// Sends a fresh code (the old one stops working), within the resend limits.
+pub async fn resend(ctx: &Ctx, lead_id: Uuid) -> Result<OffsetDateTime, ServiceError> {
+    let now = ctx.clock.now();
+    let intake = &ctx.settings.intake;
+    let mut tx = ctx.pool.begin().await?;
+    let Some(v) = store::leads::verification_for_update(&mut tx, lead_id).await? else {
+        return Err(ServiceError::NotFound);
+    };
+    if v.verified_at.is_some() {
+        return Err(ServiceError::NotFound);
+    }
+    if v.sends >= intake.code_max_sends {
+        return Err(CodeError::TooManySends.into());
+    }
+    let next = v.last_sent_at + ttl(intake.code_resend_interval);
+    if now < next {
+        let wait = (next - now).try_into().unwrap_or(Duration::from_secs(1));
+        return Err(CodeError::ResendTooSoon { retry_after: wait }.into());
+    }
+    let lead = store::leads::get(&mut tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
+    let code = signing::new_code();
+    let expires = now + ttl(intake.code_ttl);
+    store::leads::replace_code(&mut tx, lead_id, &ctx.signer.code_hash(&lead_id.to_string(), &code), expires, now)
+        .await?;
+    ctx.queue.enqueue(&mut tx, &code_sms(ctx, &lead.phone, &code)).await?;
+    store::leads::record_event(&mut tx, lead_id, "code_sent", now).await?;
+    tx.commit().await?;
+    ctx.queue.wake_workers();
+    Ok(expires)
+}

@@ -1,0 +1,4 @@
+//! Plumbers' businesses: the onboarding profile and staff's approval.
+
+pub mod approval;
+pub mod onboarding;

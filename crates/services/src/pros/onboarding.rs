@@ -1,0 +1,236 @@
+//! A pro's business profile, part by part (business and licence, insurance certificate,
+//! service area, services, hours, lead preferences), and the hand-off to staff for review. Each
+//! part arrives parsed (`domain::account::profile`); here it is checked against the reference
+//! data and written with its audit entry, in one transaction.
+
+use crate::audit::{self, Audit, AuditAction};
+use crate::{Ctx, ServiceError};
+use bytes::Bytes;
+use domain::FieldError;
+use domain::account::BusinessName;
+use domain::account::profile::{Hours, LeadPreferences, Licence, Progress, ServiceArea};
+use sqlx::PgConnection;
+use store::accounts::User;
+use store::profiles::{HoursRow, Preferences, Profile};
+use uuid::Uuid;
+
+/// A part of the profile, as the audit log and the pages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Business,
+    Insurance,
+    Area,
+    Services,
+    Hours,
+    Preferences,
+}
+
+impl Part {
+    pub const ALL: [Part; 6] =
+        [Part::Business, Part::Insurance, Part::Area, Part::Services, Part::Hours, Part::Preferences];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Business => "business",
+            Part::Insurance => "insurance",
+            Part::Area => "area",
+            Part::Services => "services",
+            Part::Hours => "hours",
+            Part::Preferences => "preferences",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// How far along a pro is, from their account and profile.
+pub async fn progress(ctx: &Ctx, user: &User) -> Result<(Progress, Option<Profile>), ServiceError> {
+    let mut conn = ctx.pool.acquire().await?;
+    let p = store::profiles::get(&mut conn, user.id).await?;
+    let services = !store::profiles::categories(&mut conn, user.id).await?.is_empty();
+    let progress = match &p {
+        Some(p) => Progress {
+            email_verified: user.email_verified_at.is_some(),
+            phone_verified: user.phone_verified_at.is_some(),
+            licence: p.licence_number.is_some() && p.licence_state.is_some(),
+            insurance: p.insurance_key.is_some(),
+            service_area: p.base_zip.is_some(),
+            services,
+            hours: p.hours_set,
+            preferences: p.preferences_set,
+        },
+        None => Progress::default(),
+    };
+    Ok((progress, p))
+}
+
+/// Writes one part with its audit entry, in one transaction.
+async fn save<F>(ctx: &Ctx, pro: Uuid, ip: &str, part: Part, change: F) -> Result<(), ServiceError>
+where
+    F: for<'c> FnOnce(&'c mut PgConnection) -> futures::future::BoxFuture<'c, Result<(), sqlx::Error>>,
+{
+    let mut tx = ctx.pool.begin().await?;
+    change(&mut tx).await?;
+    let detail = serde_json::json!({"part": part.as_str()});
+    audit::record(&mut tx, ctx, Audit::own(pro, AuditAction::ProfileChanged, Some(ip)).detail(detail)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_business(
+    ctx: &Ctx,
+    pro: Uuid,
+    ip: &str,
+    name: BusinessName,
+    licence: Licence,
+) -> Result<(), ServiceError> {
+    let now = ctx.clock.now();
+    save(ctx, pro, ip, Part::Business, move |c| {
+        Box::pin(async move {
+            store::profiles::set_business(c, pro, name.as_str(), &licence.number, &licence.state, now).await
+        })
+    })
+    .await
+}
+
+/// The area as covered ZIPs: those within the radius of the base, and those picked by hand.
+/// Every ZIP must exist in the reference data.
+pub async fn set_area(ctx: &Ctx, pro: Uuid, ip: &str, area: ServiceArea) -> Result<(), ServiceError> {
+    let mut unknown = Vec::new();
+    for z in std::iter::once(&area.base).chain(area.extra.iter()) {
+        if ctx.zip(z).await?.is_none() {
+            unknown.push(z.as_str().to_owned());
+        }
+    }
+    if !unknown.is_empty() {
+        let field =
+            if unknown.first().map(String::as_str) == Some(area.base.as_str()) { "base_zip" } else { "extra_zips" };
+        let message = format!("We couldn't find ZIP {} — check the 5 digits?", unknown.join(", "));
+        return Err(ServiceError::Invalid(vec![FieldError { field, message }]));
+    }
+    let radius_zips: Vec<String> = {
+        let mut conn = ctx.pool.acquire().await?;
+        store::zips::within_radius(&mut conn, &area.base, domain::Miles(f64::from(area.radius_miles)))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| n.info.zip)
+            .collect()
+    };
+    let extra: Vec<String> = area.extra.iter().map(|z| z.as_str().to_owned()).collect();
+    let (now, base, radius) = (ctx.clock.now(), area.base.as_str().to_owned(), i32::from(area.radius_miles));
+    // The base ZIP's time zone is the likely one, until the pro says otherwise.
+    let tz = ctx.zip(&area.base).await?.map(|z| z.time_zone);
+    save(ctx, pro, ip, Part::Area, move |c| {
+        Box::pin(async move {
+            store::profiles::set_area(c, pro, &base, radius, &radius_zips, &extra, now).await?;
+            if let Some(tz) = tz {
+                store::profiles::default_time_zone(c, pro, &tz).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// The kinds of job the pro does: at least one, each a category we have.
+pub async fn set_services(ctx: &Ctx, pro: Uuid, ip: &str, slugs: Vec<String>) -> Result<(), ServiceError> {
+    let known = ctx.categories().await?;
+    if slugs.is_empty() || slugs.iter().any(|s| !known.iter().any(|c| &c.slug == s)) {
+        let message = "Choose at least one kind of job you do.".to_owned();
+        return Err(ServiceError::Invalid(vec![FieldError { field: "services", message }]));
+    }
+    save(ctx, pro, ip, Part::Services, move |c| {
+        Box::pin(async move { store::profiles::set_categories(c, pro, &slugs).await })
+    })
+    .await
+}
+
+pub async fn set_hours(ctx: &Ctx, pro: Uuid, ip: &str, h: Hours) -> Result<(), ServiceError> {
+    let rows: Vec<HoursRow> =
+        h.days.iter().map(|d| HoursRow { weekday: i16::from(d.weekday), opens: d.opens, closes: d.closes }).collect();
+    let now = ctx.clock.now();
+    save(ctx, pro, ip, Part::Hours, move |c| {
+        Box::pin(async move { store::profiles::set_hours(c, pro, &rows, &h.time_zone, h.emergency_24_7, now).await })
+    })
+    .await
+}
+
+pub async fn set_preferences(ctx: &Ctx, pro: Uuid, ip: &str, p: LeadPreferences) -> Result<(), ServiceError> {
+    let prefs = Preferences {
+        max_price_cents: p.max_price.map(|c| c.0),
+        accepts_shared: p.shared,
+        accepts_exclusive: p.exclusive,
+        daily_cap: p.daily_cap,
+        weekly_budget_cents: p.weekly_budget.map(|c| c.0),
+        paused: p.paused,
+    };
+    let now = ctx.clock.now();
+    save(ctx, pro, ip, Part::Preferences, move |c| {
+        Box::pin(async move { store::profiles::set_preferences(c, pro, &prefs, now).await })
+    })
+    .await
+}
+
+/// The types we take, told by the file's first bytes, never by its name or the browser's word.
+fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    match infer::get(bytes).map(|t| t.mime_type()) {
+        Some("application/pdf") => Some(("application/pdf", "pdf")),
+        Some("image/jpeg") => Some(("image/jpeg", "jpg")),
+        Some("image/png") => Some(("image/png", "png")),
+        _ => None,
+    }
+}
+
+/// Keeps the insurance certificate (PDF, JPEG or PNG, by its bytes); the one it replaces goes.
+pub async fn upload_insurance(ctx: &Ctx, pro: Uuid, ip: &str, bytes: Bytes) -> Result<(), ServiceError> {
+    let Some((content_type, ext)) = sniff(&bytes) else {
+        let message = "That file isn't a PDF, JPEG or PNG. Save or scan the certificate as one of those and try again."
+            .to_owned();
+        return Err(ServiceError::UnsupportedType(FieldError { field: "insurance", message }));
+    };
+    let key = format!("insurance/{pro}/{}.{ext}", Uuid::now_v7());
+    ctx.providers.storage.put(&key, bytes).await.map_err(anyhow::Error::from)?;
+    let now = ctx.clock.now();
+    let storage = ctx.providers.storage.clone();
+    save(ctx, pro, ip, Part::Insurance, move |c| {
+        Box::pin(async move {
+            if let Some(old) = store::profiles::set_insurance(c, pro, &key, content_type, now).await? {
+                // The replaced certificate goes; a failure here only leaves an orphan file.
+                let _ = storage.delete(&old).await;
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// A pro's insurance certificate and its (sniffed) type. For its owner and for staff only: the
+/// caller decides who may ask.
+pub async fn insurance(ctx: &Ctx, pro: Uuid) -> Result<(Bytes, String), ServiceError> {
+    let profile = {
+        let mut conn = ctx.pool.acquire().await?;
+        store::profiles::get(&mut conn, pro).await?
+    };
+    let Some(Profile { insurance_key: Some(key), insurance_content_type: Some(content_type), .. }) = profile else {
+        return Err(ServiceError::NotFound);
+    };
+    let bytes = ctx.providers.storage.get(&key).await.map_err(anyhow::Error::from)?;
+    Ok((bytes, content_type))
+}
+
+/// Sends a finished profile to staff for review. False when the checklist is not done yet.
+pub async fn submit_for_review(ctx: &Ctx, user: &User, ip: &str) -> Result<bool, ServiceError> {
+    let (progress, _) = progress(ctx, user).await?;
+    if !progress.ready_for_review() {
+        return Ok(false);
+    }
+    let mut tx = ctx.pool.begin().await?;
+    if store::profiles::submit(&mut tx, user.id, ctx.clock.now()).await? {
+        audit::record(&mut tx, ctx, Audit::own(user.id, AuditAction::ProfileSubmitted, Some(ip))).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
