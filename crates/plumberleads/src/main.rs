@@ -1,6 +1,7 @@
 //! `plumberleads`: one binary, every role. See `--help`.
 
 mod cli;
+mod failure;
 mod telemetry;
 
 use clap::Parser;
@@ -29,11 +30,12 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log);
-    match run(cli.command, settings).await {
+    match run(cli.command, settings.clone()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "stopped");
-            eprintln!("error: {e:#}");
+            // Once, on stderr, like a configuration error (not also as a log event: that went to
+            // stderr too and said the same again).
+            eprintln!("error: {}", failure::message(&e, settings.database.url.expose_secret()));
             ExitCode::FAILURE
         }
     }

@@ -29,6 +29,22 @@ async fn invalid_configuration_stops_start_up_with_one_line_naming_the_setting()
 }
 
 #[tokio::test]
+async fn a_local_postgresql_that_does_not_answer_is_one_line_saying_what_to_run() -> R {
+    let dir = tempfile::tempdir()?;
+    // Nothing listens on port 1.
+    let out = plumberleads(&dir).arg("migrate").env("DATABASE_URL", "postgres://127.0.0.1:1/pl").output().await?;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: PostgreSQL is not answering at 127.0.0.1:1. Start it with: pg_ctlcluster ")
+            || stderr.starts_with("error: PostgreSQL is not answering at 127.0.0.1:1, and it is not installed here."),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn check_config_prints_the_configuration_with_secrets_redacted() -> R {
     let dir = tempfile::tempdir()?;
     let out = plumberleads(&dir)
