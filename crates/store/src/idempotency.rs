@@ -1,4 +1,4 @@
-//! Stripe-style idempotency keys: the first response to a key is stored with a hash of its
+//! Stripe-style idempotency keys: the first outcome for a key is stored with a hash of its
 //! request and replayed for later requests with the same key. Claiming a key happens inside the
 //! request's own transaction, so a concurrent retry waits for the first to commit and then
 //! replays it, and a request that fails leaves no key behind.
@@ -7,18 +7,11 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
-    pub status_code: i32,
-    pub body: Vec<u8>,
-    pub location: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// Ours to answer: store the response before committing.
+    /// Ours to answer: store the outcome before committing.
     New,
-    /// Answered before, for the same request: send this again.
-    Replay(Stored),
+    /// Answered before, for the same request: this outcome again.
+    Replay(serde_json::Value),
     /// The key was used for a different request.
     Mismatch,
 }
@@ -32,8 +25,8 @@ pub async fn claim(
     expired_before: OffsetDateTime,
 ) -> Result<Claim, sqlx::Error> {
     let inserted = sqlx::query!(
-        "INSERT INTO idempotency_keys (principal, key, request_hash, status_code, response_body, created_at)
-         VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (principal, key) DO NOTHING",
+        "INSERT INTO idempotency_keys (principal, key, request_hash, created_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (principal, key) DO NOTHING",
         principal,
         key,
         request_hash,
@@ -46,7 +39,7 @@ pub async fn claim(
         return Ok(Claim::New);
     }
     let row = sqlx::query!(
-        "SELECT request_hash, status_code, response_body, location, created_at FROM idempotency_keys
+        "SELECT request_hash, outcome, created_at FROM idempotency_keys
          WHERE principal = $1 AND key = $2 FOR UPDATE",
         principal,
         key
@@ -56,7 +49,7 @@ pub async fn claim(
     if row.created_at < expired_before {
         // Older than the replay window: the key is free again.
         sqlx::query!(
-            "UPDATE idempotency_keys SET request_hash = $3, status_code = 0, response_body = '', location = NULL, created_at = $4
+            "UPDATE idempotency_keys SET request_hash = $3, outcome = NULL, created_at = $4
              WHERE principal = $1 AND key = $2",
             principal,
             key,
@@ -70,7 +63,8 @@ pub async fn claim(
     if row.request_hash != request_hash {
         return Ok(Claim::Mismatch);
     }
-    Ok(Claim::Replay(Stored { status_code: row.status_code, body: row.response_body, location: row.location }))
+    // A claim is stored with its outcome in one commit, so a visible key has one.
+    Ok(Claim::Replay(row.outcome.unwrap_or_default()))
 }
 
 /// A look without a lock, before any work: `None` when the key is unknown or expired.
@@ -82,7 +76,7 @@ pub async fn lookup(
     expired_before: OffsetDateTime,
 ) -> Result<Option<Claim>, sqlx::Error> {
     let row = sqlx::query!(
-        "SELECT request_hash, status_code, response_body, location FROM idempotency_keys
+        "SELECT request_hash, outcome FROM idempotency_keys
          WHERE principal = $1 AND key = $2 AND created_at >= $3",
         principal,
         key,
@@ -91,25 +85,19 @@ pub async fn lookup(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| {
-        if r.request_hash == request_hash {
-            Claim::Replay(Stored { status_code: r.status_code, body: r.response_body, location: r.location })
-        } else {
-            Claim::Mismatch
-        }
+        if r.request_hash == request_hash { Claim::Replay(r.outcome.unwrap_or_default()) } else { Claim::Mismatch }
     }))
 }
 
-pub async fn store(conn: &mut PgConnection, principal: &str, key: &str, response: &Stored) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE idempotency_keys SET status_code = $3, response_body = $4, location = $5 WHERE principal = $1 AND key = $2",
-        principal,
-        key,
-        response.status_code,
-        response.body,
-        response.location
-    )
-    .execute(conn)
-    .await?;
+pub async fn store(
+    conn: &mut PgConnection,
+    principal: &str,
+    key: &str,
+    outcome: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE idempotency_keys SET outcome = $3 WHERE principal = $1 AND key = $2", principal, key, outcome)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

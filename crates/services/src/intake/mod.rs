@@ -13,7 +13,6 @@ use domain::lead::LeadInput;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
-use store::idempotency::Stored;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -62,24 +61,26 @@ pub struct Idempotency {
     pub request_hash: Vec<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a submission came to. Kept as the idempotency record (JSON), so each surface renders a
+/// replay the way it rendered the first answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Created {
         lead_id: Uuid,
         verified: bool,
+        #[serde(with = "time::serde::rfc3339::option")]
         code_expires_at: Option<OffsetDateTime>,
     },
     /// Same phone and job recently: not a new lead.
-    Duplicate {
-        existing: Uuid,
-    },
+    Duplicate { existing: Uuid },
 }
 
 #[derive(Debug)]
 pub enum Submitted {
     Fresh(Outcome),
-    /// The first response to this idempotency key, to send again.
-    Replayed(Stored),
+    /// The first outcome for this idempotency key, again.
+    Replayed(Outcome),
 }
 
 const UTM_KEYS: [&str; 5] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];

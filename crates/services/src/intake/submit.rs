@@ -12,7 +12,7 @@ use serde::Serialize;
 use settings::RateLimit;
 use sqlx::PgConnection;
 use std::collections::BTreeMap;
-use store::idempotency::{self, Claim, Stored};
+use store::idempotency::{self, Claim};
 use store::leads::{Checks, Counted, Intake, NewLead, Outbound, WithLead, Written};
 use store::rejections::Rejection;
 use time::OffsetDateTime;
@@ -51,12 +51,7 @@ impl AddressLimit {
 /// group commit (which also counts the group's address limits when PostgreSQL holds them).
 /// Everything else runs on one pooled connection, start to finish: the idempotency look-up, the
 /// rate limit and any rejection record, then a transaction around the lead and what goes with it.
-pub async fn submit(
-    ctx: &Ctx,
-    sub: Submission,
-    idem: Option<Idempotency>,
-    respond: impl FnOnce(&Outcome) -> Stored,
-) -> Result<Submitted, ServiceError> {
+pub async fn submit(ctx: &Ctx, sub: Submission, idem: Option<Idempotency>) -> Result<Submitted, ServiceError> {
     let now = ctx.clock.now();
     let intake = &ctx.settings.intake;
     let limit = AddressLimit::of(intake, &sub);
@@ -78,7 +73,7 @@ pub async fn submit(
     // A retry of an answered request is replayed before it can count against any limit.
     if let Some(i) = &idem {
         match idempotency::lookup(&mut conn, &i.principal, &i.key, &i.request_hash, expired_before).await? {
-            Some(Claim::Replay(stored)) => return Ok(Submitted::Replayed(stored)),
+            Some(Claim::Replay(stored)) => return replayed(stored),
             Some(Claim::Mismatch) => return Err(ServiceError::KeyReused),
             Some(Claim::New) | None => {}
         }
@@ -107,7 +102,7 @@ pub async fn submit(
         match idempotency::claim(&mut tx, &i.principal, &i.key, &i.request_hash, now, expired_before).await? {
             Claim::Replay(stored) => {
                 tx.commit().await?;
-                return Ok(Submitted::Replayed(stored));
+                return replayed(stored);
             }
             Claim::Mismatch => return Err(ServiceError::KeyReused),
             Claim::New => {}
@@ -123,7 +118,8 @@ pub async fn submit(
             on_verified(ctx, &mut tx, *lead_id, now).await?;
         }
         if let Some(i) = &idem {
-            idempotency::store(&mut tx, &i.principal, &i.key, &respond(outcome)).await?;
+            let stored = serde_json::to_value(outcome).map_err(anyhow::Error::from)?;
+            idempotency::store(&mut tx, &i.principal, &i.key, &stored).await?;
         }
         tx.commit().await?;
     } else {
@@ -138,6 +134,13 @@ pub async fn submit(
         ctx.queue.wake_workers();
     }
     answer.map(Submitted::Fresh)
+}
+
+/// The outcome a key's first request had, as it was stored.
+fn replayed(stored: serde_json::Value) -> Result<Submitted, ServiceError> {
+    let outcome =
+        serde_json::from_value(stored).map_err(|e| anyhow::anyhow!("a stored outcome that does not read: {e}"))?;
+    Ok(Submitted::Replayed(outcome))
 }
 
 /// A valid submission with nothing to write but the lead: written with whatever others are

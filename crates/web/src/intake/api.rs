@@ -16,7 +16,6 @@ use services::intake::{self, Idempotency, Outcome, Source, Submission, Submitted
 use services::{CodeError, ServiceError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use store::idempotency::Stored;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -63,43 +62,29 @@ struct LeadCreated {
     verification: Verification,
 }
 
-/// The response for an outcome, as it is stored for idempotent replays.
-fn render(outcome: &Outcome) -> Stored {
-    match outcome {
+/// The answer to a submission's outcome; a replay of a key's first answer says so.
+fn render(outcome: &Outcome, replayed: bool) -> Response {
+    let mut res = match outcome {
         Outcome::Created { lead_id, verified, code_expires_at } => {
             let body = LeadCreated {
                 id: *lead_id,
                 status: if *verified { "verified" } else { "pending_verification" },
                 verification: Verification { required: !verified, expires_at: *code_expires_at },
             };
-            Stored {
-                status_code: 201,
-                body: serde_json::to_vec(&body).unwrap_or_default(),
-                location: Some(format!("/api/v1/leads/{lead_id}")),
+            let mut res = (StatusCode::CREATED, Json(body)).into_response();
+            if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/leads/{lead_id}")) {
+                res.headers_mut().insert(header::LOCATION, location);
             }
+            res
         }
-        Outcome::Duplicate { .. } => {
-            let p = Problem::typed(
-                StatusCode::CONFLICT,
-                "duplicate-lead",
-                "This request is already with plumbers",
-                Some(
-                    "The same phone number asked for the same job in the last 7 days, so it is not a new lead.".into(),
-                ),
-            );
-            Stored { status_code: 409, body: serde_json::to_vec(&p).unwrap_or_default(), location: None }
-        }
-    }
-}
-
-fn replay(stored: &Stored, replayed: bool) -> Response {
-    let status = StatusCode::from_u16(u16::try_from(stored.status_code).unwrap_or(500)).unwrap_or(StatusCode::OK);
-    let ct = if status.is_success() { "application/json" } else { crate::problem::CONTENT_TYPE };
-    let mut res = (status, stored.body.clone()).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-    if let Some(loc) = stored.location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
-        res.headers_mut().insert(header::LOCATION, loc);
-    }
+        Outcome::Duplicate { .. } => Problem::typed(
+            StatusCode::CONFLICT,
+            "duplicate-lead",
+            "This request is already with plumbers",
+            Some("The same phone number asked for the same job in the last 7 days, so it is not a new lead.".into()),
+        )
+        .into_response(),
+    };
     if replayed {
         res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
@@ -145,9 +130,9 @@ pub async fn create_lead(
         referrer: req.referrer.as_deref().map(intake::clean_attribution).filter(|r| !r.is_empty()),
         client_ip: ip,
     };
-    match intake::submit(&state, sub, idem, render).await {
-        Ok(Submitted::Fresh(outcome)) => replay(&render(&outcome), false),
-        Ok(Submitted::Replayed(stored)) => replay(&stored, true),
+    match intake::submit(&state, sub, idem).await {
+        Ok(Submitted::Fresh(outcome)) => render(&outcome, false),
+        Ok(Submitted::Replayed(outcome)) => render(&outcome, true),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

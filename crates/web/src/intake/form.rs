@@ -18,7 +18,6 @@ use services::intake::{self, Outcome, Source, Submission, Submitted, Verified};
 use services::{CodeError, ServiceError};
 use std::collections::{BTreeMap, HashMap};
 use store::categories::Category;
-use store::idempotency::Stored;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -252,19 +251,8 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         key: funnel.to_string(),
         request_hash: funnel.as_bytes().to_vec(),
     };
-    let remember = |o: &Outcome| {
-        let body = match o {
-            Outcome::Created { lead_id, verified, .. } => serde_json::json!({ "lead": lead_id, "verified": verified }),
-            Outcome::Duplicate { existing } => serde_json::json!({ "duplicate": existing }),
-        };
-        Stored { status_code: 200, body: serde_json::to_vec(&body).unwrap_or_default(), location: None }
-    };
-    let outcome = match intake::submit(&state, sub, Some(idem), remember).await {
-        Ok(Submitted::Fresh(o)) => o,
-        Ok(Submitted::Replayed(stored)) => match replayed_outcome(&stored) {
-            Some(o) => o,
-            None => return ApiError::Internal(anyhow::anyhow!("unreadable stored form outcome")).into_response(),
-        },
+    let outcome = match intake::submit(&state, sub, Some(idem)).await {
+        Ok(Submitted::Fresh(o) | Submitted::Replayed(o)) => o,
         Err(ServiceError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
             return render_form(&state, &form, errors, None, &form.form_token, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -300,15 +288,6 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
             Some(("/", "Back to the home page")),
         ),
     }
-}
-
-fn replayed_outcome(stored: &Stored) -> Option<Outcome> {
-    let v: serde_json::Value = serde_json::from_slice(&stored.body).ok()?;
-    if let Some(d) = v.get("duplicate").and_then(|d| d.as_str()) {
-        return Some(Outcome::Duplicate { existing: Uuid::parse_str(d).ok()? });
-    }
-    let lead_id = Uuid::parse_str(v.get("lead")?.as_str()?).ok()?;
-    Some(Outcome::Created { lead_id, verified: v.get("verified")?.as_bool()?, code_expires_at: None })
 }
 
 /// What a bot (or a person whose form expired oddly) sees: a plain thank-you, no lead made.
