@@ -5,14 +5,15 @@
 use crate::AppState;
 use crate::auth::sessions::{ProPage, StaffPage};
 use crate::client_ip::ClientIp;
-use crate::html::{CsrfForm, FieldErrors, assets, forbidden_cross_site, form_ok, html};
+use crate::html::{
+    CsrfForm, CsrfToken, FieldErrors, SignedForm, assets, csrf_ok, forbidden_cross_site, html, same_origin,
+};
 use crate::problem::{ApiError, Problem};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use domain::FieldError;
 use domain::account::BusinessName;
 use domain::account::profile::{self, Hours, LeadPreferences, Licence, ServiceArea};
@@ -23,10 +24,19 @@ use store::profiles::Profile;
 use uuid::Uuid;
 
 type Errors = Vec<(String, String)>;
-type Pairs = Vec<(String, String)>;
+/// A profile form's fields in the order sent, repeated names kept (`category`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Pairs(Vec<(String, String)>);
+
+impl CsrfToken for Pairs {
+    fn csrf(&self) -> &str {
+        field(self, "csrf")
+    }
+}
 
 fn field<'a>(pairs: &'a Pairs, key: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
+    pairs.0.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
 }
 
 fn checked(pairs: &Pairs, key: &str) -> bool {
@@ -195,22 +205,12 @@ async fn refused(state: &AppState, s: &SignedIn, errors: Vec<FieldError>, status
     profile_page(state, s, &errors_of(errors), None, status).await
 }
 
-macro_rules! guard {
-    ($state:expr, $s:expr, $headers:expr, $pairs:expr) => {
-        if !form_ok(&$state, &$headers, &$s, field(&$pairs, "csrf")) {
-            return forbidden_cross_site();
-        }
-    };
-}
-
 pub async fn business(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    guard!(state, s, headers, pairs);
     let name = BusinessName::parse(field(&pairs, "business_name"));
     let licence = Licence::parse(field(&pairs, "licence_number"), field(&pairs, "licence_state"));
     let result = match (name, licence) {
@@ -231,10 +231,8 @@ pub async fn area(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    guard!(state, s, headers, pairs);
     let result =
         match ServiceArea::parse(field(&pairs, "base_zip"), field(&pairs, "radius_miles"), field(&pairs, "extra_zips"))
         {
@@ -248,11 +246,9 @@ pub async fn services(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    guard!(state, s, headers, pairs);
-    let slugs: Vec<String> = pairs.iter().filter(|(k, _)| k == "category").map(|(_, v)| v.clone()).take(50).collect();
+    let slugs: Vec<String> = pairs.0.iter().filter(|(k, _)| k == "category").map(|(_, v)| v.clone()).take(50).collect();
     let result = onboarding::set_services(&state, s.user.id, &ip.to_string(), slugs).await;
     saved(&state, &s, Part::Services, result).await
 }
@@ -261,10 +257,8 @@ pub async fn hours(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    guard!(state, s, headers, pairs);
     let days: [(bool, String, String); 7] = std::array::from_fn(|i| {
         (
             checked(&pairs, &format!("open_{i}")),
@@ -283,10 +277,8 @@ pub async fn preferences(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    guard!(state, s, headers, pairs);
     let parsed = LeadPreferences::parse(
         field(&pairs, "max_price"),
         checked(&pairs, "shared"),
@@ -338,7 +330,7 @@ pub async fn upload_insurance(
             return Problem::status(StatusCode::BAD_REQUEST, Some(detail)).into_response();
         }
     };
-    if !form_ok(&state, &headers, &s, &csrf) {
+    if !(same_origin(&state, &headers) && csrf_ok(&s, &csrf)) {
         return forbidden_cross_site();
     }
     let result = match file.filter(|b| !b.is_empty()) {
@@ -383,12 +375,8 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<CsrfForm>,
+    SignedForm(_): SignedForm<CsrfForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &s, &form.csrf) {
-        return forbidden_cross_site();
-    }
     match onboarding::submit_for_review(&state, &s.user, &ip.to_string()).await {
         Ok(true) => Redirect::to("/pro?done=submitted").into_response(),
         Ok(false) => Redirect::to("/pro?done=not_ready").into_response(),

@@ -315,3 +315,31 @@ fn walk(dir: &std::path::Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn a_profile_form_without_this_sessions_token_or_from_another_site_is_refused_and_changes_nothing() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pro(&app, "ada@example.com", "+16125550123").await?;
+    let fields = [("business_name", "Ada Plumbing"), ("licence_number", "PL-1"), ("licence_state", "MN")];
+    let no_token = Pro { csrf: String::new(), sid: p.sid.clone(), id: p.id };
+    assert_eq!(post(&app, &no_token, "/pro/profile/business", &fields).await?.0, StatusCode::FORBIDDEN);
+    let other_token = Pro { csrf: "x".repeat(43), sid: p.sid.clone(), id: p.id };
+    assert_eq!(post(&app, &other_token, "/pro/profile/business", &fields).await?.0, StatusCode::FORBIDDEN);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", p.csrf.as_str())];
+    form.extend_from_slice(&fields);
+    let cross_site = app
+        .post("/pro/profile/business")
+        .header(COOKIE, cookie(&p.sid))
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await?;
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let licence: Option<String> = sqlx::query_scalar("SELECT licence_number FROM pros WHERE user_id = $1")
+        .bind(p.id)
+        .fetch_one(&app.pool)
+        .await?;
+    assert_eq!(licence, None, "nothing was saved");
+    assert_eq!(post(&app, &p, "/pro/profile/business", &fields).await?.0, StatusCode::SEE_OTHER, "the real form works");
+    Ok(())
+}

@@ -6,11 +6,12 @@
 use super::sessions::{self, MaybeSignedIn, ProPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::html::{FieldErrors, csrf_ok, forbidden_cross_site, form_ok, same_origin, user_agent};
+use crate::html::{
+    CodeForm, CsrfForm, CsrfToken, FieldErrors, OurForm, SignedForm, csrf_ok, forbidden_cross_site, user_agent,
+};
 use crate::html::{assets, html, message};
 use crate::problem::ApiError;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -71,11 +72,8 @@ pub async fn signup(
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     headers: HeaderMap,
-    Form(mut form): Form<SignupInput>,
+    OurForm(mut form): OurForm<SignupInput>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return forbidden_cross_site();
-    }
     let result = accounts::signup(&state, &form, &ip.to_string()).await;
     // The password is never sent back into the page.
     let password = std::mem::take(&mut form.password);
@@ -157,11 +155,8 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    OurForm(form): OurForm<LoginForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return forbidden_cross_site();
-    }
     let next = sessions::safe_next(Some(&form.next)).to_owned();
     let caller = accounts::Caller { ip, user_agent: user_agent(&headers) };
     let (status, message) =
@@ -201,23 +196,13 @@ fn wait_words(d: std::time::Duration) -> String {
     if s < 90 { format!("{s} seconds") } else { format!("{} minutes", s.div_ceil(60)) }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 pub async fn logout(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     MaybeSignedIn(who): MaybeSignedIn,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    OurForm(form): OurForm<CsrfForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return forbidden_cross_site();
-    }
     if let Some(s) = who {
         if !csrf_ok(&s, &form.csrf) {
             return forbidden_cross_site();
@@ -266,12 +251,8 @@ pub async fn verify_email(
 pub async fn resend_email(
     State(state): State<AppState>,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    SignedForm(_): SignedForm<CsrfForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &s, &form.csrf) {
-        return forbidden_cross_site();
-    }
     match accounts::resend_email_link(&state, s.user.id).await {
         Ok(()) => Redirect::to("/pro?done=email_sent").into_response(),
         Err(ServiceError::Throttled { .. }) => Redirect::to("/pro?done=email_limit").into_response(),
@@ -383,23 +364,12 @@ pub async fn pro_home(State(state): State<AppState>, ProPage(s): ProPage, Query(
     pro_home_page(&state, &s, &Vec::new(), notice_for(q.done.as_deref()), StatusCode::OK).await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CodeForm {
-    csrf: String,
-    code: String,
-}
-
 pub async fn verify_phone(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    SignedForm(form): SignedForm<CodeForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &s, &form.csrf) {
-        return forbidden_cross_site();
-    }
     match accounts::verify_phone(&state, s.user.id, &form.code, &ip.to_string()).await {
         Ok(()) => Redirect::to("/pro?done=phone_verified").into_response(),
         Err(ServiceError::Code(c)) => {
@@ -419,12 +389,8 @@ pub async fn verify_phone(
 pub async fn resend_phone_code(
     State(state): State<AppState>,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    SignedForm(_): SignedForm<CsrfForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &s, &form.csrf) {
-        return forbidden_cross_site();
-    }
     match accounts::resend_phone_code(&state, s.user.id).await {
         Ok(()) => Redirect::to("/pro?done=code_sent").into_response(),
         Err(ServiceError::Code(c)) => {
@@ -539,12 +505,8 @@ pub async fn end_session(
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    SignedForm(_): SignedForm<CsrfForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &s, &form.csrf) {
-        return forbidden_cross_site();
-    }
     match accounts::end_session(&state, s.user.id, id, SessionEnd::EndedByOwner, &ip.to_string()).await {
         Ok(true) => Redirect::to("/pro/account?done=session_ended").into_response(),
         // Another account's session, or one already ended: nothing to say about it.
@@ -561,16 +523,18 @@ pub struct PasswordForm {
     password: String,
 }
 
+impl CsrfToken for PasswordForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn change_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ProPage(s): ProPage,
-    headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    SignedForm(form): SignedForm<PasswordForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &s, &form.csrf) {
-        return forbidden_cross_site();
-    }
     match accounts::change_password(
         &state,
         s.user.id,
@@ -635,12 +599,8 @@ pub struct ForgotForm {
 pub async fn forgot(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    Form(form): Form<ForgotForm>,
+    OurForm(form): OurForm<ForgotForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return forbidden_cross_site();
-    }
     if !form.email.trim().is_empty()
         && let Err(e) = accounts::request_reset(&state, &form.email, &ip.to_string()).await
     {
@@ -684,12 +644,8 @@ pub struct ResetForm {
 pub async fn reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    Form(form): Form<ResetForm>,
+    OurForm(form): OurForm<ResetForm>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return forbidden_cross_site();
-    }
     let errors: Errors = match accounts::reset_password(&state, &form.token, &form.password, &ip.to_string()).await {
         Ok(()) => return Redirect::to("/login?done=password_reset").into_response(),
         Err(ServiceError::Invalid(errors)) => errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),

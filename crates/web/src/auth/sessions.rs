@@ -47,7 +47,12 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let jar = CookieJar::from_headers(&parts.headers);
-        from_cookies(state, &jar).await.map(MaybeSignedIn).map_err(IntoResponse::into_response)
+        let who = from_cookies(state, &jar).await.map_err(IntoResponse::into_response)?;
+        if let Some(s) = &who {
+            // For the form extractor (`html::SignedForm`), which checks the form's CSRF token.
+            parts.extensions.insert(s.clone());
+        }
+        Ok(MaybeSignedIn(who))
     }
 }
 

@@ -5,13 +5,12 @@
 use super::sessions::{AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::html::{FieldErrors, forbidden_cross_site, form_ok};
+use crate::html::{CodeForm, CsrfForm, CsrfToken, FieldErrors, SignedForm};
 use crate::html::{assets, html};
 use crate::problem::ApiError;
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use services::accounts::SignedIn;
@@ -88,23 +87,12 @@ pub async fn show_mfa(State(state): State<AppState>, StaffMfaPage(who): StaffMfa
     mfa_page(&state, &who, &Vec::new(), None, StatusCode::OK).await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CodeForm {
-    csrf: String,
-    code: String,
-}
-
 pub async fn check_mfa(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     StaffMfaPage(who): StaffMfaPage,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    SignedForm(form): SignedForm<CodeForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &who, &form.csrf) {
-        return forbidden_cross_site();
-    }
     let caller = accounts::Caller { ip, user_agent: None };
     match accounts::verify_second_factor(&state, &who, &form.code, caller).await {
         Ok(Some(codes)) => mfa_page(&state, &who, &Vec::new(), Some(&codes), StatusCode::OK).await,
@@ -283,16 +271,18 @@ pub struct ConfirmForm {
     next: String,
 }
 
+impl CsrfToken for ConfirmForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn confirm(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     StaffPage(who): StaffPage,
-    headers: HeaderMap,
-    Form(form): Form<ConfirmForm>,
+    SignedForm(form): SignedForm<ConfirmForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &who, &form.csrf) {
-        return forbidden_cross_site();
-    }
     let next = staff_next(Some(&form.next)).to_owned();
     let caller = accounts::Caller { ip, user_agent: None };
     match accounts::reauthenticate(&state, &who, &form.password, &form.code, caller).await {
@@ -370,15 +360,17 @@ pub struct NewStaffForm {
     admin: Option<String>,
 }
 
+impl CsrfToken for NewStaffForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn add_staff(
     State(state): State<AppState>,
     AdminPage(who): AdminPage,
-    headers: HeaderMap,
-    Form(form): Form<NewStaffForm>,
+    SignedForm(form): SignedForm<NewStaffForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &who, &form.csrf) {
-        return forbidden_cross_site();
-    }
     if !accounts::recently_confirmed(&state, &who) {
         return confirm_first("/staff/team");
     }
@@ -405,12 +397,8 @@ pub async fn approve_pro(
     ClientIp(ip): ClientIp,
     StaffPage(staff): StaffPage,
     axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
-    headers: HeaderMap,
-    Form(form): Form<crate::html::CsrfForm>,
+    SignedForm(_): SignedForm<CsrfForm>,
 ) -> Response {
-    if !form_ok(&state, &headers, &staff, &form.csrf) {
-        return forbidden_cross_site();
-    }
     if !accounts::recently_confirmed(&state, &staff) {
         return confirm_first("/staff");
     }

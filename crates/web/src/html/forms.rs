@@ -3,8 +3,10 @@
 
 use crate::AppState;
 use crate::problem::Problem;
+use axum::extract::{Form, FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use services::accounts::SignedIn;
 
 /// Pages that show field errors next to their fields (`self.error("email")`,
@@ -41,11 +43,6 @@ pub fn forbidden_cross_site() -> Response {
         .into_response()
 }
 
-/// A signed-in form's two checks: it came from our own pages and carries this session's token.
-pub fn form_ok(state: &AppState, headers: &HeaderMap, s: &SignedIn, token: &str) -> bool {
-    same_origin(state, headers) && csrf_ok(s, token)
-}
-
 /// The session's CSRF token matches the one the form carried.
 pub fn csrf_ok(s: &SignedIn, sent: &str) -> bool {
     use subtle::ConstantTimeEq;
@@ -56,9 +53,64 @@ pub fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
+/// A form sent from one of our own pages (never from another site), parsed.
+pub struct OurForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for OurForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let ours = same_origin(state, req.headers());
+        let Form(form) = Form::<T>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        if ours { Ok(OurForm(form)) } else { Err(forbidden_cross_site()) }
+    }
+}
+
+/// A form from a signed-in page: one of ours, carrying this session's CSRF token. The page's
+/// session extractor (`auth::sessions`) runs first and leaves the session in the request.
+pub struct SignedForm<T>(pub T);
+
+/// A form's CSRF token field.
+pub trait CsrfToken {
+    fn csrf(&self) -> &str;
+}
+
+impl<T: DeserializeOwned + CsrfToken + Send> FromRequest<AppState> for SignedForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let session = req.extensions().get::<SignedIn>().cloned();
+        let OurForm(form) = OurForm::<T>::from_request(req, state).await?;
+        match session {
+            Some(s) if csrf_ok(&s, form.csrf()) => Ok(SignedForm(form)),
+            _ => Err(forbidden_cross_site()),
+        }
+    }
+}
+
 /// A signed-in form that carries nothing but its CSRF token (a button).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct CsrfForm {
     pub csrf: String,
+}
+
+impl CsrfToken for CsrfForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// A one-time code typed into a signed-in page (a pro's SMS code, staff's second factor).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    pub csrf: String,
+    pub code: String,
+}
+
+impl CsrfToken for CodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }

@@ -3,5 +3,8 @@
 pub mod forms;
 pub mod render;
 
-pub use forms::{CsrfForm, FieldErrors, csrf_ok, forbidden_cross_site, form_ok, same_origin, user_agent};
+pub use forms::{
+    CodeForm, CsrfForm, CsrfToken, FieldErrors, OurForm, SignedForm, csrf_ok, forbidden_cross_site, same_origin,
+    user_agent,
+};
 pub use render::{assets, html, message};
