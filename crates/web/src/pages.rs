@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama: compile-time templates, HTML-escaped by default).
 
+use crate::html::Chrome;
 use crate::{AppState, problem::ApiError};
 use askama::Template;
 use axum::extract::State;
@@ -10,18 +11,14 @@ use store::categories::Category;
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     categories: &'a [Category],
 }
 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     status: u16,
     title: &'a str,
     detail: &'a str,
@@ -31,13 +28,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     let page = state
         .cached_page("home", || async {
             let categories = state.categories().await?;
-            let a = &state.assets;
-            let page = Home {
-                asset_css: a.url("app.css"),
-                asset_htmx: a.url("vendor/htmx.min.js"),
-                asset_js: a.url("app.js"),
-                categories: &categories,
-            };
+            let page = Home { chrome: Chrome::of(&state), categories: &categories };
             page.render().map_err(|e| ApiError::Internal(e.into()))
         })
         .await?;
@@ -57,15 +48,7 @@ pub fn error_page(state: &AppState, status: StatusCode) -> Response {
         ),
         _ => ("That didn't work", "Please go back and try again."),
     };
-    let a = &state.assets;
-    let page = ErrorPage {
-        asset_css: a.url("app.css"),
-        asset_htmx: a.url("vendor/htmx.min.js"),
-        asset_js: a.url("app.js"),
-        status: status.as_u16(),
-        title,
-        detail,
-    };
+    let page = ErrorPage { chrome: Chrome::of(state), status: status.as_u16(), title, detail };
     render(&page, status).unwrap_or_else(|_| status.into_response())
 }
 

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::sessions::{ProPage, StaffPage};
 use crate::client_ip::ClientIp;
 use crate::html::{
-    CsrfForm, CsrfToken, FieldErrors, SignedForm, assets, csrf_ok, forbidden_cross_site, html, same_origin,
+    Chrome, CsrfForm, CsrfToken, FieldErrors, SignedForm, csrf_ok, forbidden_cross_site, html, same_origin,
 };
 use crate::problem::{ApiError, Problem};
 use askama::Template;
@@ -50,9 +50,7 @@ fn errors_of(e: Vec<FieldError>) -> Errors {
 #[derive(Template)]
 #[template(path = "pro_profile.html")]
 struct ProfilePage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     p: &'a Profile,
     csrf: &'a str,
     errors: &'a Errors,
@@ -133,13 +131,11 @@ async fn profile_page(
             None => (i, *name, false, "08:00".to_owned(), "17:00".to_owned()),
         })
         .collect();
-    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let chrome = Chrome::of(state);
     let when = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
     html(
         &ProfilePage {
-            asset_css,
-            asset_htmx,
-            asset_js,
+            chrome,
             csrf: &s.session.csrf_token,
             errors,
             notice,

@@ -6,10 +6,10 @@
 use super::sessions::{self, MaybeSignedIn, ProPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
+use crate::html::{Chrome, html, message};
 use crate::html::{
     CodeForm, CsrfForm, CsrfToken, FieldErrors, OurForm, SignedForm, csrf_ok, forbidden_cross_site, user_agent,
 };
-use crate::html::{assets, html, message};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -35,9 +35,7 @@ fn with_cookie(jar: CookieJar, res: Response) -> Response {
 #[derive(Template)]
 #[template(path = "signup.html")]
 struct SignupPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     form: &'a SignupInput,
     errors: &'a Errors,
     notice: Option<&'a str>,
@@ -56,8 +54,8 @@ fn signup_page(
     notice: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let (asset_css, asset_htmx, asset_js) = assets(state);
-    html(&SignupPage { asset_css, asset_htmx, asset_js, form, errors, notice }, status)
+    let chrome = Chrome::of(state);
+    html(&SignupPage { chrome, form, errors, notice }, status)
 }
 
 pub async fn show_signup(State(state): State<AppState>, MaybeSignedIn(who): MaybeSignedIn) -> Response {
@@ -108,9 +106,7 @@ fn page_error(e: ServiceError) -> Response {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     email: &'a str,
     next: &'a str,
     errors: &'a Errors,
@@ -138,8 +134,8 @@ pub async fn show_login(
         Some("logged_out") => Some("You're logged out."),
         _ => None,
     };
-    let (asset_css, asset_htmx, asset_js) = assets(&state);
-    html(&LoginPage { asset_css, asset_htmx, asset_js, email: "", next, errors: &Vec::new(), notice }, StatusCode::OK)
+    let chrome = Chrome::of(&state);
+    html(&LoginPage { chrome, email: "", next, errors: &Vec::new(), notice }, StatusCode::OK)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,11 +180,8 @@ pub async fn login(
             Err(e) => return page_error(e),
         };
     let errors = vec![("email".to_owned(), message)];
-    let (asset_css, asset_htmx, asset_js) = assets(&state);
-    html(
-        &LoginPage { asset_css, asset_htmx, asset_js, email: &form.email, next: &next, errors: &errors, notice: None },
-        status,
-    )
+    let chrome = Chrome::of(&state);
+    html(&LoginPage { chrome, email: &form.email, next: &next, errors: &errors, notice: None }, status)
 }
 
 fn wait_words(d: std::time::Duration) -> String {
@@ -265,9 +258,7 @@ pub async fn resend_email(
 #[derive(Template)]
 #[template(path = "pro_home.html")]
 struct ProHome<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     business: &'a str,
     name: &'a str,
     email: &'a str,
@@ -337,12 +328,10 @@ async fn pro_home_page(
         .and_then(|p| domain::lead::UsPhone::parse(p).ok())
         .map(|p| p.masked())
         .unwrap_or_default();
-    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let chrome = Chrome::of(state);
     html(
         &ProHome {
-            asset_css,
-            asset_htmx,
-            asset_js,
+            chrome,
             business: &business,
             name: &s.user.name,
             email: &s.user.email,
@@ -421,9 +410,7 @@ struct SessionRow {
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     sessions: &'a [SessionRow],
     csrf: &'a str,
     errors: &'a Errors,
@@ -489,11 +476,8 @@ async fn account_page(
             .collect(),
         Err(e) => return e.into_response(),
     };
-    let (asset_css, asset_htmx, asset_js) = assets(state);
-    html(
-        &AccountPage { asset_css, asset_htmx, asset_js, sessions: &rows, csrf: &s.session.csrf_token, errors, notice },
-        status,
-    )
+    let chrome = Chrome::of(state);
+    html(&AccountPage { chrome, sessions: &rows, csrf: &s.session.csrf_token, errors, notice }, status)
 }
 
 pub async fn account(State(state): State<AppState>, ProPage(s): ProPage, Query(q): Query<DoneQuery>) -> Response {
@@ -559,9 +543,7 @@ pub async fn change_password(
 #[derive(Template)]
 #[template(path = "password_form.html")]
 struct PasswordFormPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     title: &'a str,
     action: &'a str,
     button: &'a str,
@@ -572,12 +554,10 @@ struct PasswordFormPage<'a> {
 }
 
 pub async fn show_forgot(State(state): State<AppState>) -> Response {
-    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    let chrome = Chrome::of(&state);
     html(
         &PasswordFormPage {
-            asset_css,
-            asset_htmx,
-            asset_js,
+            chrome,
             title: "Reset your password",
             action: "/forgot-password",
             button: "E-mail me a link",
@@ -616,12 +596,10 @@ pub async fn forgot(
 }
 
 pub async fn show_reset(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    let chrome = Chrome::of(&state);
     html(
         &PasswordFormPage {
-            asset_css,
-            asset_htmx,
-            asset_js,
+            chrome,
             title: "Choose a new password",
             action: "/reset-password",
             button: "Save my new password",
@@ -660,12 +638,10 @@ pub async fn reset(
         }
         Err(e) => return page_error(e),
     };
-    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    let chrome = Chrome::of(&state);
     html(
         &PasswordFormPage {
-            asset_css,
-            asset_htmx,
-            asset_js,
+            chrome,
             title: "Choose a new password",
             action: "/reset-password",
             button: "Save my new password",

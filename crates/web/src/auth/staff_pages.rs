@@ -5,8 +5,8 @@
 use super::sessions::{AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
+use crate::html::{Chrome, html};
 use crate::html::{CodeForm, CsrfForm, CsrfToken, FieldErrors, SignedForm};
-use crate::html::{assets, html};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::extract::State;
@@ -23,9 +23,7 @@ type Errors = Vec<(String, String)>;
 #[derive(Template)]
 #[template(path = "staff_mfa.html")]
 struct MfaPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     enrolling: bool,
     qr_svg: &'a str,
     secret_text: &'a str,
@@ -62,12 +60,10 @@ async fn mfa_page(
         }
         SecondFactorStep::Verify => (false, String::new(), String::new()),
     };
-    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let chrome = Chrome::of(state);
     html(
         &MfaPage {
-            asset_css,
-            asset_htmx,
-            asset_js,
+            chrome,
             enrolling,
             qr_svg: &qr,
             secret_text: &text,
@@ -121,9 +117,7 @@ struct ProRow {
 #[derive(Template)]
 #[template(path = "staff_home.html")]
 struct StaffHome<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     name: &'a str,
     pros: &'a [ProRow],
     /// (number, when, action, address)
@@ -193,12 +187,10 @@ pub async fn home(
         })
         .collect();
     let notice = (q.done.as_deref() == Some("approved")).then_some("Approved. They can receive leads now.");
-    let (asset_css, asset_htmx, asset_js) = assets(&state);
+    let chrome = Chrome::of(&state);
     html(
         &StaffHome {
-            asset_css,
-            asset_htmx,
-            asset_js,
+            chrome,
             name: &who.user.name,
             pros: &pros,
             audit: &audit,
@@ -214,9 +206,7 @@ pub async fn home(
 #[derive(Template)]
 #[template(path = "staff_confirm.html")]
 struct ConfirmPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     next: &'a str,
     csrf: &'a str,
     errors: &'a Errors,
@@ -249,9 +239,9 @@ pub struct NextQuery {
 }
 
 fn confirm_page(state: &AppState, who: &SignedIn, next: &str, errors: &Errors, status: StatusCode) -> Response {
-    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let chrome = Chrome::of(state);
     let notice = Some("For your safety, confirm it's you before this change.");
-    html(&ConfirmPage { asset_css, asset_htmx, asset_js, next, csrf: &who.session.csrf_token, errors, notice }, status)
+    html(&ConfirmPage { chrome, next, csrf: &who.session.csrf_token, errors, notice }, status)
 }
 
 pub async fn show_confirm(
@@ -299,9 +289,7 @@ pub async fn confirm(
 #[derive(Template)]
 #[template(path = "staff_team.html")]
 struct TeamPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     members: &'a [store::accounts::StaffMember],
     created: Option<(&'a str, &'a str)>,
     csrf: &'a str,
@@ -331,20 +319,8 @@ async fn team_page(
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
-    let (asset_css, asset_htmx, asset_js) = assets(state);
-    html(
-        &TeamPage {
-            asset_css,
-            asset_htmx,
-            asset_js,
-            members: &members,
-            created,
-            csrf: &who.session.csrf_token,
-            errors,
-            notice: None,
-        },
-        status,
-    )
+    let chrome = Chrome::of(state);
+    html(&TeamPage { chrome, members: &members, created, csrf: &who.session.csrf_token, errors, notice: None }, status)
 }
 
 pub async fn team(State(state): State<AppState>, AdminPage(who): AdminPage) -> Response {

@@ -1,4 +1,5 @@
-//! Rendering a page: the template, its assets, and the headers every personal page carries.
+//! Rendering a page: the frame's links (`Chrome`), the template, and the headers every personal
+//! page carries.
 
 use crate::{ApiError, AppState};
 use askama::Template;
@@ -8,9 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     title: &'a str,
     lines: &'a [String],
     link: Option<(&'a str, &'a str)>,
@@ -29,9 +28,20 @@ pub fn html(page: &impl Template, status: StatusCode) -> Response {
     }
 }
 
-pub fn assets(state: &AppState) -> (&str, &str, &str) {
-    let a = &state.assets;
-    (a.url("app.css"), a.url("vendor/htmx.min.js"), a.url("app.js"))
+/// What every page's frame (`base.html`) links: the stylesheet and scripts, by their
+/// content-hashed URLs.
+#[derive(Debug, Clone, Copy)]
+pub struct Chrome<'a> {
+    pub css: &'a str,
+    pub htmx: &'a str,
+    pub js: &'a str,
+}
+
+impl<'a> Chrome<'a> {
+    pub fn of(state: &'a AppState) -> Self {
+        let a = &state.assets;
+        Self { css: a.url("app.css"), htmx: a.url("vendor/htmx.min.js"), js: a.url("app.js") }
+    }
 }
 
 pub fn message(
@@ -41,6 +51,6 @@ pub fn message(
     lines: &[String],
     link: Option<(&str, &str)>,
 ) -> Response {
-    let (asset_css, asset_htmx, asset_js) = assets(state);
-    html(&MessagePage { asset_css, asset_htmx, asset_js, title, lines, link }, status)
+    let chrome = Chrome::of(state);
+    html(&MessagePage { chrome, title, lines, link }, status)
 }

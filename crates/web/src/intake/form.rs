@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::html::{assets, html, message};
+use crate::html::{Chrome, html, message};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::Form;
@@ -76,9 +76,7 @@ impl RequestForm {
 #[derive(Template)]
 #[template(path = "request.html")]
 struct RequestPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     form: &'a RequestForm,
     categories: &'a [Category],
     errors: &'a HashMap<&'static str, String>,
@@ -105,9 +103,7 @@ impl RequestPage<'_> {
 #[derive(Template)]
 #[template(path = "verify.html")]
 struct VerifyPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     token: &'a str,
     masked_phone: &'a str,
     error: Option<&'a str>,
@@ -118,9 +114,7 @@ struct VerifyPage<'a> {
 #[derive(Template)]
 #[template(path = "status.html")]
 struct StatusPage<'a> {
-    asset_css: &'a str,
-    asset_htmx: &'a str,
-    asset_js: &'a str,
+    chrome: Chrome<'a>,
     lead: &'a store::leads::Lead,
     status_text: &'a str,
 }
@@ -151,11 +145,9 @@ async fn render_form(
     };
     let zip_place = zip_place(state, &form.zip).await;
     let map: HashMap<&'static str, String> = errors.iter().cloned().collect();
-    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let chrome = Chrome::of(state);
     let page = RequestPage {
-        asset_css,
-        asset_htmx,
-        asset_js,
+        chrome,
         form,
         categories: &categories,
         errors: &map,
@@ -359,9 +351,9 @@ async fn verify_page(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let masked = domain::lead::UsPhone::parse(&lead.phone).map(|p| p.masked()).unwrap_or_default();
-    let (asset_css, asset_htmx, asset_js) = assets(state);
+    let chrome = Chrome::of(state);
     let minutes = state.settings.intake.code_ttl.as_secs() / 60;
-    html(&VerifyPage { asset_css, asset_htmx, asset_js, token, masked_phone: &masked, error, notice, minutes }, status)
+    html(&VerifyPage { chrome, token, masked_phone: &masked, error, notice, minutes }, status)
 }
 
 pub async fn show_verify(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
@@ -463,8 +455,8 @@ pub async fn status(
         "unsold" => "No plumber could take it this time. We're sorry — please try again or call a plumber directly.",
         _ => "We couldn't send this request to plumbers.",
     };
-    let (asset_css, asset_htmx, asset_js) = assets(&state);
-    html(&StatusPage { asset_css, asset_htmx, asset_js, lead: &lead, status_text }, StatusCode::OK)
+    let chrome = Chrome::of(&state);
+    html(&StatusPage { chrome, lead: &lead, status_text }, StatusCode::OK)
 }
 
 #[derive(Debug, Default, Deserialize)]
