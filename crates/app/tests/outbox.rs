@@ -97,10 +97,7 @@ async fn sandbox_checkout_completes_once_with_the_amount_and_reference() -> R {
 #[tokio::test]
 async fn housekeeping_prunes_expired_idempotency_keys_and_old_rate_limit_windows() -> R {
     let app = TestApp::spawn().await?;
-    let body = serde_json::json!({"name": "Pat", "phone": "6125550123", "zip": "55401", "category": "burst-pipe",
-        "urgency": "flexible", "description": "Drip under the sink", "consent": true});
-    let res = app.post("/api/v1/leads").header("idempotency-key", "k").json(&body).send().await?;
-    assert_eq!(res.status(), 201);
+    submit_with_idempotency_key(&app).await?;
     let pruned = |p: Pruned| (p.idempotency_keys, p.rate_limit_windows);
     assert_eq!(pruned(prune(&app.state).await?), (0, 0), "nothing has expired yet");
     app.clock.advance(time::Duration::days(2));
@@ -113,10 +110,7 @@ async fn housekeeping_prunes_expired_idempotency_keys_and_old_rate_limit_windows
 #[tokio::test]
 async fn the_housekeeping_job_prunes_through_the_same_use_case() -> R {
     let app = TestApp::spawn().await?;
-    let body = serde_json::json!({"name": "Pat", "phone": "6125550123", "zip": "55401", "category": "burst-pipe",
-        "urgency": "flexible", "description": "Drip under the sink", "consent": true});
-    let res = app.post("/api/v1/leads").header("idempotency-key", "k").json(&body).send().await?;
-    assert_eq!(res.status(), 201);
+    submit_with_idempotency_key(&app).await?;
     app.run_pending_jobs().await?;
     app.clock.advance(time::Duration::days(2));
     let mut conn = app.pool.acquire().await?;
@@ -124,5 +118,14 @@ async fn the_housekeeping_job_prunes_through_the_same_use_case() -> R {
     app.run_pending_jobs().await?;
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys").fetch_one(&mut *conn).await?;
     assert_eq!(left, 0, "the job pruned the expired key");
+    Ok(())
+}
+
+/// A lead by the API with an `Idempotency-Key`: one idempotency record and two rate-limit windows.
+async fn submit_with_idempotency_key(app: &TestApp) -> R {
+    let body = serde_json::json!({"name": "Pat", "phone": "6125550123", "zip": "55401", "category": "burst-pipe",
+        "urgency": "flexible", "description": "Drip under the sink", "consent": true});
+    let res = app.post("/api/v1/leads").header("idempotency-key", "k").json(&body).send().await?;
+    assert_eq!(res.status(), 201);
     Ok(())
 }

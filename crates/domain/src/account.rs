@@ -13,4 +13,4 @@ pub use business::{BusinessName, BusinessNameError};
 pub use password::{Password, PasswordError};
 pub use role::Role;
 pub use signup::{SignupDraft, SignupInput};
-pub use vocabulary::{SessionEnd, TokenPurpose};
+pub use vocabulary::{ProStatus, SessionEnd, TokenPurpose};

@@ -9,6 +9,7 @@ mod description;
 mod email;
 mod name;
 mod phone;
+mod status;
 pub mod text;
 mod urgency;
 
@@ -19,6 +20,7 @@ pub use description::{Description, DescriptionError};
 pub use email::{Email, EmailError};
 pub use name::{PersonName, PersonNameError};
 pub use phone::{UsPhone, UsPhoneError};
+pub use status::{LeadEvent, LeadStatus};
 pub use urgency::UrgencyError;
 
 use crate::{Urgency, Zip};

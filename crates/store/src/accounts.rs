@@ -1,5 +1,6 @@
 //! Accounts (`identity.users`) and the businesses of pro accounts (`pros`).
 
+use domain::account::ProStatus;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -139,13 +140,13 @@ pub async fn mark_phone_verified(
 pub struct Pro {
     pub user_id: Uuid,
     pub business_name: String,
-    pub status: String,
+    pub status: ProStatus,
 }
 
 pub async fn pro(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Pro>, sqlx::Error> {
     sqlx::query_as!(
         Pro,
-        r#"SELECT user_id, business_name, status::text AS "status!" FROM pros WHERE user_id = $1"#,
+        r#"SELECT user_id, business_name, status AS "status!: ProStatus" FROM pros WHERE user_id = $1"#,
         user_id
     )
     .fetch_optional(conn)
@@ -157,7 +158,7 @@ pub async fn pro(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Pro>, 
 pub struct ProSummary {
     pub user_id: Uuid,
     pub business_name: String,
-    pub status: String,
+    pub status: ProStatus,
     pub owner_name: String,
     pub email: String,
     pub email_verified: bool,
@@ -169,7 +170,7 @@ pub struct ProSummary {
 pub async fn recent_pros(conn: &mut PgConnection, limit: i64) -> Result<Vec<ProSummary>, sqlx::Error> {
     sqlx::query_as!(
         ProSummary,
-        r#"SELECT p.user_id, p.business_name, p.status::text AS "status!", u.name AS owner_name, u.email,
+        r#"SELECT p.user_id, p.business_name, p.status AS "status!: ProStatus", u.name AS owner_name, u.email,
                   u.email_verified_at IS NOT NULL AS "email_verified!", u.phone_verified_at IS NOT NULL AS "phone_verified!",
                   p.created_at
            FROM pros p JOIN identity.users u ON u.id = p.user_id

@@ -1,5 +1,6 @@
 //! Leads and their phone verification.
 
+use domain::lead::{LeadEvent, LeadStatus};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct NewLead {
     pub id: Uuid,
-    pub status: &'static str,
+    pub status: LeadStatus,
     pub category: String,
     pub urgency: &'static str,
     pub zip: String,
@@ -57,7 +58,7 @@ pub struct WithLead {
     /// The verification code's hash and expiry.
     pub code: Option<(Vec<u8>, OffsetDateTime)>,
     /// Timeline events, in order.
-    pub events: &'static [&'static str],
+    pub events: &'static [LeadEvent],
     /// A message to send once the lead is committed.
     pub job: Option<Outbound>,
     /// The request form's view it came from: the funnel's `submitted` step (once per view).
@@ -97,7 +98,7 @@ pub async fn write_new(conn: &mut PgConnection, batch: &[Intake]) -> Result<Vec<
                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
                $21, $22, $23, $24, $25, $26, $27)"#,
         &col(batch, |i| i.lead.id),
-        &col(batch, |i| i.lead.status) as &[&str],
+        &col(batch, |i| i.lead.status.as_str()) as &[&str],
         &col(batch, |i| i.lead.category.as_str()) as &[&str],
         &col(batch, |i| i.lead.urgency) as &[&str],
         &col(batch, |i| i.lead.zip.as_str()) as &[&str],
@@ -118,7 +119,7 @@ pub async fn write_new(conn: &mut PgConnection, batch: &[Intake]) -> Result<Vec<
         &col(batch, |i| i.checks.phone.max),
         &col(batch, |i| i.with.code.as_ref().map(|(h, _)| h.as_slice())) as &[Option<&[u8]>],
         &col(batch, |i| i.with.code.as_ref().map(|(_, e)| *e)) as &[Option<OffsetDateTime>],
-        &col(batch, |i| i.with.events.join(",")),
+        &col(batch, |i| i.with.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",")),
         &col(batch, |i| i.with.job.as_ref().map(|j| j.kind)) as &[Option<&str>],
         &col(batch, |i| i.with.job.as_ref().map(|j| j.payload.clone())) as &[Option<serde_json::Value>],
         &col(batch, |i| i.with.job.as_ref().map(|j| j.max_attempts)) as &[Option<i32>],
@@ -147,7 +148,7 @@ pub async fn write_new(conn: &mut PgConnection, batch: &[Intake]) -> Result<Vec<
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lead {
     pub id: Uuid,
-    pub status: String,
+    pub status: LeadStatus,
     pub category: String,
     pub category_name: String,
     pub urgency: String,
@@ -167,7 +168,7 @@ pub struct Lead {
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Lead>, sqlx::Error> {
     let r = sqlx::query!(
-        r#"SELECT l.id, l.status::text AS "status!", l.category, c.name AS category_name, l.urgency, l.zip AS "zip!",
+        r#"SELECT l.id, l.status AS "status!: LeadStatus", l.category, c.name AS category_name, l.urgency, l.zip AS "zip!",
                   z.city, z.state AS "state!", l.description, l.name, l.phone, l.email,
                   l.contact_preference::text AS "contact_preference!", l.source::text AS "source!", l.partner_id,
                   l.created_at, l.verified_at
@@ -283,12 +284,17 @@ pub async fn replace_code(
 pub async fn record_event(
     conn: &mut PgConnection,
     lead_id: Uuid,
-    kind: &str,
+    kind: LeadEvent,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!("INSERT INTO lead_events (lead_id, kind, occurred_at) VALUES ($1, $2, $3)", lead_id, kind, now)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO lead_events (lead_id, kind, occurred_at) VALUES ($1, $2, $3)",
+        lead_id,
+        kind.as_str(),
+        now
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! Failed logins, counted per account (the address as typed) and per client address.
+//! Failed logins, counted per account (the resolved account, or an unknown address as normalised)
+//! and per client address.
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -32,6 +33,16 @@ pub async fn for_ip(conn: &mut PgConnection, ip: &str, since: OffsetDateTime) ->
     .fetch_one(conn)
     .await?;
     Ok(Recent { count: r.count, oldest: r.oldest, latest: r.latest })
+}
+
+/// Serialises sign-in attempts on one account and one client address until the transaction ends,
+/// so the count read under the lock is the count the attempt is judged by. Always account first,
+/// then address: no two attempts wait on each other in a circle.
+pub async fn lock(conn: &mut PgConnection, account: &str, ip: &str) -> Result<(), sqlx::Error> {
+    for key in [format!("login:account:{account}"), format!("login:ip:{ip}")] {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 pub async fn record(conn: &mut PgConnection, account: &str, ip: &str, now: OffsetDateTime) -> Result<(), sqlx::Error> {

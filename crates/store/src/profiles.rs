@@ -1,6 +1,7 @@
 //! A pro's onboarding profile: licence, insurance, service area, services, hours, preferences,
 //! and staff's approval. Each part is written whole, in the caller's transaction.
 
+use domain::account::ProStatus;
 use sqlx::PgConnection;
 use time::{OffsetDateTime, Time};
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use uuid::Uuid;
 pub struct Profile {
     pub user_id: Uuid,
     pub business_name: String,
-    pub status: String,
+    pub status: ProStatus,
     pub licence_number: Option<String>,
     pub licence_state: Option<String>,
     pub insurance_key: Option<String>,
@@ -34,7 +35,7 @@ pub struct Profile {
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
     sqlx::query_as!(
         Profile,
-        r#"SELECT user_id, business_name, status::text AS "status!", licence_number, licence_state::text AS licence_state,
+        r#"SELECT user_id, business_name, status AS "status!: ProStatus", licence_number, licence_state::text AS licence_state,
                   insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
                   emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
                   weekly_budget_cents, paused, preferences_set, submitted_at, approved_at
@@ -296,7 +297,7 @@ pub async fn approve(
 pub async fn pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Profile>, sqlx::Error> {
     sqlx::query_as!(
         Profile,
-        r#"SELECT user_id, business_name, status::text AS "status!", licence_number, licence_state::text AS licence_state,
+        r#"SELECT user_id, business_name, status AS "status!: ProStatus", licence_number, licence_state::text AS licence_state,
                   insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
                   emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
                   weekly_budget_cents, paused, preferences_set, submitted_at, approved_at

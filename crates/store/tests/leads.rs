@@ -1,5 +1,6 @@
 //! `write_new`: many submissions in one call, each written or refused for its own reason.
 
+use domain::lead::{LeadEvent, LeadStatus};
 use sqlx::PgPool;
 use store::lead_writer::LeadWriter;
 use store::leads::{Checks, Counted, Intake, NewLead, Outbound, WithLead, Written, write_new};
@@ -25,7 +26,7 @@ fn intake(phone: &str, category: &str) -> Intake {
     Intake {
         lead: NewLead {
             id: Uuid::now_v7(),
-            status: "pending_verification",
+            status: LeadStatus::PendingVerification,
             category: category.into(),
             urgency: "emergency",
             zip: "55401".into(),
@@ -47,7 +48,7 @@ fn intake(phone: &str, category: &str) -> Intake {
         },
         with: WithLead {
             code: Some((vec![7; 32], now + time::Duration::minutes(10))),
-            events: &["received", "code_sent"],
+            events: &[LeadEvent::Received, LeadEvent::CodeSent],
             job: Some(Outbound {
                 kind: "send_sms",
                 payload: serde_json::json!({"to": phone, "body": "code"}),

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::sessions::{ProPage, StaffPage};
 use crate::client_ip::ClientIp;
 use crate::html::{
-    Chrome, CsrfForm, CsrfToken, FieldErrors, SignedForm, csrf_ok, forbidden_cross_site, html, same_origin,
+    Chrome, CsrfForm, CsrfToken, DoneQuery, FieldErrors, SignedForm, csrf_ok, forbidden_cross_site, html, same_origin,
 };
 use crate::problem::{ApiError, Problem};
 use askama::Template;
@@ -23,7 +23,7 @@ use services::pros::onboarding::{self, Part};
 use store::profiles::Profile;
 use uuid::Uuid;
 
-type Errors = Vec<(String, String)>;
+type Errors = Vec<FieldError>;
 /// A profile form's fields in the order sent, repeated names kept (`category`).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(transparent)]
@@ -41,10 +41,6 @@ fn field<'a>(pairs: &'a Pairs, key: &str) -> &'a str {
 
 fn checked(pairs: &Pairs, key: &str) -> bool {
     !field(pairs, key).is_empty()
-}
-
-fn errors_of(e: Vec<FieldError>) -> Errors {
-    e.into_iter().map(|e| (e.field.to_owned(), e.message)).collect()
 }
 
 #[derive(Template)]
@@ -77,7 +73,7 @@ struct ProfilePage<'a> {
 }
 
 impl FieldErrors for ProfilePage<'_> {
-    fn field_errors(&self) -> &[(String, String)] {
+    fn field_errors(&self) -> &[FieldError] {
         self.errors
     }
 }
@@ -162,12 +158,6 @@ async fn profile_page(
     )
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
 fn notice_for(done: Option<&str>) -> Option<&'static str> {
     match done {
         Some("business") => Some("Business details saved."),
@@ -181,7 +171,7 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
 }
 
 pub async fn show(State(state): State<AppState>, ProPage(s): ProPage, Query(q): Query<DoneQuery>) -> Response {
-    profile_page(&state, &s, &Vec::new(), notice_for(q.done.as_deref()), StatusCode::OK).await
+    profile_page(&state, &s, &Vec::new(), notice_for(q.done()), StatusCode::OK).await
 }
 
 /// After a part is saved: back to the page, at that part; a refusal shows on the page, beside
@@ -198,7 +188,7 @@ async fn saved(state: &AppState, s: &SignedIn, part: Part, result: Result<(), Se
 }
 
 async fn refused(state: &AppState, s: &SignedIn, errors: Vec<FieldError>, status: StatusCode) -> Response {
-    profile_page(state, s, &errors_of(errors), None, status).await
+    profile_page(state, s, &errors, None, status).await
 }
 
 pub async fn business(

@@ -8,7 +8,8 @@ use services::{CodeError, Conflict, ServiceError};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
-/// A field's problem as the wire carries it (`errors[]`).
+/// A field's problem as the wire carries it (`errors[]`), read back by clients and tests. The
+/// code speaks `domain::FieldError`; this is only its serialised shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FieldError {
     pub field: String,
@@ -75,7 +76,7 @@ impl IntoResponse for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("validation failed")]
-    Validation(Vec<FieldError>),
+    Validation(Vec<domain::FieldError>),
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("not found")]
@@ -104,7 +105,7 @@ impl From<Problem> for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(errors) => ApiError::Validation(errors.into_iter().map(FieldError::from).collect()),
+            ServiceError::Invalid(errors) => ApiError::Validation(errors),
             ServiceError::UnsupportedType(error) => Problem {
                 errors: vec![error.into()],
                 ..Problem::status(StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("We don't take that kind of file.".into()))
@@ -165,7 +166,7 @@ impl From<ServiceError> for ApiError {
                 };
                 let message = crate::auth::code_message(code);
                 Problem {
-                    errors: vec![FieldError { field: "code".into(), message: message.clone() }],
+                    errors: vec![domain::FieldError { field: "code", message: message.clone() }.into()],
                     ..Problem::typed(status, "verification-failed", "The code was not accepted", Some(message))
                 }
                 .into()
@@ -211,7 +212,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = match self {
             ApiError::Validation(errors) => Problem {
-                errors,
+                errors: errors.into_iter().map(FieldError::from).collect(),
                 ..Problem::typed(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "validation-error",

@@ -1,7 +1,7 @@
 //! Routes and the middleware stack, outermost first: observe (request id, logs, metrics, and
 //! the security headers) → compression → problem documents → panic catcher → timeout → body limit.
 
-use crate::auth::{api as auth_api, pages as auth_pages, staff_pages};
+use crate::auth::{api as auth_api, pages as auth_pages, portal_pages, staff_pages};
 use crate::intake::{api, form};
 use crate::{AppState, assets, health, metrics_route, middleware, pages, pro_profile};
 use axum::Router;
@@ -44,13 +44,13 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/verify-email", get(auth_pages::verify_email))
         .route("/forgot-password", get(auth_pages::show_forgot).post(auth_pages::forgot))
         .route("/reset-password", get(auth_pages::show_reset).post(auth_pages::reset))
-        .route("/pro", get(auth_pages::pro_home))
+        .route("/pro", get(portal_pages::pro_home))
         .route("/pro/verify-email/resend", post(auth_pages::resend_email))
-        .route("/pro/phone", post(auth_pages::verify_phone))
-        .route("/pro/phone/resend", post(auth_pages::resend_phone_code))
-        .route("/pro/account", get(auth_pages::account))
-        .route("/pro/sessions/{id}/end", post(auth_pages::end_session))
-        .route("/pro/password", post(auth_pages::change_password))
+        .route("/pro/phone", post(portal_pages::verify_phone))
+        .route("/pro/phone/resend", post(portal_pages::resend_phone_code))
+        .route("/pro/account", get(portal_pages::account))
+        .route("/pro/sessions/{id}/end", post(portal_pages::end_session))
+        .route("/pro/password", post(portal_pages::change_password))
         .route("/pro/profile", get(pro_profile::show))
         .route("/pro/profile/business", post(pro_profile::business))
         .route("/pro/profile/area", post(pro_profile::area))

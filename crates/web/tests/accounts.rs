@@ -407,6 +407,31 @@ async fn browser_sessions_use_a_host_cookie_a_fresh_id_at_login_and_csrf_tokens(
 }
 
 #[tokio::test]
+async fn login_never_redirects_off_site_through_characters_browsers_drop() -> R {
+    let app = TestApp::spawn().await?;
+    app.signup_pro(EMAIL, PHONE).await?;
+    // Browsers drop the tab and read `/\t/evil.example/x` as `//evil.example/x`: another host.
+    for next in ["/\t/evil.example/x", "/\n/evil.example", "/\\evil.example", "//evil.example"] {
+        let res =
+            app.post("/login").form(&[("email", EMAIL), ("password", PRO_PASSWORD), ("next", next)]).send().await?;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/pro", "{next:?}");
+    }
+    // Signed in, the login page sends the visitor straight on: still only within this site.
+    let sid = app.browser_login(EMAIL, PRO_PASSWORD).await?;
+    for (query, to) in [
+        ("next=/%09/evil.example/x", "/pro"),
+        ("next=%2F%0A%2Fevil.example", "/pro"),
+        ("next=/pro/account", "/pro/account"),
+    ] {
+        let res = app.get(&format!("/login?{query}")).header(COOKIE, cookie(&sid)).send().await?;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{query}");
+        assert_eq!(res.headers()["location"], to, "{query}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_login_form_keeps_the_address_escaped_and_says_what_to_do() -> R {
     let app = TestApp::spawn().await?;
     let res =

@@ -59,6 +59,35 @@ impl SessionEnd {
     }
 }
 
+/// Where a pro's account stands, as the schema's `pro_status` stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "pro_status", rename_all = "snake_case"))]
+pub enum ProStatus {
+    Onboarding,
+    PendingApproval,
+    Active,
+    Suspended,
+}
+
+impl ProStatus {
+    pub const ALL: [ProStatus; 4] =
+        [ProStatus::Onboarding, ProStatus::PendingApproval, ProStatus::Active, ProStatus::Suspended];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProStatus::Onboarding => "onboarding",
+            ProStatus::PendingApproval => "pending_approval",
+            ProStatus::Active => "active",
+            ProStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +101,8 @@ mod tests {
             assert_eq!(TokenPurpose::parse(p.as_str()), Some(p));
         }
         assert_eq!(TokenPurpose::parse("anything_else"), None);
+        for s in ProStatus::ALL {
+            assert_eq!(ProStatus::parse(s.as_str()), Some(s));
+        }
     }
 }

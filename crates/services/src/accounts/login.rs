@@ -25,9 +25,15 @@ fn failures(r: store::login_failures::Recent) -> Failures {
     Failures { count: u32::try_from(r.count).unwrap_or(u32::MAX), oldest: r.oldest, latest: r.latest }
 }
 
-/// The throttle key for an address as typed: trimmed, lower-case, bounded.
+/// The throttle key of an address with no account: trimmed, lower-case, bounded.
 pub(super) fn account_key(email: &str) -> String {
     email.trim().to_lowercase().chars().take(254).collect()
+}
+
+/// The throttle key of an account: its id, so every spelling of its address (PostgreSQL's
+/// `lower()` finds `İris@…` for `iris@…`) counts against the same slate.
+pub(super) fn user_key(id: Uuid) -> String {
+    format!("user:{id}")
 }
 
 /// Logs in. The answer and its timing do not depend on whether the account exists.
@@ -41,13 +47,24 @@ pub async fn login(
 ) -> Result<LoggedIn, ServiceError> {
     let ip = caller.ip;
     let now = ctx.clock.now();
-    let account = account_key(email);
     let ip_text = ip.to_string();
-    throttled(ctx, &account, &ip_text, now).await?;
     let user = {
         let mut conn = ctx.pool.acquire().await?;
         store::accounts::find_by_email(&mut conn, email.trim()).await?
     };
+    let account = user.as_ref().map_or_else(|| account_key(email), |u| user_key(u.id));
+    attempt(ctx, &account, &ip_text).await?;
+    if let Some(u) = &user
+        && role_of(u)?.is_staff()
+        && !staff_address(ctx, ip)
+    {
+        // Refused before the password is looked at (the answer must not tell a right one from a
+        // wrong one), and the attempt stays counted.
+        let mut tx = ctx.pool.begin().await?;
+        audit::record(&mut tx, ctx, Audit::own(u.id, AuditAction::LoginRefusedIp, Some(&ip_text))).await?;
+        tx.commit().await?;
+        return Err(ServiceError::StaffNotAllowedHere);
+    }
     let ok = passwords::verify(Password::presented(password), user.as_ref().map(|u| u.password_hash.clone())).await?;
     let mut tx = ctx.pool.begin().await?;
     let Some(user) = user.filter(|_| ok) else {
@@ -62,31 +79,24 @@ pub async fn login(
     };
     let role = role_of(&user)?;
     let mut mfa_at = None;
-    if role.is_staff() {
-        if !staff_address(ctx, ip) {
-            audit::record(&mut tx, ctx, Audit::own(user.id, AuditAction::LoginRefusedIp, Some(&ip_text))).await?;
-            tx.commit().await?;
-            return Err(ServiceError::StaffNotAllowedHere);
+    // A browser gets a session that opens nothing but the second-factor page; the API has no
+    // enrolment step: the code comes with the password, or no session.
+    if role.is_staff() && client == Client::Api {
+        let Some(code) = totp.filter(|c| !c.trim().is_empty()) else {
+            return Err(ServiceError::SecondFactorRequired);
+        };
+        let mfa = store::mfa::get(&mut tx, user.id).await?;
+        let Some(secret) = mfa.and_then(|m| m.secret) else { return Err(ServiceError::SecondFactorRequired) };
+        let step = totp::matching_step(&secret, code, now);
+        let fresh = match step {
+            Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,
+            None => false,
+        };
+        if !fresh {
+            let who = (account.as_str(), ip_text.as_str(), Some(user.id));
+            return Err(failed(tx, ctx, who, AuditAction::MfaFailed, ServiceError::SecondFactorWrong).await);
         }
-        if client == Client::Api {
-            // The API has no enrolment step: the code comes with the password, or no session.
-            let Some(code) = totp.filter(|c| !c.trim().is_empty()) else {
-                return Err(ServiceError::SecondFactorRequired);
-            };
-            let mfa = store::mfa::get(&mut tx, user.id).await?;
-            let Some(secret) = mfa.and_then(|m| m.secret) else { return Err(ServiceError::SecondFactorRequired) };
-            let step = totp::matching_step(&secret, code, now);
-            let fresh = match step {
-                Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,
-                None => false,
-            };
-            if !fresh {
-                let who = (account.as_str(), ip_text.as_str(), Some(user.id));
-                return Err(failed(tx, ctx, who, AuditAction::MfaFailed, ServiceError::SecondFactorWrong).await);
-            }
-            mfa_at = Some(now);
-        }
-        // A browser gets a session that opens nothing but the second-factor page.
+        mfa_at = Some(now);
     }
     store::login_failures::clear_account(&mut tx, &account).await?;
     let logged_in = open_session(&mut tx, ctx, user.id, role, client, caller, mfa_at).await?;
@@ -94,8 +104,8 @@ pub async fn login(
     Ok(logged_in)
 }
 
-/// A failed login, second factor or confirmation: it counts toward throttling and is audited,
-/// in `tx`, which commits. Returns `err` for the caller to give back.
+/// A failed login, second factor or confirmation (already counted by `attempt`): audited in `tx`,
+/// which commits. Returns `err` for the caller to give back.
 pub(super) async fn failed(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     ctx: &Ctx,
@@ -104,10 +114,8 @@ pub(super) async fn failed(
     err: ServiceError,
 ) -> ServiceError {
     let (account, ip, user) = who;
-    let now = ctx.clock.now();
     let detail = if user.is_none() { serde_json::json!({"account": account}) } else { serde_json::json!({}) };
     let recorded = async {
-        store::login_failures::record(&mut tx, account, ip, now).await?;
         audit::record(&mut tx, ctx, Audit { actor: user, action, subject: user, ip: Some(ip), detail }).await?;
         tx.commit().await
     }
@@ -118,12 +126,16 @@ pub(super) async fn failed(
     }
 }
 
-/// Too many recent failures for this address typed, or from this client: wait.
-pub(super) async fn throttled(ctx: &Ctx, account: &str, ip: &str, now: OffsetDateTime) -> Result<(), ServiceError> {
+/// Starts a sign-in attempt: too many recent failures on this account or from this client means
+/// wait; otherwise the attempt is counted as a failure before anything is checked (a success wipes
+/// the account's slate), under a lock, so concurrent guesses cannot all pass under the limit.
+pub(super) async fn attempt(ctx: &Ctx, account: &str, ip: &str) -> Result<(), ServiceError> {
+    let now = ctx.clock.now();
     let hour_ago = now - time::Duration::HOUR;
-    let mut conn = ctx.pool.acquire().await?;
-    let by_account = store::login_failures::for_account(&mut conn, account, hour_ago).await?;
-    let by_ip = store::login_failures::for_ip(&mut conn, ip, hour_ago).await?;
+    let mut tx = ctx.pool.begin().await?;
+    store::login_failures::lock(&mut tx, account, ip).await?;
+    let by_account = store::login_failures::for_account(&mut tx, account, hour_ago).await?;
+    let by_ip = store::login_failures::for_ip(&mut tx, ip, hour_ago).await?;
     let wait = [
         policy(ctx, ctx.settings.auth.login_free_failures).wait(failures(by_account), now),
         // An address may try many accounts; it gets more room, and no hourly lock of its own.
@@ -133,10 +145,12 @@ pub(super) async fn throttled(ctx: &Ctx, account: &str, ip: &str, now: OffsetDat
     .into_iter()
     .flatten()
     .max();
-    match wait {
-        Some(wait) => Err(ServiceError::Throttled { retry_after: wait.try_into().unwrap_or(Duration::from_secs(1)) }),
-        None => Ok(()),
+    if let Some(wait) = wait {
+        return Err(ServiceError::Throttled { retry_after: wait.try_into().unwrap_or(Duration::from_secs(1)) });
     }
+    store::login_failures::record(&mut tx, account, ip, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A new session with a new secret (never one the client brought: no session fixation).

@@ -2,7 +2,7 @@
 //! sensitive action.
 
 use super::dur;
-use super::login::{account_key, failed, throttled};
+use super::login::{attempt, failed, user_key};
 use super::{Caller, SignedIn};
 use crate::audit::{self, Audit, AuditAction};
 use crate::infra::{passwords, totp};
@@ -45,11 +45,21 @@ pub async fn verify_second_factor(
     code: &str,
     caller: Caller<'_>,
 ) -> Result<Option<Vec<String>>, ServiceError> {
+    attempt(ctx, &user_key(who.user.id), &caller.ip.to_string()).await?;
+    check_second_factor(ctx, who, code, caller).await
+}
+
+/// The second factor itself, once the attempt is counted.
+async fn check_second_factor(
+    ctx: &Ctx,
+    who: &SignedIn,
+    code: &str,
+    caller: Caller<'_>,
+) -> Result<Option<Vec<String>>, ServiceError> {
     let now = ctx.clock.now();
     let user = &who.user;
-    let account = account_key(&user.email);
+    let account = user_key(user.id);
     let ip_text = caller.ip.to_string();
-    throttled(ctx, &account, &ip_text, now).await?;
     let mut tx = ctx.pool.begin().await?;
     let m = store::mfa::get(&mut tx, user.id).await?.ok_or(ServiceError::SessionEnded)?;
     let (accepted, new_codes, action) = match (&m.secret, &m.pending_secret) {
@@ -107,10 +117,9 @@ pub async fn reauthenticate(
     code: &str,
     caller: Caller<'_>,
 ) -> Result<(), ServiceError> {
-    let now = ctx.clock.now();
-    let account = account_key(&who.user.email);
+    let account = user_key(who.user.id);
     let ip_text = caller.ip.to_string();
-    throttled(ctx, &account, &ip_text, now).await?;
+    attempt(ctx, &account, &ip_text).await?;
     // Read afresh: a session's cached copy of the account never holds the hash.
     let stored = {
         let mut conn = ctx.pool.acquire().await?;
@@ -121,5 +130,5 @@ pub async fn reauthenticate(
         let id = (account.as_str(), ip_text.as_str(), Some(who.user.id));
         return Err(failed(tx, ctx, id, AuditAction::ReauthFailed, ServiceError::BadCredentials).await);
     }
-    verify_second_factor(ctx, who, code, caller).await.map(|_| ())
+    check_second_factor(ctx, who, code, caller).await.map(|_| ())
 }

@@ -1,6 +1,6 @@
 //! Changing a password (knowing the current one) and resetting it by an e-mailed link.
 
-use super::login::account_key;
+use super::login::{account_key, attempt, failed, user_key};
 use super::verify::send_email_link;
 use crate::audit::{self, Audit, AuditAction};
 use crate::infra::{passwords, tokens};
@@ -22,11 +22,21 @@ pub async fn change_password(
         let mut conn = ctx.pool.acquire().await?;
         store::accounts::find(&mut conn, user_id).await?.ok_or(ServiceError::SessionEnded)?
     };
+    // Proving the current password is a sign-in step: throttled and audited like one.
+    let account = user_key(user_id);
+    attempt(ctx, &account, ip).await?;
     if !passwords::verify(Password::presented(current), Some(user.password_hash.clone())).await? {
-        return Err(ServiceError::Invalid(vec![FieldError {
+        let wrong = ServiceError::Invalid(vec![FieldError {
             field: "current_password",
             message: "That isn't your current password.".into(),
-        }]));
+        }]);
+        let tx = ctx.pool.begin().await?;
+        return Err(failed(tx, ctx, (&account, ip, Some(user_id)), AuditAction::ReauthFailed, wrong).await);
+    }
+    // Proven: the slate is clean, whatever becomes of the new password.
+    {
+        let mut conn = ctx.pool.acquire().await?;
+        store::login_failures::clear_account(&mut conn, &account).await?;
     }
     let pw = parse_new_password(&user, new)?;
     let hash = passwords::hash(pw).await?;
@@ -90,7 +100,7 @@ pub async fn reset_password(ctx: &Ctx, token: &str, new: &str, ip: &str) -> Resu
     let ended = store::sessions::end_all(&mut tx, user_id, None, SessionEnd::PasswordChanged.as_str(), now).await?;
     // Whoever reset it by e-mail controls the address.
     store::accounts::mark_email_verified(&mut tx, user_id, now).await?;
-    store::login_failures::clear_account(&mut tx, &account_key(&user.email)).await?;
+    store::login_failures::clear_account(&mut tx, &user_key(user_id)).await?;
     audit::record(
         &mut tx,
         ctx,

@@ -1,6 +1,7 @@
 //! Homeowner lead intake: a submission becomes a lead (`submit`), its phone is confirmed by a
-//! texted code (`verify`). Shared by the request form and the partner API.
+//! texted code (`verify`); the form's `funnel` counts how far people get. Shared by the request form and the partner API.
 
+pub mod funnel;
 mod submit;
 mod verify;
 

@@ -7,7 +7,7 @@ use super::{Idempotency, Outcome, Source, Submission, Submitted, code_sms, ttl};
 use crate::infra::rate_limit::Window;
 use crate::infra::signing;
 use crate::{Ctx, ServiceError};
-use domain::lead::{CONSENT_TEXT_VERSION, FieldError, LeadDraft, LeadInput};
+use domain::lead::{CONSENT_TEXT_VERSION, FieldError, LeadDraft, LeadEvent, LeadInput, LeadStatus};
 use serde::Serialize;
 use settings::RateLimit;
 use sqlx::PgConnection;
@@ -225,7 +225,7 @@ fn prepare(ctx: &Ctx, sub: &Submission, draft: &LeadDraft, now: OffsetDateTime) 
     let phone = draft.phone.as_e164();
     let lead = NewLead {
         id: lead_id,
-        status: if verified { "verified" } else { "pending_verification" },
+        status: if verified { LeadStatus::Verified } else { LeadStatus::PendingVerification },
         category: draft.category.as_str().to_owned(),
         urgency: draft.urgency.as_str(),
         zip: draft.zip.as_str().to_owned(),
@@ -257,7 +257,7 @@ fn prepare(ctx: &Ctx, sub: &Submission, draft: &LeadDraft, now: OffsetDateTime) 
         code.as_ref().map(|c| ctx.queue.row(&code_sms(ctx, phone, c))).transpose().map_err(anyhow::Error::from)?;
     let with = WithLead {
         code: code.as_ref().map(|c| (ctx.signer.code_hash(&lead_id.to_string(), c), expires)),
-        events: if verified { &["received"] } else { &["received", "code_sent"] },
+        events: if verified { &[LeadEvent::Received] } else { &[LeadEvent::Received, LeadEvent::CodeSent] },
         job: sms.map(|j| Outbound { kind: j.kind, payload: j.payload, max_attempts: j.max_attempts }),
         funnel: match sub.source {
             Source::Web { funnel_id } => funnel_id,

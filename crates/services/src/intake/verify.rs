@@ -1,9 +1,11 @@
 //! A homeowner's phone, confirmed by the texted code; and a new code when asked.
 
+use super::funnel::FunnelStep;
 use super::{code_sms, status_url, ttl};
 use crate::infra::signing;
 use crate::jobs::{SendEmail, SendSms};
 use crate::{CodeError, Ctx, ServiceError};
+use domain::lead::LeadEvent;
 use sqlx::PgConnection;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -17,7 +19,7 @@ pub(super) async fn on_verified(
     lead_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<(), ServiceError> {
-    store::leads::record_event(tx, lead_id, "verified", now).await?;
+    store::leads::record_event(tx, lead_id, LeadEvent::Verified, now).await?;
     let lead = store::leads::get(tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
     let link = status_url(ctx, lead_id, now);
     let first_name = lead.name.split_whitespace().next().unwrap_or("there");
@@ -49,8 +51,9 @@ pub enum Verified {
 }
 
 /// Checks a code. Counts every attempt, refuses after the limit or expiry, and on success moves
-/// the lead to `verified` with its hand-off, all in one transaction.
-pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str) -> Result<Verified, ServiceError> {
+/// the lead to `verified` with its hand-off (and the form's funnel step, when it came from the
+/// form), all in one transaction.
+pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str, funnel: Option<Uuid>) -> Result<Verified, ServiceError> {
     let now = ctx.clock.now();
     let max = ctx.settings.intake.code_max_attempts;
     let mut tx = ctx.pool.begin().await?;
@@ -81,6 +84,9 @@ pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str) -> Result<Verified, Se
     store::leads::mark_code_used(&mut tx, lead_id, now).await?;
     if store::leads::mark_verified(&mut tx, lead_id, now).await? {
         on_verified(ctx, &mut tx, lead_id, now).await?;
+        if let Some(funnel) = funnel {
+            super::funnel::record(&mut tx, funnel, FunnelStep::Verified, None, now).await?;
+        }
         let source = store::leads::get(&mut tx, lead_id).await?.map(|l| l.source).unwrap_or_default();
         metrics::counter!("leads_verified_total", "source" => source).increment(1);
     }
@@ -114,7 +120,7 @@ pub async fn resend(ctx: &Ctx, lead_id: Uuid) -> Result<OffsetDateTime, ServiceE
     store::leads::replace_code(&mut tx, lead_id, &ctx.signer.code_hash(&lead_id.to_string(), &code), expires, now)
         .await?;
     ctx.queue.enqueue(&mut tx, &code_sms(ctx, &lead.phone, &code)).await?;
-    store::leads::record_event(&mut tx, lead_id, "code_sent", now).await?;
+    store::leads::record_event(&mut tx, lead_id, LeadEvent::CodeSent, now).await?;
     tx.commit().await?;
     ctx.queue.wake_workers();
     Ok(expires)

@@ -5,12 +5,13 @@ use super::sessions::ApiUser;
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::json::json_body;
-use crate::problem::{ApiError, FieldError, unauthorized};
+use crate::problem::{ApiError, unauthorized};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::FieldError;
 use domain::account::SessionEnd;
 use domain::account::SignupInput;
 use serde::{Deserialize, Serialize};
@@ -47,7 +48,7 @@ struct Me {
 #[derive(Debug, Serialize)]
 struct Business {
     name: String,
-    status: String,
+    status: domain::account::ProStatus,
 }
 
 async fn me_of(state: &AppState, u: &User) -> Result<Me, ApiError> {
@@ -137,10 +138,10 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, header
     };
     let mut errors = Vec::new();
     if req.email.trim().is_empty() {
-        errors.push(FieldError { field: "email".into(), message: "Please give your e-mail address.".into() });
+        errors.push(FieldError { field: "email", message: "Please give your e-mail address.".into() });
     }
     if req.password.is_empty() {
-        errors.push(FieldError { field: "password".into(), message: "Please give your password.".into() });
+        errors.push(FieldError { field: "password", message: "Please give your password.".into() });
     }
     if !errors.is_empty() {
         return ApiError::Validation(errors).into_response();
@@ -349,7 +350,7 @@ pub async fn request_reset(
     };
     if req.email.trim().is_empty() {
         return ApiError::Validation(vec![FieldError {
-            field: "email".into(),
+            field: "email",
             message: "Please give your e-mail address.".into(),
         }])
         .into_response();

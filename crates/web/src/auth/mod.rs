@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod portal_pages;
 mod qr;
 pub mod sessions;
 pub mod staff_pages;

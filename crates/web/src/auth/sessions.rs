@@ -88,10 +88,17 @@ fn urlencode(s: &str) -> String {
 
 /// Where to go after logging in: only a path on this site, never another site.
 pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => n,
-        _ => "/pro",
-    }
+    next.filter(|n| is_local_path(n)).unwrap_or("/pro")
+}
+
+/// A path on this site. Browsers drop tabs and newlines from a URL and read `\` as `/`, so
+/// `/<TAB>/evil.example` would be `//evil.example`, another host: any control character,
+/// whitespace or backslash is refused, as is `//`; what is left must parse as a path.
+fn is_local_path(n: &str) -> bool {
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && n.parse::<axum::http::uri::PathAndQuery>().is_ok()
 }
 
 /// An API caller with a valid access token whose session is still open.
@@ -199,5 +206,38 @@ impl FromRequestParts<AppState> for AdminPage {
         } else {
             Err(Problem::status(StatusCode::FORBIDDEN, Some("Only admins manage staff.".into())).into_response())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_path_on_this_site_or_the_portal() {
+        for ok in ["/pro/account", "/staff", "/pro/profile?done=area#hours", "/a/b%2F/c"] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        let hostile = [
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\u{0}/evil.example",
+            "/\u{85}/evil.example",
+            "/\u{3000}/evil.example",
+            " /pro",
+            "pro",
+            "",
+            "javascript:alert(1)",
+        ];
+        for n in hostile {
+            assert_eq!(safe_next(Some(n)), "/pro", "{n:?}");
+        }
+        assert_eq!(safe_next(None), "/pro");
     }
 }

@@ -12,13 +12,14 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::FieldError;
 use serde::Deserialize;
 use services::accounts::SignedIn;
 use services::accounts::{self, SecondFactorStep};
 use services::infra::totp;
 use services::{Conflict, ServiceError};
 
-type Errors = Vec<(String, String)>;
+type Errors = Vec<FieldError>;
 
 #[derive(Template)]
 #[template(path = "staff_mfa.html")]
@@ -34,7 +35,7 @@ struct MfaPage<'a> {
 }
 
 impl FieldErrors for MfaPage<'_> {
-    fn field_errors(&self) -> &[(String, String)] {
+    fn field_errors(&self) -> &[FieldError] {
         self.errors
     }
 }
@@ -94,10 +95,10 @@ pub async fn check_mfa(
         Ok(Some(codes)) => mfa_page(&state, &who, &Vec::new(), Some(&codes), StatusCode::OK).await,
         Ok(None) => Redirect::to("/staff").into_response(),
         Err(ServiceError::SecondFactorWrong) => {
-            let errors = vec![(
-                "code".to_owned(),
-                "That code didn't work. Use the newest code from your app — each one works once.".to_owned(),
-            )];
+            let errors = vec![FieldError {
+                field: "code",
+                message: "That code didn't work. Use the newest code from your app — each one works once.".to_owned(),
+            }];
             mfa_page(&state, &who, &errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => ApiError::from(e).into_response(),
@@ -110,7 +111,7 @@ struct ProRow {
     email: String,
     email_verified: bool,
     phone_verified: bool,
-    status: String,
+    status: &'static str,
     signed_up: String,
 }
 
@@ -135,12 +136,6 @@ struct PendingRow {
     submitted: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
 fn when(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.format(&f).unwrap_or_default()
@@ -149,7 +144,7 @@ fn when(t: time::OffsetDateTime) -> String {
 pub async fn home(
     State(state): State<AppState>,
     StaffPage(who): StaffPage,
-    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
+    axum::extract::Query(q): axum::extract::Query<crate::html::DoneQuery>,
 ) -> Response {
     let data = async {
         let mut conn = state.pool.acquire().await?;
@@ -171,7 +166,7 @@ pub async fn home(
             email: p.email,
             email_verified: p.email_verified,
             phone_verified: p.phone_verified,
-            status: p.status,
+            status: p.status.as_str(),
             signed_up: when(p.created_at),
         })
         .collect();
@@ -186,7 +181,7 @@ pub async fn home(
             submitted: p.submitted_at.map(when).unwrap_or_default(),
         })
         .collect();
-    let notice = (q.done.as_deref() == Some("approved")).then_some("Approved. They can receive leads now.");
+    let notice = (q.done() == Some("approved")).then_some("Approved. They can receive leads now.");
     let chrome = Chrome::of(&state);
     html(
         &StaffHome {
@@ -214,7 +209,7 @@ struct ConfirmPage<'a> {
 }
 
 impl FieldErrors for ConfirmPage<'_> {
-    fn field_errors(&self) -> &[(String, String)] {
+    fn field_errors(&self) -> &[FieldError] {
         self.errors
     }
 }
@@ -278,8 +273,10 @@ pub async fn confirm(
     match accounts::reauthenticate(&state, &who, &form.password, &form.code, caller).await {
         Ok(()) => Redirect::to(&next).into_response(),
         Err(ServiceError::BadCredentials | ServiceError::SecondFactorWrong) => {
-            let errors =
-                vec![("code".to_owned(), "That password and code don't match. Try the newest code.".to_owned())];
+            let errors = vec![FieldError {
+                field: "code",
+                message: "That password and code don't match. Try the newest code.".to_owned(),
+            }];
             confirm_page(&state, &who, &next, &errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => ApiError::from(e).into_response(),
@@ -298,7 +295,7 @@ struct TeamPage<'a> {
 }
 
 impl FieldErrors for TeamPage<'_> {
-    fn field_errors(&self) -> &[(String, String)] {
+    fn field_errors(&self) -> &[FieldError] {
         self.errors
     }
 }
@@ -356,11 +353,10 @@ pub async fn add_staff(
             team_page(&state, &who, Some((form.email.trim(), &password)), &Vec::new(), StatusCode::CREATED).await
         }
         Err(ServiceError::Invalid(errors)) => {
-            let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
             team_page(&state, &who, None, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(ServiceError::Conflict(Conflict::EmailTaken)) => {
-            let errors = vec![("email".to_owned(), "That e-mail already has an account.".to_owned())];
+            let errors = vec![FieldError { field: "email", message: "That e-mail already has an account.".to_owned() }];
             team_page(&state, &who, None, &errors, StatusCode::CONFLICT).await
         }
         Err(e) => ApiError::from(e).into_response(),

@@ -6,20 +6,21 @@ use crate::problem::Problem;
 use axum::extract::{Form, FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::FieldError;
 use serde::de::DeserializeOwned;
 use services::accounts::SignedIn;
 
 /// Pages that show field errors next to their fields (`self.error("email")`,
 /// `aria-invalid="{{ self.invalid("email") }}"` in the templates).
 pub trait FieldErrors {
-    fn field_errors(&self) -> &[(String, String)];
+    fn field_errors(&self) -> &[FieldError];
 
     fn error(&self, field: &str) -> &str {
-        self.field_errors().iter().find(|(f, _)| f == field).map_or("", |(_, m)| m.as_str())
+        self.field_errors().iter().find(|e| e.field == field).map_or("", |e| e.message.as_str())
     }
 
     fn invalid(&self, field: &str) -> &'static str {
-        if self.field_errors().iter().any(|(f, _)| f == field) { "true" } else { "false" }
+        if self.field_errors().iter().any(|e| e.field == field) { "true" } else { "false" }
     }
 }
 
@@ -112,5 +113,19 @@ pub struct CodeForm {
 impl CsrfToken for CodeForm {
     fn csrf(&self) -> &str {
         &self.csrf
+    }
+}
+
+/// The `?done=…` a page is redirected to after a form worked (post/redirect/get); each page
+/// words its own notice for it.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+impl DoneQuery {
+    pub fn done(&self) -> Option<&str> {
+        self.done.as_deref()
     }
 }

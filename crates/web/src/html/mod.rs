@@ -4,7 +4,7 @@ pub mod forms;
 pub mod render;
 
 pub use forms::{
-    CodeForm, CsrfForm, CsrfToken, FieldErrors, OurForm, SignedForm, csrf_ok, forbidden_cross_site, same_origin,
-    user_agent,
+    CodeForm, CsrfForm, CsrfToken, DoneQuery, FieldErrors, OurForm, SignedForm, csrf_ok, forbidden_cross_site,
+    same_origin, user_agent,
 };
 pub use render::{Chrome, html, message};

@@ -4,13 +4,14 @@
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::json::json_body;
-use crate::problem::{ApiError, FieldError, Problem, unauthorized};
+use crate::problem::{ApiError, Problem, unauthorized};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::lead::LeadInput;
+use domain::FieldError;
+use domain::lead::{LeadInput, LeadStatus};
 use serde::{Deserialize, Serialize};
 use services::intake::{self, Idempotency, Outcome, Source, Submission, Submitted, Verified};
 use services::{CodeError, ServiceError};
@@ -58,7 +59,7 @@ struct Verification {
 #[derive(Debug, Serialize)]
 struct LeadCreated {
     id: Uuid,
-    status: &'static str,
+    status: LeadStatus,
     verification: Verification,
 }
 
@@ -68,7 +69,7 @@ fn render(outcome: &Outcome, replayed: bool) -> Response {
         Outcome::Created { lead_id, verified, code_expires_at } => {
             let body = LeadCreated {
                 id: *lead_id,
-                status: if *verified { "verified" } else { "pending_verification" },
+                status: if *verified { LeadStatus::Verified } else { LeadStatus::PendingVerification },
                 verification: Verification { required: !verified, expires_at: *code_expires_at },
             };
             let mut res = (StatusCode::CREATED, Json(body)).into_response();
@@ -117,7 +118,7 @@ pub async fn create_lead(
         }),
         Some(_) => {
             return ApiError::Validation(vec![FieldError {
-                field: "Idempotency-Key".into(),
+                field: "Idempotency-Key",
                 message: "An Idempotency-Key is 1 to 255 visible characters.".into(),
             }])
             .into_response();
@@ -140,7 +141,7 @@ pub async fn create_lead(
 #[derive(Debug, Serialize)]
 struct LeadView {
     id: Uuid,
-    status: String,
+    status: LeadStatus,
     category: String,
     urgency: String,
     zip: String,
@@ -205,7 +206,7 @@ fn code_problem(e: ServiceError) -> Response {
         }
     };
     let errors = if status == StatusCode::UNPROCESSABLE_ENTITY {
-        vec![FieldError { field: "code".into(), message: message.clone() }]
+        vec![FieldError { field: "code", message: message.clone() }.into()]
     } else {
         Vec::new()
     };
@@ -222,9 +223,9 @@ pub async fn verify_lead(
         Ok(l) => l,
         Err(res) => return res,
     };
-    match intake::verify(&state, lead.id, &body.code).await {
+    match intake::verify(&state, lead.id, &body.code, None).await {
         Ok(Verified::Now | Verified::Already) => {
-            Json(serde_json::json!({ "id": lead.id, "status": "verified" })).into_response()
+            Json(serde_json::json!({ "id": lead.id, "status": LeadStatus::Verified })).into_response()
         }
         Err(e) => code_problem(e),
     }

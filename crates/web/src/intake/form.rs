@@ -4,19 +4,21 @@
 
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::html::{Chrome, html, message};
+use crate::html::{Chrome, FieldErrors, html, message};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use domain::FieldError;
 use domain::Zip;
-use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput};
+use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput, LeadStatus};
 use serde::Deserialize;
-use services::intake::{self, Outcome, Source, Submission, Submitted, Verified};
+use services::intake::funnel::{self, FunnelStep};
+use services::intake::{self, Outcome, Source, Submission, Submitted};
 use services::{CodeError, ServiceError};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use store::categories::Category;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -79,22 +81,21 @@ struct RequestPage<'a> {
     chrome: Chrome<'a>,
     form: &'a RequestForm,
     categories: &'a [Category],
-    errors: &'a HashMap<&'static str, String>,
     /// In form order, for the summary at the top.
-    error_list: &'a [(&'static str, String)],
+    errors: &'a [FieldError],
     notice: Option<&'a str>,
     consent_text: &'a str,
     form_token: &'a str,
     zip_place: Option<String>,
 }
 
+impl FieldErrors for RequestPage<'_> {
+    fn field_errors(&self) -> &[FieldError] {
+        self.errors
+    }
+}
+
 impl RequestPage<'_> {
-    fn error(&self, field: &str) -> &str {
-        self.errors.get(field).map_or("", String::as_str)
-    }
-    fn invalid(&self, field: &str) -> &'static str {
-        if self.errors.contains_key(field) { "true" } else { "false" }
-    }
     fn is(&self, value: &str, expected: &str) -> bool {
         value == expected
     }
@@ -134,7 +135,7 @@ fn read_form_token(state: &AppState, token: &str, now: OffsetDateTime) -> Option
 async fn render_form(
     state: &AppState,
     form: &RequestForm,
-    errors: Vec<(&'static str, String)>,
+    errors: &[FieldError],
     notice: Option<&str>,
     token: &str,
     status: StatusCode,
@@ -144,14 +145,12 @@ async fn render_form(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let zip_place = zip_place(state, &form.zip).await;
-    let map: HashMap<&'static str, String> = errors.iter().cloned().collect();
     let chrome = Chrome::of(state);
     let page = RequestPage {
         chrome,
         form,
         categories: &categories,
-        errors: &map,
-        error_list: &errors,
+        errors,
         notice,
         consent_text: CONSENT_TEXT,
         form_token: token,
@@ -180,12 +179,7 @@ pub struct ShowQuery {
 pub async fn show(State(state): State<AppState>, Query(q): Query<ShowQuery>, headers: HeaderMap) -> Response {
     let now = state.clock.now();
     let funnel = Uuid::new_v4();
-    if let Ok(mut conn) = state.pool.acquire().await {
-        let category = (!q.category.is_empty()).then_some(q.category.as_str()).filter(|c| c.len() <= 64);
-        if let Err(e) = store::funnel::record(&mut conn, funnel, "form_viewed", "web", category, now).await {
-            tracing::warn!(error = %e, "could not record the form view");
-        }
-    }
+    funnel::mark(&state, funnel, FunnelStep::FormViewed, Some(&q.category)).await;
     let referrer =
         headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(intake::clean_attribution).unwrap_or_default();
     let form = RequestForm {
@@ -201,7 +195,7 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<ShowQuery>, hea
         ..RequestForm::default()
     };
     let token = form_token(&state, funnel, now);
-    render_form(&state, &form, Vec::new(), None, &token, StatusCode::OK).await
+    render_form(&state, &form, &[], None, &token, StatusCode::OK).await
 }
 
 pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(form): Form<RequestForm>) -> Response {
@@ -217,7 +211,7 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         // Too old, or not ours: show it again, fresh, keeping what they typed.
         let token = form_token(&state, Uuid::new_v4(), now);
         let notice = "This form was open a long time, so please check it and send it again.";
-        return render_form(&state, &form, Vec::new(), Some(notice), &token, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render_form(&state, &form, &[], Some(notice), &token, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     // Bots fill the hidden field, or answer faster than a person can type. They get the same
     // thank-you a person would, so they learn nothing; we keep a record for staff.
@@ -246,8 +240,7 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
     let outcome = match intake::submit(&state, sub, Some(idem)).await {
         Ok(Submitted::Fresh(o) | Submitted::Replayed(o)) => o,
         Err(ServiceError::Invalid(errors)) => {
-            let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
-            return render_form(&state, &form, errors, None, &form.form_token, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_form(&state, &form, &errors, None, &form.form_token, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(ServiceError::Throttled { retry_after }) => {
             let mut res = message(
@@ -372,17 +365,8 @@ pub struct CodeForm {
 
 pub async fn check_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
     let Some((lead_id, funnel)) = verify_link(&state, &f.t) else { return link_expired(&state) };
-    match intake::verify(&state, lead_id, &f.code).await {
-        Ok(verified) => {
-            let now = state.clock.now();
-            if verified == Verified::Now
-                && let Ok(mut conn) = state.pool.acquire().await
-                && let Err(e) = store::funnel::record(&mut conn, funnel, "verified", "web", None, now).await
-            {
-                tracing::warn!(error = %e, "could not record the funnel's verified step");
-            }
-            Redirect::to(&done_path(&state, lead_id, now)).into_response()
-        }
+    match intake::verify(&state, lead_id, &f.code, Some(funnel)).await {
+        Ok(_) => Redirect::to(&done_path(&state, lead_id, state.clock.now())).into_response(),
         Err(ServiceError::NotFound) => link_expired(&state),
         Err(ServiceError::Code(e)) => {
             let error = super::code_message(e);
@@ -448,12 +432,16 @@ pub async fn status(
         Ok(None) => return link_expired(&state),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let status_text = match lead.status.as_str() {
-        "pending_verification" => "Waiting for you to confirm your phone number.",
-        "verified" | "offered" => "Confirmed. We're offering it to local plumbers now — none has taken it yet.",
-        "sold" => "Taken by local plumbers. Expect their calls.",
-        "unsold" => "No plumber could take it this time. We're sorry — please try again or call a plumber directly.",
-        _ => "We couldn't send this request to plumbers.",
+    let status_text = match lead.status {
+        LeadStatus::PendingVerification => "Waiting for you to confirm your phone number.",
+        LeadStatus::Verified | LeadStatus::Offered => {
+            "Confirmed. We're offering it to local plumbers now — none has taken it yet."
+        }
+        LeadStatus::Sold => "Taken by local plumbers. Expect their calls.",
+        LeadStatus::Unsold => {
+            "No plumber could take it this time. We're sorry — please try again or call a plumber directly."
+        }
+        LeadStatus::Received | LeadStatus::Rejected => "We couldn't send this request to plumbers.",
     };
     let chrome = Chrome::of(&state);
     html(&StatusPage { chrome, lead: &lead, status_text }, StatusCode::OK)
@@ -506,11 +494,8 @@ pub struct StartedForm {
 /// htmx: the first change on the form marks the funnel's "started" step.
 pub async fn started(State(state): State<AppState>, Form(f): Form<StartedForm>) -> StatusCode {
     let now = state.clock.now();
-    if let Some((funnel, _)) = read_form_token(&state, &f.form_token, now)
-        && let Ok(mut conn) = state.pool.acquire().await
-    {
-        let category = Some(f.category.as_str()).filter(|c| !c.is_empty() && c.len() <= 64);
-        let _ = store::funnel::record(&mut conn, funnel, "form_started", "web", category, now).await;
+    if let Some((funnel, _)) = read_form_token(&state, &f.form_token, now) {
+        funnel::mark(&state, funnel, FunnelStep::FormStarted, Some(&f.category)).await;
     }
     StatusCode::NO_CONTENT
 }
