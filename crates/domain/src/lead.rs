@@ -67,25 +67,50 @@ use string_newtype;
 
 /// The request as received. Every field has a default, so a JSON body or form with fields left
 /// out still parses into this and [`LeadDraft::parse`] can say what is missing, field by field.
+///
+/// The `schema` attributes describe, for the API document, what a *valid* request looks like
+/// (anything else is answered 422 with every field's problem).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct LeadInput {
     #[serde(deserialize_with = "string_or_null")]
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 100, example = "Dana Whitfield"))]
     pub name: String,
+    /// A US number, any common way of writing it.
     #[serde(deserialize_with = "string_or_null")]
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 40, example = "(612) 555-0142"))]
     pub phone: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, format = Email, example = "dana@example.com"))]
     pub email: Option<String>,
     #[serde(deserialize_with = "string_or_null")]
+    #[cfg_attr(feature = "openapi", schema(required = true, pattern = "^[0-9]{5}$", example = "55401"))]
     pub zip: String,
+    /// A `slug` from `GET /api/v1/categories`.
     #[serde(deserialize_with = "string_or_null")]
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 64, example = "drain-cleaning"))]
     pub category: String,
+    /// `emergency`, `within_48h` or `flexible`.
     #[serde(deserialize_with = "string_or_null")]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "within_48h"))]
     pub urgency: String,
     #[serde(deserialize_with = "string_or_null")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            required = true,
+            min_length = 10,
+            max_length = 2000,
+            example = "Kitchen sink drains slowly, worse since Monday."
+        )
+    )]
     pub description: String,
+    /// `phone` (the default), `sms` or `email` (then `email` is needed).
+    #[cfg_attr(feature = "openapi", schema(example = "phone"))]
     pub contact_preference: Option<String>,
-    /// JSON `true`, or a checked HTML checkbox ("on"); anything else is no.
+    /// The homeowner agrees to be contacted about this request (must be `true`).
     #[serde(deserialize_with = "checkbox")]
+    #[cfg_attr(feature = "openapi", schema(required = true, example = true))]
     pub consent: bool,
 }
 

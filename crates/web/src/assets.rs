@@ -16,16 +16,44 @@ struct Source {
     name: &'static str,
     content_type: &'static str,
     body: &'static [u8],
+    /// Compressed ahead of time (`gzip -9 -n`), for files too large to compress at every start.
+    gzip: Option<&'static [u8]>,
 }
 
+const JS: &str = "text/javascript; charset=utf-8";
+
 const SOURCES: &[Source] = &[
-    Source { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../static/app.css") },
-    Source { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../static/app.js") },
-    Source { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../static/favicon.svg") },
+    Source {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../static/app.css"),
+        gzip: None,
+    },
+    Source { name: "app.js", content_type: JS, body: include_bytes!("../static/app.js"), gzip: None },
+    Source {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../static/favicon.svg"),
+        gzip: None,
+    },
     Source {
         name: "vendor/htmx.min.js",
-        content_type: "text/javascript; charset=utf-8",
+        content_type: JS,
         body: include_bytes!("../static/vendor/htmx.min.js"),
+        gzip: None,
+    },
+    Source { name: "api-docs.js", content_type: JS, body: include_bytes!("../static/api-docs.js"), gzip: None },
+    Source {
+        name: "vendor/swagger-ui/swagger-ui-bundle.js",
+        content_type: JS,
+        body: include_bytes!("../static/vendor/swagger-ui/swagger-ui-bundle.js"),
+        gzip: Some(include_bytes!("../static/vendor/swagger-ui/swagger-ui-bundle.js.gz")),
+    },
+    Source {
+        name: "vendor/swagger-ui/swagger-ui.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../static/vendor/swagger-ui/swagger-ui.css"),
+        gzip: Some(include_bytes!("../static/vendor/swagger-ui/swagger-ui.css.gz")),
     },
 ];
 
@@ -48,12 +76,16 @@ impl Assets {
         let mut by_path = HashMap::new();
         let mut urls = HashMap::new();
         for s in SOURCES {
-            let hash = hex::encode(&Sha256::digest(s.body)[..4]);
+            // The smaller form names the content as well as the whole does, and costs less to hash.
+            let hash = hex::encode(&Sha256::digest(s.gzip.unwrap_or(s.body))[..4]);
             let hashed = match s.name.rsplit_once('.') {
                 Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
                 None => format!("{}.{hash}", s.name),
             };
-            let body = Arc::new(Encoded::new(Bytes::from_static(s.body)));
+            let body = Arc::new(match s.gzip {
+                Some(gz) => Encoded::precompressed(Bytes::from_static(s.body), Bytes::from_static(gz)),
+                None => Encoded::new(Bytes::from_static(s.body)),
+            });
             by_path.insert(s.name.to_owned(), (s.content_type, body.clone()));
             by_path.insert(hashed.clone(), (s.content_type, body));
             urls.insert(s.name, format!("/static/{hashed}"));

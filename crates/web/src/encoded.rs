@@ -30,6 +30,11 @@ impl Encoded {
         Self { identity, gzip, br }
     }
 
+    /// A body gzipped ahead of time (no brotli form: compressing at start-up is what it avoids).
+    pub fn precompressed(identity: Bytes, gzip: Bytes) -> Self {
+        Self { identity, gzip: Some(gzip), br: None }
+    }
+
     pub fn len(&self) -> usize {
         self.identity.len()
     }

@@ -1,6 +1,7 @@
 //! The HTTP surface. Handlers are thin: parse at the edge, call one use case in `services`,
 //! render.
 
+mod api_docs;
 mod assets;
 pub mod auth;
 pub mod client_ip;
@@ -11,9 +12,11 @@ pub mod intake;
 mod json;
 mod metrics_route;
 mod middleware;
+pub mod openapi;
 mod pages;
 pub mod pro_profile;
 pub mod problem;
+pub mod problem_types;
 mod router;
 mod serve;
 mod state;

@@ -1,6 +1,7 @@
 //! RFC 9457 problem documents: the one error shape every client sees. 5xx details are logged
 //! once, never sent.
 
+use crate::problem_types::ProblemType;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -10,9 +11,11 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// A field's problem as the wire carries it (`errors[]`), read back by clients and tests. The
 /// code speaks `domain::FieldError`; this is only its serialised shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The request field, by name (a header's name for a header).
     pub field: String,
+    /// What is wrong and how to fix it, for the person who typed it.
     pub message: String,
 }
 
@@ -22,9 +25,12 @@ impl From<domain::FieldError> for FieldError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// `/problems/{slug}` (a page explaining it) or `about:blank`.
     #[serde(rename = "type")]
+    #[schema(example = "/problems/validation-error")]
     pub type_: String,
     pub title: String,
     pub status: u16,
@@ -46,15 +52,9 @@ impl Problem {
         }
     }
 
-    /// One of ours, documented at `/problems/{slug}`.
-    pub fn typed(status: StatusCode, slug: &str, title: &str, detail: Option<String>) -> Self {
-        Self {
-            type_: format!("/problems/{slug}"),
-            title: title.into(),
-            status: status.as_u16(),
-            detail,
-            errors: Vec::new(),
-        }
+    /// One of ours, explained at its `/problems/{slug}` page.
+    pub fn typed(status: StatusCode, kind: ProblemType, detail: Option<String>) -> Self {
+        Self { type_: kind.uri(), title: kind.title().into(), status: status.as_u16(), detail, errors: Vec::new() }
     }
 
     pub fn status_code(&self) -> StatusCode {
@@ -113,8 +113,7 @@ impl From<ServiceError> for ApiError {
             .into(),
             ServiceError::Conflict(Conflict::EmailTaken) => Problem::typed(
                 StatusCode::CONFLICT,
-                "email-taken",
-                "That e-mail already has an account",
+                ProblemType::EmailTaken,
                 Some("Log in with it, or reset its password if you have forgotten it.".into()),
             )
             .into(),
@@ -132,27 +131,22 @@ impl From<ServiceError> for ApiError {
             .into(),
             ServiceError::SecondFactorRequired => Problem::typed(
                 StatusCode::FORBIDDEN,
-                "second-factor-required",
-                "A second factor is required",
+                ProblemType::SecondFactorRequired,
                 Some("Staff accounts sign in with a one-time code from an authenticator app.".into()),
             )
             .into(),
             ServiceError::SecondFactorWrong => ApiError::Problem(Box::new(bearer_challenge(Problem::typed(
                 StatusCode::UNAUTHORIZED,
-                "second-factor-failed",
-                "That code was not accepted",
+                ProblemType::SecondFactorFailed,
                 Some(
                     "Use the current code from your authenticator app (each code works once), or a recovery code."
                         .into(),
                 ),
             )))),
-            ServiceError::BadLink => Problem::typed(
-                StatusCode::BAD_REQUEST,
-                "link-expired",
-                "That link has expired or was already used",
-                Some("Ask for a new one.".into()),
-            )
-            .into(),
+            ServiceError::BadLink => {
+                Problem::typed(StatusCode::BAD_REQUEST, ProblemType::LinkExpired, Some("Ask for a new one.".into()))
+                    .into()
+            }
             ServiceError::SessionEnded => {
                 ApiError::Problem(Box::new(unauthorized("That session has ended. Log in again.")))
             }
@@ -167,14 +161,13 @@ impl From<ServiceError> for ApiError {
                 let message = crate::auth::code_message(code);
                 Problem {
                     errors: vec![domain::FieldError { field: "code", message: message.clone() }.into()],
-                    ..Problem::typed(status, "verification-failed", "The code was not accepted", Some(message))
+                    ..Problem::typed(status, ProblemType::VerificationFailed, Some(message))
                 }
                 .into()
             }
             ServiceError::KeyReused => Problem::typed(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
+                ProblemType::IdempotencyKeyReused,
                 Some("This Idempotency-Key was used with a different request. Use a new key for a new request.".into()),
             )
             .into(),
@@ -215,8 +208,7 @@ impl IntoResponse for ApiError {
                 errors: errors.into_iter().map(FieldError::from).collect(),
                 ..Problem::typed(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation-error",
-                    "Some details need another look",
+                    ProblemType::ValidationError,
                     Some("Check the fields listed in errors.".into()),
                 )
             },

@@ -1,9 +1,11 @@
 //! Routes and the middleware stack, outermost first: observe (request id, logs, metrics, and
 //! the security headers) → compression → problem documents → panic catcher → timeout → body limit.
 
-use crate::auth::{api as auth_api, pages as auth_pages, portal_pages, staff_pages};
-use crate::intake::{api, form};
-use crate::{AppState, assets, health, metrics_route, middleware, pages, pro_profile};
+use crate::auth::{pages as auth_pages, portal_pages, staff_pages};
+use crate::intake::form;
+use crate::{
+    AppState, api_docs, assets, health, metrics_route, middleware, openapi, pages, pro_profile, problem_types,
+};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -33,11 +35,9 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/request/verify/resend", post(form::resend_code))
         .route("/request/done", get(form::done))
         .route("/r/{token}", get(form::status))
-        .route("/api/v1/categories", get(api::categories))
-        .route("/api/v1/leads", post(api::create_lead))
-        .route("/api/v1/leads/{id}", get(api::get_lead))
-        .route("/api/v1/leads/{id}/verification", post(api::verify_lead))
-        .route("/api/v1/leads/{id}/verification/resend", post(api::resend_code))
+        .route("/api/docs", get(api_docs::page))
+        .route("/problems", get(problem_types::index))
+        .route("/problems/{slug}", get(problem_types::show))
         .route("/signup", get(auth_pages::show_signup).post(auth_pages::signup))
         .route("/login", get(auth_pages::show_login).post(auth_pages::login))
         .route("/logout", post(auth_pages::logout))
@@ -64,19 +64,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/staff/mfa", get(staff_pages::show_mfa).post(staff_pages::check_mfa))
         .route("/staff/confirm", get(staff_pages::show_confirm).post(staff_pages::confirm))
         .route("/staff/team", get(staff_pages::team).post(staff_pages::add_staff))
-        .route("/api/v1/auth/signup", post(auth_api::signup))
-        .route("/api/v1/auth/login", post(auth_api::login))
-        .route("/api/v1/auth/refresh", post(auth_api::refresh))
-        .route("/api/v1/auth/logout", post(auth_api::logout))
-        .route("/api/v1/auth/email-verification", post(auth_api::verify_email))
-        .route("/api/v1/auth/password-reset", post(auth_api::request_reset))
-        .route("/api/v1/auth/password-reset/confirm", post(auth_api::confirm_reset))
-        .route("/api/v1/me", get(auth_api::me))
-        .route("/api/v1/me/sessions", get(auth_api::sessions))
-        .route("/api/v1/me/sessions/{id}", axum::routing::delete(auth_api::end_session))
-        .route("/api/v1/me/password", post(auth_api::change_password))
-        .route("/api/v1/me/phone/verification", post(auth_api::verify_phone))
-        .route("/api/v1/me/phone/verification/resend", post(auth_api::resend_phone_code))
+        // Every /api/v1 route, described by the same attributes that route it.
+        .merge(openapi::routes().split_for_parts().0)
         .merge(extra)
         // Innermost first: each `layer` wraps everything above it.
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))

@@ -6,12 +6,19 @@ use serde::Deserialize;
 
 /// As received from the form or the API; missing fields are empty.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SignupInput {
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 120, example = "Ace Plumbing"))]
     pub business_name: String,
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 100, example = "Sam Ortega"))]
     pub owner_name: String,
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 254, format = Email, example = "sam@ace.example"))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 40, example = "(612) 555-0199"))]
     pub phone: String,
+    /// 12 to 256 characters, not easy to guess.
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 12, max_length = 256, format = Password))]
     pub password: String,
 }
 

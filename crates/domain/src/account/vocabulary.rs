@@ -61,6 +61,7 @@ impl SessionEnd {
 
 /// Where a pro's account stands, as the schema's `pro_status` stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "pro_status", rename_all = "snake_case"))]
 pub enum ProStatus {

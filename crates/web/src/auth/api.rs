@@ -5,7 +5,7 @@ use super::sessions::ApiUser;
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::json::json_body;
-use crate::problem::{ApiError, unauthorized};
+use crate::problem::{ApiError, Problem, unauthorized};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -19,6 +19,7 @@ use services::ServiceError;
 use services::accounts::{self, Client};
 use store::accounts::User;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 fn problem(e: ServiceError) -> Response {
@@ -30,9 +31,10 @@ fn no_store(mut res: Response) -> Response {
     res
 }
 
-#[derive(Debug, Serialize)]
-struct Me {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
     id: Uuid,
+    /// `pro`, `staff` or `admin`.
     role: String,
     email: String,
     name: String,
@@ -45,8 +47,8 @@ struct Me {
     created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Serialize)]
-struct Business {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Business {
     name: String,
     status: domain::account::ProStatus,
 }
@@ -68,6 +70,19 @@ async fn me_of(state: &AppState, u: &User) -> Result<Me, ApiError> {
     })
 }
 
+/// A plumber's new account. An e-mail link and a text-message code follow, to prove both.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/signup",
+    tag = "accounts",
+    operation_id = "signup",
+    request_body(content = SignupInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The account, as `GET /api/v1/me` shows it", body = Me,
+         headers(("Location" = String, description = "`/api/v1/me`"))),
+        (status = 409, description = "The e-mail already has an account (`/problems/email-taken`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -100,19 +115,26 @@ pub async fn signup(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-struct LoginRequest {
+pub struct LoginRequest {
+    #[schema(required = true, format = Email)]
     email: String,
+    #[schema(required = true, format = Password)]
     password: String,
+    /// Staff only: the authenticator app's current code, or a recovery code.
     totp: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct TokenPair {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// Send as `Authorization: Bearer …`.
     access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
+    /// Seconds the access token is good for.
     expires_in: u64,
+    /// Single use: `POST /api/v1/auth/refresh` answers a new pair.
     refresh_token: String,
 }
 
@@ -131,6 +153,22 @@ fn token_pair(state: &AppState, l: accounts::LoggedIn) -> Response {
     )
 }
 
+/// Log in for an access token and a refresh token. Failures are throttled per account and per
+/// address (429 with `Retry-After`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "accounts",
+    operation_id = "login",
+    request_body(content = LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 401, description = "Wrong e-mail or password, or a wrong second factor \
+            (`/problems/second-factor-failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A staff account: from outside the office network, or without its \
+            second factor (`/problems/second-factor-required`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, body: Bytes) -> Response {
     let req: LoginRequest = match json_body(&headers, &body) {
         Ok(r) => r,
@@ -154,12 +192,25 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, header
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-struct RefreshRequest {
+pub struct RefreshRequest {
+    #[schema(required = true)]
     refresh_token: String,
 }
 
+/// Trade a refresh token for a new pair. Each works once: using one twice ends the whole session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "accounts",
+    operation_id = "refresh",
+    request_body(content = RefreshRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A new pair", body = TokenPair),
+        (status = 401, description = "Not a live refresh token: log in again", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let req: RefreshRequest = match json_body(&headers, &body) {
         Ok(r) => r,
@@ -174,6 +225,15 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: By
     }
 }
 
+/// End this session (its access and refresh tokens stop working).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "accounts",
+    operation_id = "logout",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Logged out"))
+)]
 pub async fn logout(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiUser(s): ApiUser) -> Response {
     match accounts::end_session(&state, s.user.id, s.session.id, SessionEnd::Logout, &ip.to_string()).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
@@ -181,6 +241,15 @@ pub async fn logout(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiUs
     }
 }
 
+/// Who is signed in.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "me",
+    operation_id = "me",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The account", body = Me))
+)]
 pub async fn me(State(state): State<AppState>, ApiUser(s): ApiUser) -> Response {
     match me_of(&state, &s.user).await {
         Ok(me) => no_store(Json(me).into_response()),
@@ -188,10 +257,12 @@ pub async fn me(State(state): State<AppState>, ApiUser(s): ApiUser) -> Response 
     }
 }
 
-#[derive(Debug, Serialize)]
-struct SessionView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
     id: Uuid,
+    /// `web` (a browser) or `api` (a token pair).
     kind: String,
+    /// The session this request came with.
     current: bool,
     ip: Option<String>,
     user_agent: Option<String>,
@@ -203,6 +274,20 @@ struct SessionView {
     expires_at: OffsetDateTime,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    data: Vec<SessionView>,
+}
+
+/// The account's open sessions, browsers and apps alike.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/sessions",
+    tag = "me",
+    operation_id = "listSessions",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Open sessions", body = SessionList))
+)]
 pub async fn sessions(State(state): State<AppState>, ApiUser(s): ApiUser) -> Response {
     let list = async {
         let mut conn = state.pool.acquire().await?;
@@ -226,12 +311,25 @@ pub async fn sessions(State(state): State<AppState>, ApiUser(s): ApiUser) -> Res
                     expires_at: x.expires_at,
                 })
                 .collect();
-            no_store(Json(serde_json::json!({ "data": data })).into_response())
+            no_store(Json(SessionList { data }).into_response())
         }
         Err(e) => e.into_response(),
     }
 }
 
+/// End one of the account's sessions (e.g. a lost phone).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/sessions/{id}",
+    tag = "me",
+    operation_id = "endSession",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "A session's id from the list")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 404, description = "No open session of this account has that id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn end_session(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -246,13 +344,26 @@ pub async fn end_session(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-struct PasswordChange {
+pub struct PasswordChange {
+    #[schema(required = true, format = Password)]
     current_password: String,
+    /// 12 to 256 characters, not easy to guess.
+    #[schema(required = true, format = Password, min_length = 12, max_length = 256)]
     password: String,
 }
 
+/// Change the password; every other session ends. Wrong current passwords are throttled.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "me",
+    operation_id = "changePassword",
+    security(("bearer" = [])),
+    request_body(content = PasswordChange, content_type = "application/json"),
+    responses((status = 204, description = "Changed"))
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -279,12 +390,26 @@ pub async fn change_password(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-struct CodeRequest {
+pub struct CodeRequest {
+    #[schema(required = true, example = "482913")]
     code: String,
 }
 
+/// The code texted to the account's mobile number.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/phone/verification",
+    tag = "me",
+    operation_id = "verifyPhone",
+    security(("bearer" = [])),
+    request_body(content = CodeRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The number is verified"),
+        (status = 422, description = "Wrong, expired or exhausted code (`/problems/verification-failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn verify_phone(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -302,6 +427,19 @@ pub async fn verify_phone(
     }
 }
 
+/// Text a new code to the account's mobile number.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/phone/verification/resend",
+    tag = "me",
+    operation_id = "resendPhoneCode",
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "A new code is on its way"),
+        (status = 429, description = "Too soon (`Retry-After`) or no more codes (`/problems/verification-failed`)",
+         body = Problem, content_type = "application/problem+json", headers(("Retry-After" = Option<u64>))),
+    )
+)]
 pub async fn resend_phone_code(State(state): State<AppState>, ApiUser(s): ApiUser) -> Response {
     match accounts::resend_phone_code(&state, s.user.id).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
@@ -309,12 +447,26 @@ pub async fn resend_phone_code(State(state): State<AppState>, ApiUser(s): ApiUse
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-struct TokenRequest {
+pub struct TokenRequest {
+    /// The token from the e-mailed link.
+    #[schema(required = true)]
     token: String,
 }
 
+/// Prove the e-mail address with the token from the link we sent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/email-verification",
+    tag = "accounts",
+    operation_id = "verifyEmail",
+    request_body(content = TokenRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The address is verified"),
+        (status = 400, description = "Expired or used link (`/problems/link-expired`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn verify_email(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -331,13 +483,23 @@ pub async fn verify_email(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-struct ResetRequest {
+pub struct ResetRequest {
+    #[schema(required = true, format = Email)]
     email: String,
 }
 
-/// Always 202: whether the address has an account is not ours to tell.
+/// Ask for a password-reset link by e-mail. Always 202: whether the address has an account is
+/// not ours to tell.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password-reset",
+    tag = "accounts",
+    operation_id = "requestPasswordReset",
+    request_body(content = ResetRequest, content_type = "application/json"),
+    responses((status = 202, description = "If the address has an account, a reset link is on its way"))
+)]
 pub async fn request_reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -361,13 +523,29 @@ pub async fn request_reset(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
-struct ResetConfirm {
+pub struct ResetConfirm {
+    /// The token from the e-mailed link.
+    #[schema(required = true)]
     token: String,
+    /// The new password: 12 to 256 characters, not easy to guess.
+    #[schema(required = true, format = Password, min_length = 12, max_length = 256)]
     password: String,
 }
 
+/// Set a new password with the token from the reset link; every session ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password-reset/confirm",
+    tag = "accounts",
+    operation_id = "confirmPasswordReset",
+    request_body(content = ResetConfirm, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The password is changed"),
+        (status = 400, description = "Expired or used link (`/problems/link-expired`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn confirm_reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -28,6 +28,18 @@ pub fn html(page: &impl Template, status: StatusCode) -> Response {
     }
 }
 
+/// A page the same for everyone (reference pages), which browsers and caches may keep a while.
+pub fn public(page: &impl Template, cache_control: &'static str) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut res = Html(body).into_response();
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+            res
+        }
+        Err(e) => ApiError::Internal(e.into()).into_response(),
+    }
+}
+
 /// What every page's frame (`base.html`) links: the stylesheet and scripts, by their
 /// content-hashed URLs.
 #[derive(Debug, Clone, Copy)]

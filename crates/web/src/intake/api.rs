@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::json::json_body;
 use crate::problem::{ApiError, Problem, unauthorized};
+use crate::problem_types::ProblemType;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,6 +19,7 @@ use services::{CodeError, ServiceError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The partner behind a valid API key.
@@ -39,25 +41,28 @@ async fn partner(state: &AppState, headers: &HeaderMap) -> Result<Option<Partner
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct LeadRequest {
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LeadRequest {
     #[serde(flatten)]
     input: LeadInput,
+    /// Campaign attribution (`utm_source`, `utm_medium`, …); other keys are dropped.
     #[serde(default)]
     utm: BTreeMap<String, String>,
     #[serde(default)]
     referrer: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Verification {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    /// Whether the homeowner still has to enter the code texted to them.
     required: bool,
+    /// When the code sent expires (null when none is needed).
     #[serde(with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, Serialize)]
-struct LeadCreated {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadCreated {
     id: Uuid,
     status: LeadStatus,
     verification: Verification,
@@ -80,8 +85,7 @@ fn render(outcome: &Outcome, replayed: bool) -> Response {
         }
         Outcome::Duplicate { .. } => Problem::typed(
             StatusCode::CONFLICT,
-            "duplicate-lead",
-            "This request is already with plumbers",
+            ProblemType::DuplicateLead,
             Some("The same phone number asked for the same job in the last 7 days, so it is not a new lead.".into()),
         )
         .into_response(),
@@ -95,6 +99,30 @@ fn render(outcome: &Outcome, replayed: bool) -> Response {
 /// Longest `Idempotency-Key` accepted (Stripe's limit).
 const IDEMPOTENCY_KEY_MAX: usize = 255;
 
+/// Submit a homeowner's request. Without an API key it counts as our own site's; with one, as
+/// the partner's (who may then read it back). Unless the partner verified the phone itself, the
+/// homeowner is texted a code and the lead waits in `pending_verification`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/leads",
+    tag = "leads",
+    operation_id = "createLead",
+    security((), ("partner_key" = []), ("partner_key_header" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255,
+            description = "Makes a retry safe: the first answer is kept ≥ 24 h and replayed")),
+    request_body(content = LeadRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Received", body = LeadCreated, headers(
+            ("Location" = String, description = "`/api/v1/leads/{id}`"),
+            ("Idempotent-Replayed" = Option<String>, description = "`true` when this is a replay of the key's first answer"))),
+        (status = 409, description = "The same phone asked for the same job in the last 7 days \
+            (`/problems/duplicate-lead`)", body = Problem, content_type = "application/problem+json",
+            headers(("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"))),
+        (status = 422, description = "A field is missing or not acceptable (`/problems/validation-error`), \
+            or the Idempotency-Key was used with another body (`/problems/idempotency-key-reused`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn create_lead(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -138,8 +166,8 @@ pub async fn create_lead(
     }
 }
 
-#[derive(Debug, Serialize)]
-struct LeadView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadView {
     id: Uuid,
     status: LeadStatus,
     category: String,
@@ -165,6 +193,20 @@ async fn own_lead(state: &AppState, headers: &HeaderMap, id: &str) -> Result<sto
     }
 }
 
+/// One lead this partner sent, as it stands now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/leads/{id}",
+    tag = "leads",
+    operation_id = "getLead",
+    security(("partner_key" = []), ("partner_key_header" = [])),
+    params(("id" = String, Path, description = "The lead's id")),
+    responses(
+        (status = 200, description = "The lead", body = LeadView),
+        (status = 404, description = "No lead of this partner's has that id", body = Problem,
+         content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_lead(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     match own_lead(&state, &headers, &id).await {
         Ok(l) => Json(LeadView {
@@ -181,28 +223,38 @@ pub async fn get_lead(State(state): State<AppState>, Path(id): Path<String>, hea
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CodeBody {
+    /// The six digits texted to the homeowner.
+    #[schema(example = "482913")]
     code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadVerified {
+    id: Uuid,
+    status: LeadStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeResent {
+    id: Uuid,
+    verification: Verification,
 }
 
 /// A code refusal, in the homeowner API's own problem types; anything else as usual.
 fn code_problem(e: ServiceError) -> Response {
     let ServiceError::Code(code) = e else { return ApiError::from(e).into_response() };
     let message = super::code_message(code);
-    let (status, slug, title) = match code {
+    let (status, kind) = match code {
         CodeError::ResendTooSoon { retry_after } => {
             return ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }.into_response();
         }
-        CodeError::TooManySends => (StatusCode::TOO_MANY_REQUESTS, "verification-sends-exhausted", "No more codes"),
-        CodeError::Expired => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "verification-code-expired", "The code was not accepted")
-        }
-        CodeError::TooManyAttempts => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "verification-attempts-exhausted", "The code was not accepted")
-        }
+        CodeError::TooManySends => (StatusCode::TOO_MANY_REQUESTS, ProblemType::VerificationSendsExhausted),
+        CodeError::Expired => (StatusCode::UNPROCESSABLE_ENTITY, ProblemType::VerificationCodeExpired),
+        CodeError::TooManyAttempts => (StatusCode::UNPROCESSABLE_ENTITY, ProblemType::VerificationAttemptsExhausted),
         CodeError::Wrong { .. } | CodeError::NoCode => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "verification-code-wrong", "The code was not accepted")
+            (StatusCode::UNPROCESSABLE_ENTITY, ProblemType::VerificationCodeWrong)
         }
     };
     let errors = if status == StatusCode::UNPROCESSABLE_ENTITY {
@@ -210,9 +262,26 @@ fn code_problem(e: ServiceError) -> Response {
     } else {
         Vec::new()
     };
-    Problem { errors, ..Problem::typed(status, slug, title, Some(message)) }.into_response()
+    Problem { errors, ..Problem::typed(status, kind, Some(message)) }.into_response()
 }
 
+/// The homeowner's code, for a partner that relays it (verifying twice is fine).
+#[utoipa::path(
+    post,
+    path = "/api/v1/leads/{id}/verification",
+    tag = "leads",
+    operation_id = "verifyLead",
+    security(("partner_key" = []), ("partner_key_header" = [])),
+    params(("id" = String, Path, description = "The lead's id")),
+    request_body(content = CodeBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Verified", body = LeadVerified),
+        (status = 404, description = "No lead of this partner's has that id", body = Problem,
+         content_type = "application/problem+json"),
+        (status = 422, description = "Wrong, expired or exhausted code (`/problems/verification-code-*`, \
+            `/problems/verification-attempts-exhausted`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn verify_lead(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -225,12 +294,29 @@ pub async fn verify_lead(
     };
     match intake::verify(&state, lead.id, &body.code, None).await {
         Ok(Verified::Now | Verified::Already) => {
-            Json(serde_json::json!({ "id": lead.id, "status": LeadStatus::Verified })).into_response()
+            Json(LeadVerified { id: lead.id, status: LeadStatus::Verified }).into_response()
         }
         Err(e) => code_problem(e),
     }
 }
 
+/// Text the homeowner a new code (the old one stops working).
+#[utoipa::path(
+    post,
+    path = "/api/v1/leads/{id}/verification/resend",
+    tag = "leads",
+    operation_id = "resendLeadCode",
+    security(("partner_key" = []), ("partner_key_header" = [])),
+    params(("id" = String, Path, description = "The lead's id")),
+    responses(
+        (status = 202, description = "A new code is on its way", body = CodeResent),
+        (status = 404, description = "No lead of this partner's has that id", body = Problem,
+         content_type = "application/problem+json"),
+        (status = 429, description = "Too soon after the last code (`Retry-After`), or no more codes \
+            (`/problems/verification-sends-exhausted`)", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = Option<u64>))),
+    )
+)]
 pub async fn resend_code(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let lead = match own_lead(&state, &headers, &id).await {
         Ok(l) => l,
@@ -239,24 +325,38 @@ pub async fn resend_code(State(state): State<AppState>, Path(id): Path<String>, 
     match intake::resend(&state, lead.id).await {
         Ok(expires_at) => {
             let v = Verification { required: true, expires_at: Some(expires_at) };
-            (StatusCode::ACCEPTED, Json(serde_json::json!({ "id": lead.id, "verification": v }))).into_response()
+            (StatusCode::ACCEPTED, Json(CodeResent { id: lead.id, verification: v })).into_response()
         }
         Err(e) => code_problem(e),
     }
 }
 
-#[derive(Debug, Serialize)]
-struct CategoryView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    #[schema(example = "drain-cleaning")]
     slug: String,
     name: String,
     description: String,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Categories {
+    categories: Vec<CategoryView>,
+}
+
+/// The kinds of job a request can be for.
+#[utoipa::path(
+    get,
+    path = "/api/v1/categories",
+    tag = "leads",
+    operation_id = "listCategories",
+    responses((status = 200, description = "Every category", body = Categories))
+)]
 pub async fn categories(State(state): State<AppState>) -> Result<Response, ApiError> {
     let list = state.categories().await?;
     let view: Vec<_> = list
         .iter()
         .map(|c| CategoryView { slug: c.slug.clone(), name: c.name.clone(), description: c.description.clone() })
         .collect();
-    Ok(Json(serde_json::json!({ "categories": view })).into_response())
+    Ok(Json(Categories { categories: view }).into_response())
 }
