@@ -35,7 +35,7 @@ pub enum ServiceError {
     UnsupportedType(FieldError),
     #[error("idempotency key reused with a different request")]
     KeyReused,
-    /// The database did not hand out a connection in time: try again shortly.
+    /// The database is unreachable, restarting or out of connections: an outage, not a bug.
     #[error("unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -75,10 +75,37 @@ pub enum CodeError {
     TooManySends,
 }
 
+/// Whether a database error means the database is not there (unreachable, restarting, shutting
+/// down, out of connections) rather than that the request or our code is wrong. The one rule:
+/// every surface answers these as "unavailable, try again", never as an internal error.
+pub fn is_outage(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed
+        // Garbage or an early close on the wire (e.g. a pooler or proxy in front of a database
+        // that is going away): the connection is broken, whatever the query was.
+        | sqlx::Error::Protocol(_) => true,
+        // 08: connection exception; 57P01-03: shutdown, crash, starting up; 53300: too many
+        // connections.
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300"))
+        }
+        _ => false,
+    }
+}
+
+/// [`is_outage`] for an error that may carry a database error anywhere in its chain.
+pub fn is_outage_in(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| cause.downcast_ref::<sqlx::Error>().is_some_and(is_outage))
+}
+
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut => ServiceError::Unavailable,
+            e if is_outage(e) => ServiceError::Unavailable,
             sqlx::Error::Database(db) => {
                 match db.constraint().and_then(Conflict::of_constraint).filter(|_| db.is_unique_violation()) {
                     Some(c) => ServiceError::Conflict(c),

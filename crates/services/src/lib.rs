@@ -14,4 +14,4 @@ pub mod partners;
 pub mod pros;
 
 pub use ctx::{Ctx, Parts};
-pub use error::{CodeError, Conflict, Result, ServiceError};
+pub use error::{CodeError, Conflict, Result, ServiceError, is_outage, is_outage_in};

@@ -137,7 +137,7 @@ async fn write(pool: &PgPool, group: Vec<Pending>) {
                     crate::leads::write_new(&mut conn, std::slice::from_ref(intake))
                         .await?
                         .pop()
-                        .ok_or_else(|| sqlx::Error::Protocol("no answer for a lead".into()))
+                        .ok_or_else(|| sqlx::Error::Decode("no answer for a lead".into()))
                 };
                 let _ = reply.send(alone.await.map_err(Arc::new));
             }

@@ -46,9 +46,11 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
     let latency_ms = elapsed.as_secs_f64() * 1_000.0;
     span.in_scope(|| {
-        if status.is_server_error() {
+        // A database outage is logged once where it was found, not as a failure per request.
+        let outage = res.extensions().get::<crate::problem::Outage>().is_some();
+        if status.is_server_error() && !outage {
             tracing::error!(status = status.as_u16(), latency_ms, "request failed");
-        } else if status.is_client_error() || elapsed >= state.settings.alerts.response_time {
+        } else if outage || status.is_client_error() || elapsed >= state.settings.alerts.response_time {
             tracing::info!(status = status.as_u16(), latency_ms, "request");
         } else {
             tracing::debug!(status = status.as_u16(), latency_ms, "request");

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use services::{CodeError, Conflict, ServiceError};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
@@ -172,6 +173,7 @@ impl From<ServiceError> for ApiError {
             )
             .into(),
             ServiceError::Unavailable => ApiError::Unavailable,
+            ServiceError::Internal(e) if services::is_outage_in(&e) => ApiError::Unavailable,
             ServiceError::Internal(e) => ApiError::Internal(e),
         }
     }
@@ -195,10 +197,39 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "23P01")) => {
                 ApiError::Conflict("That already exists.".into())
             }
-            sqlx::Error::PoolTimedOut => ApiError::Unavailable,
+            e if services::is_outage(e) => ApiError::Unavailable,
             _ => ApiError::Internal(e.into()),
         }
     }
+}
+
+/// Marks an answer given because the database is away (read by the request log).
+#[derive(Debug, Clone, Copy)]
+pub struct Outage;
+
+/// Seconds a client is asked to wait while the database is away (a restart takes a few).
+const OUTAGE_RETRY_AFTER_SECS: u64 = 5;
+
+/// The answer while the database is away: 503, `Retry-After`, its own problem type. The log says
+/// so once per outage (at most every 30 s), not once per request.
+fn unavailable() -> Response {
+    static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let last = LAST_LOGGED.load(Ordering::Relaxed);
+    if now.saturating_sub(last) >= 30
+        && LAST_LOGGED.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    {
+        tracing::warn!("database unavailable: answering 503 until it is back");
+    }
+    let mut res = Problem::typed(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ProblemType::DatabaseUnavailable,
+        Some("We are having trouble right now. Please try again in a minute.".into()),
+    )
+    .into_response();
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(OUTAGE_RETRY_AFTER_SECS));
+    res.extensions_mut().insert(Outage);
+    res
 }
 
 impl IntoResponse for ApiError {
@@ -225,10 +256,8 @@ impl IntoResponse for ApiError {
                 return res;
             }
             ApiError::Problem(res) => return *res,
-            ApiError::Unavailable => Problem::status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some("We are having trouble right now. Please try again in a minute.".into()),
-            ),
+            ApiError::Unavailable => return unavailable(),
+            ApiError::Internal(e) if services::is_outage_in(&e) => return unavailable(),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 Problem::status(

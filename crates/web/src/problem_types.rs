@@ -23,6 +23,7 @@ pub enum ProblemType {
     VerificationCodeExpired,
     VerificationAttemptsExhausted,
     VerificationSendsExhausted,
+    DatabaseUnavailable,
 }
 
 /// What the page about one type says.
@@ -35,8 +36,15 @@ pub struct Entry {
     pub explanation: &'static str,
 }
 
+impl Entry {
+    /// The explanation in runs of prose and `code` (between backticks), for the page to set apart.
+    pub fn explanation_runs(&self) -> Vec<(bool, &'static str)> {
+        self.explanation.split('`').enumerate().map(|(i, run)| (i % 2 == 1, run)).collect()
+    }
+}
+
 impl ProblemType {
-    pub const ALL: [ProblemType; 12] = [
+    pub const ALL: [ProblemType; 13] = [
         ProblemType::ValidationError,
         ProblemType::DuplicateLead,
         ProblemType::IdempotencyKeyReused,
@@ -49,6 +57,7 @@ impl ProblemType {
         ProblemType::VerificationCodeExpired,
         ProblemType::VerificationAttemptsExhausted,
         ProblemType::VerificationSendsExhausted,
+        ProblemType::DatabaseUnavailable,
     ];
 
     pub fn uri(self) -> String {
@@ -153,6 +162,14 @@ impl ProblemType {
                 &[429],
                 "The most codes a request may be sent have been sent. The homeowner can start the \
                  request again later, or call us.",
+            ),
+            ProblemType::DatabaseUnavailable => (
+                "database-unavailable",
+                "Temporarily unavailable",
+                &[503],
+                "Our database is not answering for the moment (a restart or an outage). Nothing was \
+                 changed by this request. Wait the `Retry-After` seconds and send it again; with an \
+                 `Idempotency-Key` a retry is always safe.",
             ),
         };
         Entry { slug, title, statuses, explanation }

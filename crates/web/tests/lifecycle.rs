@@ -132,3 +132,61 @@ async fn health_turns_503_while_postgres_is_unreachable_and_recovers_without_res
     drop(db);
     Ok(())
 }
+
+/// A PostgreSQL restart under load once answered requests 500 (issue 10, item 13): an outage is
+/// told as an outage — 503, `Retry-After`, a problem type of its own — on every kind of request,
+/// and service resumes when the database is back, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_database_outage_is_answered_503_with_retry_after_never_500() -> R {
+    let proxy = CuttableProxy::start("127.0.0.1:5432").await?;
+    let db = testkit::TestDatabase::create().await?;
+    let via_proxy = db.url.replacen("localhost", &format!("127.0.0.1:{}", proxy.port), 1);
+    let app = TestApp::builder()
+        .setting("DATABASE_URL", &via_proxy)
+        .setting("PLUMBERLEADS_DB_CONNECT_TIMEOUT", "1s")
+        .spawn()
+        .await?;
+    app.signup_pro("outage@example.com", "+16125550188").await?;
+    let (token, _) = app.api_login("outage@example.com", testkit::PRO_PASSWORD).await?;
+    let lead = |n: u32| {
+        serde_json::json!({
+            "name": "Pat Lee", "phone": format!("+1612555{:04}", 100 + n), "zip": "55401",
+            "category": "drain-cleaning", "urgency": "flexible",
+            "description": "The kitchen sink drains slowly since Monday", "consent": true
+        })
+    };
+    assert_eq!(app.post("/api/v1/leads").json(&lead(0)).send().await?.status(), StatusCode::CREATED);
+
+    proxy.set_up(false);
+    let requests = (1..=12).map(|n| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let req = match n % 4 {
+                0 => app.post("/api/v1/leads").json(&lead(n)),
+                1 => app.get("/api/v1/me").bearer_auth(&token),
+                2 => app.post("/api/v1/auth/login").json(&serde_json::json!({
+                    "email": "outage@example.com", "password": testkit::PRO_PASSWORD
+                })),
+                _ => app.get("/api/v1/me/sessions").bearer_auth(&token),
+            };
+            let res = req.send().await?;
+            let retry_after = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or_default();
+            anyhow::Ok((n, status, retry_after, body))
+        }
+    });
+    for (n, status, retry_after, body) in futures::future::try_join_all(requests).await? {
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "request {n}: {body}");
+        assert!(retry_after.is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0)), "request {n}: Retry-After");
+        assert_eq!(body["type"], "/problems/database-unavailable", "request {n}: {body}");
+    }
+
+    proxy.set_up(true);
+    let back = app.post("/api/v1/leads").json(&lead(99)).send().await?;
+    assert_eq!(back.status(), StatusCode::CREATED, "served again once the database is back");
+    drop(app);
+    drop(db);
+    Ok(())
+}

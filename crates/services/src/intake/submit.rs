@@ -167,7 +167,10 @@ async fn submit_grouped(
         None
     };
     let Prepared { intake, created, phone_window } = prepare(ctx, sub, draft, now)?;
-    let written = ctx.lead_writer.write(intake, counted).await.map_err(anyhow::Error::from)?;
+    let written = ctx.lead_writer.write(intake, counted).await.map_err(|e| match e {
+        store::lead_writer::WriteError::Database(db) if crate::error::is_outage(&db) => ServiceError::Unavailable,
+        e => ServiceError::Internal(e.into()),
+    })?;
     let (answer, refused) = answer(written, created, phone_window, limit, now);
     if let Some((reason, existing)) = refused {
         reject(ctx, reason, sub, existing).await?;
