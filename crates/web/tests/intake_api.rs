@@ -134,6 +134,31 @@ async fn hostile_and_malformed_input_gets_clear_errors_and_is_stored_verbatim_wh
     Ok(())
 }
 
+/// A phone that changes networks, or a client behind several egress addresses, retries with the
+/// same key from another address: the key, not the address, is what names the request.
+#[tokio::test]
+async fn a_retry_from_another_address_with_the_same_key_is_a_replay_not_a_duplicate() -> R {
+    let app = TestApp::spawn().await?;
+    let send = |from: &'static str| {
+        let req = app
+            .post("/api/v1/leads")
+            .header("idempotency-key", "5c1f0e0a-retry")
+            .header("x-forwarded-for", from)
+            .json(&lead("6125550131", "sump-pump"));
+        async move {
+            let res = req.send().await?;
+            anyhow::Ok((res.status(), res.headers().get("idempotent-replayed").is_some(), res.json::<Value>().await?))
+        }
+    };
+    let first = send("203.0.113.7").await?;
+    let moved = send("198.51.100.23").await?;
+    assert_eq!((first.0, first.1), (StatusCode::CREATED, false));
+    assert_eq!((moved.0, moved.1), (StatusCode::CREATED, true), "{:?}", moved.2);
+    assert_eq!(first.2["id"], moved.2["id"]);
+    assert_eq!(count(&app, "SELECT count(*) FROM leads").await?, 1);
+    Ok(())
+}
+
 #[tokio::test]
 async fn idempotency_keys_replay_the_first_answer_and_refuse_a_different_body() -> R {
     let app = TestApp::spawn().await?;

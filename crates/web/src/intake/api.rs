@@ -140,7 +140,9 @@ pub async fn create_lead(
     let idem = match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
         None => None,
         Some(Ok(key)) if !key.is_empty() && key.len() <= IDEMPOTENCY_KEY_MAX => Some(Idempotency {
-            principal: partner.map_or_else(|| format!("ip:{ip}"), |p| format!("partner:{}", p.0)),
+            // A partner's keys are its own; without a key the Idempotency-Key alone names the
+            // request (a client whose address changes between tries still gets its replay).
+            principal: partner.map_or_else(|| "anonymous".to_owned(), |p| format!("partner:{}", p.0)),
             key: key.to_owned(),
             request_hash: Sha256::digest(&body).to_vec(),
         }),
