@@ -410,3 +410,32 @@ async fn with_verification_off_a_lead_is_verified_at_once() -> R {
     assert!(texts[0].contains("confirmed"), "no code, straight to the confirmation: {texts:?}");
     Ok(())
 }
+
+/// Found by the API fuzzer (scripts/api-fuzz): a NUL byte in a refused request reached
+/// PostgreSQL (which stores no NUL in text) and was answered 500.
+#[tokio::test]
+async fn nul_bytes_and_control_characters_anywhere_are_a_422_never_a_500() -> R {
+    let app = TestApp::spawn().await?;
+    let (_, key) = app.create_partner("Fuzzed partner").await?;
+    let mut body = lead("6125550100", "");
+    body["contact_preference"] = json!("\u{85}Y\u{e1}\u{0}\u{96}\t");
+    body["urgency"] = json!("\u{a8}\u{8a}:h\u{0}");
+    body["consent"] = json!(false);
+    for partner in [Some(key.as_str()), None] {
+        let mut req = app.post("/api/v1/leads").json(&body);
+        if let Some(k) = partner {
+            req = req.bearer_auth(k);
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        let problem: Value = res.json().await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "partner {}: {problem}", partner.is_some());
+    }
+    for field in ["name", "phone", "zip", "category", "description", "email"] {
+        let mut body = lead("6125550100", "sump-pump");
+        body[field] = json!("abc\u{0}def");
+        let res = app.post("/api/v1/leads").bearer_auth(&key).json(&body).send().await?;
+        assert!(res.status().is_client_error(), "{field}: {}", res.status());
+    }
+    Ok(())
+}

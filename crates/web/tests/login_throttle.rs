@@ -104,3 +104,19 @@ async fn wrong_current_passwords_are_throttled_and_audited() -> R {
     assert_eq!(audited, 9);
     Ok(())
 }
+
+/// Found by the API fuzzer: a NUL in the typed address reached PostgreSQL (which cannot compare
+/// it) and was answered 500. An address with a control character is no account's: a wrong login,
+/// counted like any other; a reset request for it is the usual 202.
+#[tokio::test]
+async fn a_nul_or_control_character_in_the_address_is_a_wrong_login_not_a_500() -> R {
+    let app = TestApp::spawn().await?;
+    app.signup_pro("nul@example.com", PHONE).await?;
+    for address in ["nul\u{0}@example.com", "nul@example.com\u{0}", "\u{7}nul@example.com"] {
+        assert_eq!(login_status(&app, address, PRO_PASSWORD).await?, StatusCode::UNAUTHORIZED, "{address:?}");
+        let reset = app.post("/api/v1/auth/password-reset").json(&json!({"email": address})).send().await?;
+        assert_eq!(reset.status(), StatusCode::ACCEPTED, "{address:?}");
+    }
+    assert_eq!(login_status(&app, "nul@example.com", PRO_PASSWORD).await?, StatusCode::OK);
+    Ok(())
+}

@@ -27,7 +27,14 @@ fn failures(r: store::login_failures::Recent) -> Failures {
 
 /// The throttle key of an address with no account: trimmed, lower-case, bounded.
 pub(super) fn account_key(email: &str) -> String {
-    email.trim().to_lowercase().chars().take(254).collect()
+    email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect()
+}
+
+/// The typed address to look an account up by, if it could be one's: an address with a control
+/// character never is (and PostgreSQL cannot even compare a NUL: found by the API fuzzer).
+pub(super) fn address_to_find(email: &str) -> Option<&str> {
+    let email = email.trim();
+    (!email.chars().any(char::is_control)).then_some(email)
 }
 
 /// The throttle key of an account: its id, so every spelling of its address (PostgreSQL's
@@ -48,9 +55,9 @@ pub async fn login(
     let ip = caller.ip;
     let now = ctx.clock.now();
     let ip_text = ip.to_string();
-    let user = {
-        let mut conn = ctx.pool.acquire().await?;
-        store::accounts::find_by_email(&mut conn, email.trim()).await?
+    let user = match address_to_find(email) {
+        Some(address) => store::accounts::find_by_email(&mut *ctx.pool.acquire().await?, address).await?,
+        None => None,
     };
     let account = user.as_ref().map_or_else(|| account_key(email), |u| user_key(u.id));
     attempt(ctx, &account, &ip_text).await?;

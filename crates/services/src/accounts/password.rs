@@ -1,6 +1,6 @@
 //! Changing a password (knowing the current one) and resetting it by an e-mailed link.
 
-use super::login::{account_key, attempt, failed, user_key};
+use super::login::{account_key, address_to_find, attempt, failed, user_key};
 use super::verify::send_email_link;
 use crate::audit::{self, Audit, AuditAction};
 use crate::infra::{passwords, tokens};
@@ -74,7 +74,11 @@ pub async fn request_reset(ctx: &Ctx, email: &str, ip: &str) -> Result<(), Servi
     let within =
         ctx.rate_limiter.check(&format!("reset:account:{account}"), ctx.settings.intake.per_phone).await?.is_ok();
     let mut tx = ctx.pool.begin().await?;
-    if let Some(user) = store::accounts::find_by_email(&mut tx, email.trim()).await?.filter(|_| within) {
+    let user = match address_to_find(email) {
+        Some(address) => store::accounts::find_by_email(&mut tx, address).await?,
+        None => None,
+    };
+    if let Some(user) = user.filter(|_| within) {
         send_email_link(&mut tx, ctx, user.id, &user.email, TokenPurpose::ResetPassword).await?;
         audit::record(&mut tx, ctx, Audit::new(None, AuditAction::PasswordResetRequested, user.id, Some(ip))).await?;
     }
