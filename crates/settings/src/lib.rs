@@ -380,6 +380,20 @@ impl Settings {
             staff_allow: r.list("PLUMBERLEADS_STAFF_ALLOW", "127.0.0.0/8,::1/128", "CIDR ranges like 10.0.0.0/8")?,
             reauth_window: r.duration("PLUMBERLEADS_REAUTH_WINDOW", "5m")?,
         };
+        // Reachable by others (not a loopback bind), a proxy's own address on the staff
+        // allow-list would open the staff area to any request the proxy cannot attribute.
+        if !http.bind.ip().is_loopback()
+            && let Some((staff, proxy)) = auth
+                .staff_allow
+                .iter()
+                .flat_map(|s| http.trusted_proxies.iter().map(move |p| (s, p)))
+                .find(|(s, p)| s.contains(&p.network()) || p.contains(&s.network()))
+        {
+            return Err(SettingError::new(
+                "PLUMBERLEADS_STAFF_ALLOW",
+                format!("{staff} overlaps the trusted proxy range {proxy} (PLUMBERLEADS_TRUSTED_PROXIES)"),
+            ));
+        }
         let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;
         Ok(Self {
             auth,

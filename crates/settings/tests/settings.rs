@@ -143,3 +143,23 @@ fn env_sample_lists_every_setting_and_nothing_else() -> Result<(), std::io::Erro
     }
     Ok(())
 }
+
+/// Issue 10, item 8: behind a load balancer, a trusted proxy's own address on the staff
+/// allow-list would admit whatever the proxy cannot attribute. Refused once the server is
+/// reachable by others; on a loopback bind (one machine, no proxy) the defaults share loopback.
+#[test]
+fn a_staff_allow_list_overlapping_the_trusted_proxies_is_refused_when_reachable() {
+    let line = error_line(&[
+        ("PLUMBERLEADS_BIND", "0.0.0.0:8080"),
+        ("PLUMBERLEADS_TRUSTED_PROXIES", "10.0.0.0/8"),
+        ("PLUMBERLEADS_STAFF_ALLOW", "192.0.2.0/24,10.20.0.0/16"),
+    ]);
+    assert!(line.contains("PLUMBERLEADS_STAFF_ALLOW") && line.contains("10.20.0.0/16"), "{line}");
+    let apart = [
+        ("PLUMBERLEADS_BIND", "0.0.0.0:8080"),
+        ("PLUMBERLEADS_TRUSTED_PROXIES", "10.0.0.0/8"),
+        ("PLUMBERLEADS_STAFF_ALLOW", "192.0.2.0/24"),
+    ];
+    assert!(Settings::from_map(&with(&apart)).is_ok());
+    assert!(Settings::from_map(&HashMap::new()).is_ok(), "the one-machine defaults start");
+}

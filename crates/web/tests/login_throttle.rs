@@ -120,3 +120,35 @@ async fn a_nul_or_control_character_in_the_address_is_a_wrong_login_not_a_500() 
     assert_eq!(login_status(&app, "nul@example.com", PRO_PASSWORD).await?, StatusCode::OK);
     Ok(())
 }
+
+/// Issue 10, item 8: a forwarded-for entry that is not a bare address fell back to the proxy's
+/// own address — loopback by default, and on the staff allow-list — so the staff sign-in opened.
+/// Ports and brackets are read as the address they carry; anything else is an unknown client.
+#[tokio::test]
+async fn a_forwarded_for_entry_that_is_not_an_address_never_passes_the_staff_allow_list() -> R {
+    let app = TestApp::spawn().await?;
+    let id = app.signup_pro("desk@plumberleads.example", PHONE).await?;
+    sqlx::query("UPDATE identity.users SET role = 'staff' WHERE id = $1").bind(id).execute(&app.pool).await?;
+    let problem_type = |forwarded_for: &'static str| {
+        let req = app
+            .post("/api/v1/auth/login")
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"email": "desk@plumberleads.example", "password": PRO_PASSWORD}));
+        async move {
+            let res = req.send().await?;
+            let status = res.status();
+            let body: serde_json::Value = res.json().await?;
+            anyhow::Ok((status, body["type"].as_str().unwrap_or_default().to_owned()))
+        }
+    };
+    // On the allow-list (loopback, written with a port): past it, to the second factor.
+    let allowed = (StatusCode::FORBIDDEN, "/problems/second-factor-required".to_owned());
+    assert_eq!(problem_type("127.0.0.1:4711").await?, allowed);
+    // Not an address, or an address off the list however written: refused before the password.
+    let refused = (StatusCode::FORBIDDEN, "about:blank".to_owned());
+    // (Four tries in all: a fifth failure on the account would be throttled instead.)
+    for entry in ["unknown", "203.0.113.9:443", "[2001:db8::7]:443"] {
+        assert_eq!(problem_type(entry).await?, refused, "{entry}");
+    }
+    Ok(())
+}
