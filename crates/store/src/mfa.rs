@@ -103,10 +103,3 @@ pub async fn use_recovery_code(
     .await?;
     Ok(done.rows_affected() == 1)
 }
-
-pub async fn mark_session(conn: &mut PgConnection, session_id: Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE identity.sessions SET mfa_at = $2 WHERE id = $1 AND ended_at IS NULL", session_id, now)
-        .execute(conn)
-        .await?;
-    Ok(())
-}

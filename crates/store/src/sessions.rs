@@ -55,6 +55,27 @@ pub async fn insert(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), s
     Ok(())
 }
 
+/// A privilege step (the second factor given, or given again): the session goes on under a new
+/// secret and CSRF token, so a copy of the old cookie opens nothing.
+pub async fn step_up(
+    conn: &mut PgConnection,
+    id: Uuid,
+    secret_hash: &[u8],
+    csrf_token: &str,
+    mfa_at: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE identity.sessions SET secret_hash = $2, csrf_token = $3, mfa_at = $4 WHERE id = $1 AND ended_at IS NULL",
+        id,
+        secret_hash,
+        csrf_token,
+        mfa_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// A session not ended, by the hash of its secret.
 pub async fn find_open_by_secret(conn: &mut PgConnection, secret_hash: &[u8]) -> Result<Option<Session>, sqlx::Error> {
     sqlx::query_as!(

@@ -74,6 +74,8 @@ async fn staff(app: &TestApp) -> anyhow::Result<(String, String)> {
         .send()
         .await?;
     anyhow::ensure!(res.status() == StatusCode::SEE_OTHER, "second factor refused");
+    // The second factor rotates the session's secret: go on with the new cookie.
+    let sid = session_cookie(&res).unwrap_or(sid);
     let home = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?.text().await?;
     Ok((sid, csrf_in(&home)))
 }

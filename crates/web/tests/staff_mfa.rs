@@ -27,7 +27,9 @@ async fn password_step(app: &TestApp, password: &str) -> anyhow::Result<String> 
     session_cookie(&res).ok_or_else(|| anyhow::anyhow!("no cookie"))
 }
 
-async fn send_code(app: &TestApp, sid: &str, code: &str) -> anyhow::Result<(StatusCode, String)> {
+/// The code on the second-factor page: the answer, and the session cookie to go on with (a new
+/// one when the code is accepted).
+async fn send_code(app: &TestApp, sid: &str, code: &str) -> anyhow::Result<(StatusCode, String, String)> {
     let page = app.get("/staff/mfa").header(COOKIE, cookie(sid)).send().await?.text().await?;
     let res = app
         .post("/staff/mfa")
@@ -35,7 +37,8 @@ async fn send_code(app: &TestApp, sid: &str, code: &str) -> anyhow::Result<(Stat
         .form(&[("csrf", csrf_in(&page).as_str()), ("code", code)])
         .send()
         .await?;
-    Ok((res.status(), res.text().await?))
+    let next = session_cookie(&res).unwrap_or_else(|| sid.to_owned());
+    Ok((res.status(), res.text().await?, next))
 }
 
 #[tokio::test]
@@ -61,11 +64,27 @@ async fn staff_enrol_by_qr_code_then_each_code_and_recovery_code_works_once() ->
     let now = domain::Clock::now(&app.clock);
     let code = services::infra::totp::code_at(&pending, now);
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (status, body) = send_code(&app, &sid, wrong).await?;
+    let (status, body, same) = send_code(&app, &sid, wrong).await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("didn"), "says the code didn't work");
-    let (status, body) = send_code(&app, &sid, &code).await?;
+    assert_eq!(same, sid, "a refused code changes nothing");
+    let (status, body, stepped) = send_code(&app, &sid, &code).await?;
     assert_eq!(status, StatusCode::OK);
+    // The session goes on under a new secret: the cookie from before the second factor (which
+    // may have been copied) opens nothing (issue 10, item 6).
+    assert_ne!(stepped, sid);
+    let before = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?;
+    assert_eq!(
+        (before.status(), before.headers()["location"].to_str()?),
+        (StatusCode::SEE_OTHER, "/login?next=/staff")
+    );
+    let sid = stepped;
+    // The recovery-codes page's own forms carry the new session's CSRF token.
+    let csrf_now: String = sqlx::query_scalar("SELECT csrf_token FROM identity.sessions WHERE user_id = $1 AND ended_at IS NULL ORDER BY created_at DESC LIMIT 1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await?;
+    assert!(!body.contains("name=\"csrf\"") || csrf_in(&body) == csrf_now, "the page's CSRF token is the new one");
     let recovery: Vec<String> =
         body.split("<li><code>").skip(1).filter_map(|r| r.split("</code>").next().map(str::to_owned)).collect();
     assert_eq!(recovery.len(), 10, "ten recovery codes, shown once");
@@ -194,7 +213,7 @@ async fn staff_session(
     let res = app.post("/login").form(&[("email", email), ("password", password.as_str())]).send().await?;
     let sid = session_cookie(&res).unwrap_or_default();
     let code = services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock));
-    let (status, _) = send_code(app, &sid, &code).await?;
+    let (status, _, sid) = send_code(app, &sid, &code).await?;
     anyhow::ensure!(status == StatusCode::SEE_OTHER, "second factor refused");
     let home = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?.text().await?;
     Ok((sid, csrf_in(&home), secret, password))
@@ -210,13 +229,10 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
         .await?;
     let (sid, csrf, secret, password) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
     app.clock.advance(Duration::minutes(6));
-    let approve = || {
-        app.post(&format!("/staff/pros/{pro}/approve"))
-            .header(COOKIE, cookie(&sid))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
+    let approve = |sid: String, csrf: String| {
+        app.post(&format!("/staff/pros/{pro}/approve")).header(COOKIE, cookie(&sid)).form(&[("csrf", csrf)]).send()
     };
-    let res = approve().await?;
+    let res = approve(sid.clone(), csrf.clone()).await?;
     assert_eq!(
         (res.status(), res.headers()["location"].to_str()?),
         (StatusCode::SEE_OTHER, "/staff/confirm?next=/staff")
@@ -239,7 +255,13 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
         (StatusCode::SEE_OTHER, "/staff"),
         "never off-site"
     );
-    let res = approve().await?;
+    // Confirming again is a privilege step too: a new secret and CSRF token; the old cookie is dead.
+    let stepped = session_cookie(&res).ok_or_else(|| anyhow::anyhow!("no new session cookie"))?;
+    assert_ne!(stepped, sid);
+    let stale = approve(sid.clone(), csrf.clone()).await?;
+    assert!(stale.headers()["location"].to_str()?.starts_with("/login?next="), "the old cookie is signed out");
+    let home = app.get("/staff").header(COOKIE, cookie(&stepped)).send().await?.text().await?;
+    let res = approve(stepped, csrf_in(&home)).await?;
     assert_eq!(res.headers()["location"], "/staff?done=approved");
     Ok(())
 }

@@ -5,10 +5,19 @@ use super::dur;
 use super::login::{attempt, failed, user_key};
 use super::{Caller, SignedIn};
 use crate::audit::{self, Audit, AuditAction};
-use crate::infra::{passwords, totp};
+use crate::infra::{passwords, tokens, totp};
 use crate::{Ctx, ServiceError};
 use domain::account::Password;
 use uuid::Uuid;
+
+/// A second factor accepted: the session goes on under a new secret (the cookie to set) and CSRF
+/// token; after an enrolment, the recovery codes, shown once.
+#[derive(Debug)]
+pub struct SteppedUp {
+    pub secret: String,
+    pub csrf_token: String,
+    pub recovery_codes: Option<Vec<String>>,
+}
 
 /// What a staff member sees on the second-factor page.
 #[derive(Debug, Clone)]
@@ -37,14 +46,14 @@ pub async fn second_factor_step(ctx: &Ctx, user_id: Uuid) -> Result<SecondFactor
     Ok(SecondFactorStep::Enrol { secret })
 }
 
-/// Checks the second factor for a staff session and, if it holds, lets the session in. Returns
-/// the new recovery codes when this completed an enrolment (shown once, never again).
+/// Checks the second factor for a staff session and, if it holds, lets the session in under a
+/// new secret.
 pub async fn verify_second_factor(
     ctx: &Ctx,
     who: &SignedIn,
     code: &str,
     caller: Caller<'_>,
-) -> Result<Option<Vec<String>>, ServiceError> {
+) -> Result<SteppedUp, ServiceError> {
     attempt(ctx, &user_key(who.user.id), &caller.ip.to_string()).await?;
     check_second_factor(ctx, who, code, caller).await
 }
@@ -55,7 +64,7 @@ async fn check_second_factor(
     who: &SignedIn,
     code: &str,
     caller: Caller<'_>,
-) -> Result<Option<Vec<String>>, ServiceError> {
+) -> Result<SteppedUp, ServiceError> {
     let now = ctx.clock.now();
     let user = &who.user;
     let account = user_key(user.id);
@@ -94,13 +103,17 @@ async fn check_second_factor(
         let who = (account.as_str(), ip_text.as_str(), Some(user.id));
         return Err(failed(tx, ctx, who, AuditAction::MfaFailed, ServiceError::SecondFactorWrong).await);
     }
-    store::mfa::mark_session(&mut tx, who.session.id, now).await?;
+    let (secret, hash) = tokens::new_secret();
+    let (csrf_token, _) = tokens::new_secret();
+    if !store::sessions::step_up(&mut tx, who.session.id, &hash, &csrf_token, now).await? {
+        return Err(ServiceError::SessionEnded);
+    }
     store::login_failures::clear_account(&mut tx, &account).await?;
     let detail = serde_json::json!({"session": who.session.id});
     audit::record(&mut tx, ctx, Audit::own(user.id, action, Some(&ip_text)).detail(detail)).await?;
     tx.commit().await?;
     ctx.session_cache.bump(user.id).await;
-    Ok(new_codes)
+    Ok(SteppedUp { secret, csrf_token, recovery_codes: new_codes })
 }
 
 /// Staff gave their second factor within the re-authentication window in this session.
@@ -109,14 +122,15 @@ pub fn recently_confirmed(ctx: &Ctx, who: &SignedIn) -> bool {
     who.session.mfa_at.is_some_and(|at| ctx.clock.now() - at < window)
 }
 
-/// Password and code again, before a sensitive action; renews the session's confirmation.
+/// Password and code again, before a sensitive action; renews the session's confirmation, under
+/// a new secret.
 pub async fn reauthenticate(
     ctx: &Ctx,
     who: &SignedIn,
     password: &str,
     code: &str,
     caller: Caller<'_>,
-) -> Result<(), ServiceError> {
+) -> Result<SteppedUp, ServiceError> {
     let account = user_key(who.user.id);
     let ip_text = caller.ip.to_string();
     attempt(ctx, &account, &ip_text).await?;
@@ -130,5 +144,5 @@ pub async fn reauthenticate(
         let id = (account.as_str(), ip_text.as_str(), Some(who.user.id));
         return Err(failed(tx, ctx, id, AuditAction::ReauthFailed, ServiceError::BadCredentials).await);
     }
-    check_second_factor(ctx, who, code, caller).await.map(|_| ())
+    check_second_factor(ctx, who, code, caller).await
 }

@@ -12,7 +12,9 @@ mod staff;
 mod verify;
 
 pub use login::{access_token_ttl, login};
-pub use mfa::{SecondFactorStep, reauthenticate, recently_confirmed, second_factor_step, verify_second_factor};
+pub use mfa::{
+    SecondFactorStep, SteppedUp, reauthenticate, recently_confirmed, second_factor_step, verify_second_factor,
+};
 pub use password::{change_password, request_reset, reset_password};
 pub use sessions::{SessionKey, SignedIn, end_session, find_session, is_live, refresh};
 pub use signup::{signup, start_session};

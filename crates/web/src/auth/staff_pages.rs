@@ -2,7 +2,7 @@
 //! the staff home. Only from allow-listed addresses; everything else staff can do arrives with
 //! later issues behind the same `StaffPage` guard.
 
-use super::sessions::{AdminPage, StaffMfaPage, StaffPage};
+use super::sessions::{self, AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::html::{Chrome, html};
@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
 use domain::FieldError;
 use serde::Deserialize;
 use services::accounts::SignedIn;
@@ -88,12 +89,22 @@ pub async fn check_mfa(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     StaffMfaPage(who): StaffMfaPage,
+    jar: CookieJar,
     SignedForm(form): SignedForm<CodeForm>,
 ) -> Response {
     let caller = accounts::Caller { ip, user_agent: None };
     match accounts::verify_second_factor(&state, &who, &form.code, caller).await {
-        Ok(Some(codes)) => mfa_page(&state, &who, &Vec::new(), Some(&codes), StatusCode::OK).await,
-        Ok(None) => Redirect::to("/staff").into_response(),
+        Ok(up) => {
+            let jar = jar.add(sessions::cookie(up.secret));
+            match up.recovery_codes {
+                Some(codes) => {
+                    let mut who = who;
+                    who.session.csrf_token = up.csrf_token;
+                    (jar, mfa_page(&state, &who, &Vec::new(), Some(&codes), StatusCode::OK).await).into_response()
+                }
+                None => (jar, Redirect::to("/staff")).into_response(),
+            }
+        }
         Err(ServiceError::SecondFactorWrong) => {
             let errors = vec![FieldError {
                 field: "code",
@@ -266,12 +277,13 @@ pub async fn confirm(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     StaffPage(who): StaffPage,
+    jar: CookieJar,
     SignedForm(form): SignedForm<ConfirmForm>,
 ) -> Response {
     let next = staff_next(Some(&form.next)).to_owned();
     let caller = accounts::Caller { ip, user_agent: None };
     match accounts::reauthenticate(&state, &who, &form.password, &form.code, caller).await {
-        Ok(()) => Redirect::to(&next).into_response(),
+        Ok(up) => (jar.add(sessions::cookie(up.secret)), Redirect::to(&next)).into_response(),
         Err(ServiceError::BadCredentials | ServiceError::SecondFactorWrong) => {
             let errors = vec![FieldError {
                 field: "code",
