@@ -105,7 +105,7 @@ pub async fn append(
         None => (1, GENESIS.to_vec()),
     };
     let at = to_micros(now);
-    let detail = e.detail.to_string();
+    let detail = crate::json::storable(e.detail.clone()).to_string();
     let fields =
         Fields { seq, at, actor: e.actor_id, action: e.action, subject: e.subject_id, ip: e.ip, detail: &detail };
     let hash = row_hash(key, &prev, &fields);

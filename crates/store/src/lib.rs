@@ -9,6 +9,7 @@ pub mod dev_outbox;
 pub mod email_tokens;
 pub mod funnel;
 pub mod idempotency;
+pub mod json;
 pub mod lead_writer;
 pub mod leads;
 pub mod login_failures;

@@ -25,7 +25,7 @@ pub async fn record(conn: &mut PgConnection, r: &Rejection) -> Result<(), sqlx::
         r.source,
         r.partner_id,
         r.existing_lead_id,
-        r.submission,
+        crate::json::storable(r.submission.clone()),
         r.client_ip,
         r.created_at
     )

@@ -439,3 +439,21 @@ async fn nul_bytes_and_control_characters_anywhere_are_a_422_never_a_500() -> R 
     }
     Ok(())
 }
+
+/// Found by the long API fuzz: a submission turned away before it is parsed (here: the address's
+/// limit) is kept for staff as typed, and a NUL in it broke the JSON PostgreSQL stores (500).
+#[tokio::test]
+async fn a_refused_submission_with_a_nul_is_still_refused_and_kept_never_a_500() -> R {
+    let app = TestApp::builder().setting("PLUMBERLEADS_RATE_LEADS_PER_IP", "1/1h").spawn().await?;
+    assert_eq!(post(&app, &lead("6125550140", "sump-pump")).await?.0, StatusCode::CREATED);
+    let mut hostile = lead("6125550141", "sump-pump");
+    hostile["description"] = json!("Water\u{0} everywhere in the basement");
+    hostile["utm"] = json!({"utm_source": "x\u{0}y", "\u{0}": "z"});
+    let (status, _, problem) = post(&app, &hostile).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{problem}");
+    let kept: String = sqlx::query_scalar("SELECT submission->'input'->>'description' FROM lead_rejections")
+        .fetch_one(&app.pool)
+        .await?;
+    assert_eq!(kept, "Water\u{fffd} everywhere in the basement", "kept, the NUL shown as a replacement");
+    Ok(())
+}
