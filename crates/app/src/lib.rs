@@ -19,7 +19,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(settings: Arc<Settings>, pool: PgPool, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn new(settings: Arc<Settings>, pool: PgPool, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        if settings.secret_key.is_none() {
+            tracing::warn!(
+                "PLUMBERLEADS_SECRET_KEY is not set: using the key generated for this database (development only)"
+            );
+        }
+        let secrets = services::infra::signing::SecretKeys::resolve(&settings, &pool).await?;
         let j = &settings.jobs;
         let queue = Queue::new(
             pool.clone(),
@@ -32,7 +38,7 @@ impl App {
             },
         );
         let providers = integrations::Providers::from_settings(&settings, pool.clone(), clock.clone())?;
-        let ctx = Ctx::new(pool, settings, clock, queue.clone(), providers);
+        let ctx = Ctx::new(pool, settings, clock, queue.clone(), providers, secrets);
         let worker = Worker::new(queue, services::jobs::registry(), ctx.clone());
         let state = AppState::new(ctx.clone(), web::metrics_handle());
         Ok(Self { ctx, state, worker })

@@ -45,7 +45,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
     match command {
         Command::Serve { no_worker, demo } => {
             let pool = store::prepare(&settings.database).await?;
-            let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
+            let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock)).await?;
             if demo {
                 seed_demo(&app.ctx).await?;
             }
@@ -60,7 +60,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let pool = store::prepare(&settings.database).await?;
-            let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
+            let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock)).await?;
             tracing::info!(concurrency = settings.jobs.concurrency, "working");
             app.run(None, true, axum_extra(), shutdown_signal()).await
         }
@@ -72,7 +72,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
         Command::Seed { demo } => {
             let pool = store::prepare(&settings.database).await?;
             if demo {
-                let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock))?;
+                let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock)).await?;
                 seed_demo(&app.ctx).await?;
                 println!("{}", demo_login(&settings.http.bind.to_string()));
             }
@@ -134,6 +134,14 @@ async fn check_config(settings: &Settings, connect: bool) -> anyhow::Result<()> 
     println!("  email / sms      {:?} / {:?}", settings.providers.email, settings.providers.sms);
     println!("  payments         {:?}", settings.providers.payments);
     println!("  storage          {}", settings.providers.storage_dir.display());
+    println!(
+        "  secret key       {}",
+        match (&settings.secret_key, &settings.previous_secret_key) {
+            (Some(_), Some(_)) => "set, with a previous key still accepted (rotation)",
+            (Some(_), None) => "set",
+            (None, _) => "not set: generated once and kept in the database (development only)",
+        }
+    );
     if connect {
         let pool = store::connect(&settings.database).await?;
         store::ping(&pool, settings.health.component_timeout).await.map_err(|e| anyhow::anyhow!("PostgreSQL: {e}"))?;
@@ -164,7 +172,7 @@ fn redact(url: &str) -> String {
 
 async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result<()> {
     let pool = store::prepare(&settings.database).await?;
-    let app = app::App::new(settings, pool, Arc::new(SystemClock))?;
+    let app = app::App::new(settings, pool, Arc::new(SystemClock)).await?;
     let ctx = &app.ctx;
     let queue = &ctx.queue;
     match command {
@@ -231,7 +239,7 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
         },
         AdminCommand::VerifyAudit => {
             let mut conn = ctx.pool.acquire().await?;
-            match store::audit::verify(&mut conn, &services::audit::key(ctx)).await? {
+            match store::audit::verify(&mut conn, &services::audit::keys(ctx)).await? {
                 store::audit::Verdict::Intact { rows } => {
                     println!("The audit log is intact: {rows} entries, chain unbroken.")
                 }

@@ -131,6 +131,12 @@ pub fn key(ctx: &Ctx) -> Vec<u8> {
     ctx.signer.derive_key(b"audit-log")
 }
 
+/// Every key a row of the chain may have been written with (after a rotation, the previous
+/// secret's too), for checking it.
+pub fn keys(ctx: &Ctx) -> Vec<Vec<u8>> {
+    ctx.signer.derived_keys(b"audit-log")
+}
+
 /// Appends `a` in the caller's transaction.
 pub async fn record(conn: &mut PgConnection, ctx: &Ctx, a: Audit<'_>) -> Result<(), sqlx::Error> {
     let entry = store::audit::Entry {

@@ -4,7 +4,7 @@
 use crate::infra::rate_limit::RateLimiter;
 use crate::infra::redis_check::RedisCheck;
 use crate::infra::session_cache::SessionCache;
-use crate::infra::signing::Signer;
+use crate::infra::signing::{SecretKeys, Signer};
 use crate::infra::tokens::TokenKeys;
 use domain::Clock;
 use integrations::Providers;
@@ -63,6 +63,7 @@ impl Ctx {
         clock: Arc<dyn Clock>,
         queue: jobs::Queue,
         providers: Providers,
+        secrets: SecretKeys,
     ) -> Self {
         let redis = settings.redis_url.as_ref().and_then(|url| RedisCheck::new(url).ok());
         // A Redis URL that does not parse was refused by settings already; fall back regardless.
@@ -70,8 +71,8 @@ impl Ctx {
             .unwrap_or_else(|_| RateLimiter::Postgres { pool: pool.clone(), clock: clock.clone() });
         Self(Arc::new(Parts {
             lead_writer: LeadWriter::new(pool.clone()),
-            signer: Signer::new(settings.secret_key.clone()),
-            tokens: TokenKeys::from_settings(&settings),
+            tokens: TokenKeys::from_settings(&settings, &secrets),
+            signer: Signer::new(secrets),
             session_cache: SessionCache::from_settings(&settings),
             rate_limiter,
             redis,

@@ -31,8 +31,14 @@ pub struct Settings {
     pub log: Log,
     pub intake: Intake,
     pub auth: Auth,
-    /// Signs links and form tokens; the same on every node.
-    pub secret_key: SecretString,
+    /// Signs links, form tokens and access tokens and keys the audit chain; the same on every
+    /// node. Unset (allowed only in development on a loopback bind), the first start generates
+    /// one and keeps it in the database.
+    pub secret_key: Option<SecretString>,
+    /// The key before the last rotation: still accepted when checking, never used to sign.
+    pub previous_secret_key: Option<SecretString>,
+    /// `PLUMBERLEADS_ENV=production`: nothing may fall back to a development default.
+    pub production: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -222,12 +228,6 @@ impl Settings {
         Ok(settings)
     }
 
-    /// True when no `PLUMBERLEADS_SECRET_KEY` was set: fine on a laptop, never in production.
-    pub fn uses_dev_secret_key(&self) -> bool {
-        use secrecy::ExposeSecret;
-        self.secret_key.expose_secret() == reader::DEV_SECRET_KEY
-    }
-
     /// Every setting this build knows, for `.env.sample` and `check-config`.
     pub fn known_keys() -> Vec<&'static str> {
         let empty = HashMap::new();
@@ -380,6 +380,20 @@ impl Settings {
             staff_allow: r.list("PLUMBERLEADS_STAFF_ALLOW", "127.0.0.0/8,::1/128", "CIDR ranges like 10.0.0.0/8")?,
             reauth_window: r.duration("PLUMBERLEADS_REAUTH_WINDOW", "5m")?,
         };
+        let production =
+            r.choice("PLUMBERLEADS_ENV", "development", &[("development", false), ("production", true)])?;
+        let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;
+        let previous_secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY_PREVIOUS")?;
+        if secret_key.is_none() && (production || !http.bind.ip().is_loopback()) {
+            return Err(SettingError::new(
+                "PLUMBERLEADS_SECRET_KEY",
+                "is required in production and on a non-loopback bind: 32 bytes or more, the same on every node \
+                 (e.g. `openssl rand -hex 32`)",
+            ));
+        }
+        if previous_secret_key.is_some() && secret_key.is_none() {
+            return Err(SettingError::new("PLUMBERLEADS_SECRET_KEY_PREVIOUS", "needs PLUMBERLEADS_SECRET_KEY set too"));
+        }
         // Reachable by others (not a loopback bind), a proxy's own address on the staff
         // allow-list would open the staff area to any request the proxy cannot attribute.
         if !http.bind.ip().is_loopback()
@@ -394,11 +408,12 @@ impl Settings {
                 format!("{staff} overlaps the trusted proxy range {proxy} (PLUMBERLEADS_TRUSTED_PROXIES)"),
             ));
         }
-        let secret_key = r.secret_key("PLUMBERLEADS_SECRET_KEY")?;
         Ok(Self {
             auth,
             intake,
             secret_key,
+            previous_secret_key,
+            production,
             http,
             database,
             redis_url,

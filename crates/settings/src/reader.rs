@@ -23,9 +23,6 @@ impl SettingError {
 
 const PREFIX: &str = "PLUMBERLEADS_";
 
-/// For development and tests only; `Settings::uses_dev_secret_key` lets start-up warn.
-pub(crate) const DEV_SECRET_KEY: &str = "plumberleads-development-key-not-for-production-use";
-
 pub(crate) struct Reader<'a> {
     vars: &'a HashMap<String, String>,
     seen: Vec<&'static str>,
@@ -146,13 +143,12 @@ impl<'a> Reader<'a> {
         Ok(crate::RateLimit { max, window })
     }
 
-    /// The signing key: at least 32 characters. Unset, a fixed development key is used and
-    /// `is_default_secret` tells; production must set its own (check-config warns).
-    pub(crate) fn secret_key(&mut self, key: &'static str) -> Result<SecretString, SettingError> {
+    /// A signing key: at least 32 bytes, or unset (`None`). There is no built-in key.
+    pub(crate) fn secret_key(&mut self, key: &'static str) -> Result<Option<SecretString>, SettingError> {
         match self.raw(key) {
-            None => Ok(SecretString::from(DEV_SECRET_KEY.to_owned())),
-            Some(v) if v.chars().count() >= 32 => Ok(SecretString::from(v.to_owned())),
-            Some(_) => Err(SettingError::new(key, "must be at least 32 characters (e.g. `openssl rand -hex 32`)")),
+            None => Ok(None),
+            Some(v) if v.len() >= 32 => Ok(Some(SecretString::from(v.to_owned()))),
+            Some(_) => Err(SettingError::new(key, "must be at least 32 bytes (e.g. `openssl rand -hex 32`)")),
         }
     }
 

@@ -46,6 +46,8 @@ fn defaults_are_the_seed_documents_numbers() -> Result<(), settings::SettingErro
 fn values_are_read_and_typed() -> Result<(), settings::SettingError> {
     let s = Settings::from_map(&with(&[
         ("PLUMBERLEADS_BIND", "0.0.0.0:9000"),
+        // Reachable by others: a key of its own is required.
+        ("PLUMBERLEADS_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
         ("PLUMBERLEADS_DB_MAX_CONNECTIONS", "20"),
         ("PLUMBERLEADS_SESSION_IDLE_TIMEOUT", "90s"),
         ("PLUMBERLEADS_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.0.0/16"),
@@ -149,17 +151,43 @@ fn env_sample_lists_every_setting_and_nothing_else() -> Result<(), std::io::Erro
 /// reachable by others; on a loopback bind (one machine, no proxy) the defaults share loopback.
 #[test]
 fn a_staff_allow_list_overlapping_the_trusted_proxies_is_refused_when_reachable() {
+    let key = "k".repeat(32);
     let line = error_line(&[
         ("PLUMBERLEADS_BIND", "0.0.0.0:8080"),
+        ("PLUMBERLEADS_SECRET_KEY", &key),
         ("PLUMBERLEADS_TRUSTED_PROXIES", "10.0.0.0/8"),
         ("PLUMBERLEADS_STAFF_ALLOW", "192.0.2.0/24,10.20.0.0/16"),
     ]);
     assert!(line.contains("PLUMBERLEADS_STAFF_ALLOW") && line.contains("10.20.0.0/16"), "{line}");
     let apart = [
         ("PLUMBERLEADS_BIND", "0.0.0.0:8080"),
+        ("PLUMBERLEADS_SECRET_KEY", &key),
         ("PLUMBERLEADS_TRUSTED_PROXIES", "10.0.0.0/8"),
         ("PLUMBERLEADS_STAFF_ALLOW", "192.0.2.0/24"),
     ];
     assert!(Settings::from_map(&with(&apart)).is_ok());
     assert!(Settings::from_map(&HashMap::new()).is_ok(), "the one-machine defaults start");
+}
+
+/// Issue 10, item 1: there is no built-in key; production, or a bind others can reach, must set
+/// one of at least 32 bytes.
+#[test]
+fn no_built_in_secret_key_and_production_refuses_to_start_without_one() {
+    let line = error_line(&[("PLUMBERLEADS_ENV", "production")]);
+    assert!(
+        line.starts_with("configuration error: PLUMBERLEADS_SECRET_KEY")
+            || line.contains("PLUMBERLEADS_SECRET_KEY: is required"),
+        "{line}"
+    );
+    let line = error_line(&[("PLUMBERLEADS_BIND", "0.0.0.0:8080")]);
+    assert!(line.contains("PLUMBERLEADS_SECRET_KEY"), "{line}");
+    let line = error_line(&[("PLUMBERLEADS_SECRET_KEY", &"k".repeat(31))]);
+    assert!(line.contains("at least 32 bytes"), "{line}");
+    let key = "k".repeat(32);
+    let prod = Settings::from_map(&with(&[("PLUMBERLEADS_ENV", "production"), ("PLUMBERLEADS_SECRET_KEY", &key)]));
+    assert!(prod.is_ok_and(|s| s.production && s.secret_key.is_some()));
+    let dev = Settings::from_map(&HashMap::new());
+    assert!(dev.is_ok_and(|s| s.secret_key.is_none() && !s.production), "a laptop needs no key: one is generated");
+    let line = error_line(&[("PLUMBERLEADS_SECRET_KEY_PREVIOUS", &key)]);
+    assert!(line.contains("PLUMBERLEADS_SECRET_KEY_PREVIOUS"), "{line}");
 }

@@ -141,7 +141,9 @@ pub async fn recent(conn: &mut PgConnection, limit: i64) -> Result<Vec<Row>, sql
 
 /// Walks the whole chain from the first row. A deleted last row cannot be seen from the chain
 /// alone; `Intact { rows }` says how many there are, to compare with a count kept elsewhere.
-pub async fn verify(conn: &mut PgConnection, key: &[u8]) -> Result<Verdict, sqlx::Error> {
+/// `keys`: every key a row may have been written with (the current one, and the previous one
+/// after a rotation of the secret key).
+pub async fn verify(conn: &mut PgConnection, keys: &[Vec<u8>]) -> Result<Verdict, sqlx::Error> {
     use futures::TryStreamExt;
     let mut rows = sqlx::query_as!(
         Row,
@@ -167,8 +169,7 @@ pub async fn verify(conn: &mut PgConnection, key: &[u8]) -> Result<Verdict, sqlx
             ip: r.ip.as_deref(),
             detail: &r.detail,
         };
-        let hash = row_hash(key, &prev, &fields);
-        if hash != r.hash {
+        if !keys.iter().any(|key| row_hash(key, &prev, &fields) == r.hash) {
             return Ok(Verdict::Broken { seq: r.seq, why: "its contents were changed after it was written".into() });
         }
         prev = r.hash;

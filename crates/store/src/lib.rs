@@ -2,6 +2,7 @@
 //! `&mut PgConnection` (or a transaction) so callers decide the transaction boundaries.
 
 pub mod accounts;
+pub mod app_secrets;
 pub mod audit;
 pub mod categories;
 pub mod db;

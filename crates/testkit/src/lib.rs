@@ -95,7 +95,7 @@ impl TestAppBuilder {
 
         let pool = store::connect(&settings.database).await?;
         let clock = ManualClock::starting_now();
-        let app = app::App::new(settings.clone(), pool.clone(), Arc::new(clock.clone()))?;
+        let app = app::App::new(settings.clone(), pool.clone(), Arc::new(clock.clone())).await?;
         let state = app.state.clone();
         let worker = app.worker.clone();
         let shutdown = CancellationToken::new();

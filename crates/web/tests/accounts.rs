@@ -34,7 +34,7 @@ fn csrf_in(html: &str) -> String {
 
 async fn audit_intact(app: &TestApp) -> anyhow::Result<store::audit::Verdict> {
     let mut conn = app.pool.acquire().await?;
-    Ok(store::audit::verify(&mut conn, &services::audit::key(&app.state)).await?)
+    Ok(store::audit::verify(&mut conn, &services::audit::keys(&app.state)).await?)
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! an issuer that must match, and an expiry checked against the platform clock. Each token
 //! names its session, which must still be open: logging out ends a token at once.
 
+use crate::infra::signing::SecretKeys;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -45,10 +46,16 @@ impl std::fmt::Debug for TokenKeys {
 }
 
 impl TokenKeys {
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub fn from_settings(settings: &Settings, secrets: &SecretKeys) -> Self {
         let keys: Vec<(String, Vec<u8>)> = if settings.auth.jwt_keys.is_empty() {
-            // One key derived from the secret key, so a fresh install needs no extra setting.
-            vec![("default".to_owned(), crate::infra::signing::derive_key(&settings.secret_key, b"jwt-signing-key"))]
+            // A key derived from the secret key, so a fresh install needs no extra setting; after
+            // a rotation, the previous secret's key still verifies (it signs nothing).
+            // Each is named by a fingerprint of itself, so a token says which key signed it.
+            let derive = |k| {
+                let key = crate::infra::signing::derive_key(k, b"jwt-signing-key");
+                (format!("k{}", hex::encode(&Sha256::digest(&key)[..6])), key)
+            };
+            std::iter::once(derive(&secrets.current)).chain(secrets.previous.as_ref().map(derive)).collect()
         } else {
             settings.auth.jwt_keys.iter().map(|(kid, s)| (kid.clone(), s.expose_secret().as_bytes().to_vec())).collect()
         };
@@ -122,7 +129,10 @@ mod tests {
     fn keys(vars: &[(&str, &str)]) -> TokenKeys {
         let map = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         match Settings::from_map(&map) {
-            Ok(s) => TokenKeys::from_settings(&s),
+            Ok(s) => {
+                let secret = s.secret_key.clone().unwrap_or_else(|| secrecy::SecretString::from("t".repeat(32)));
+                TokenKeys::from_settings(&s, &SecretKeys::new(secret))
+            }
             Err(e) => panic!("{e}"),
         }
     }
