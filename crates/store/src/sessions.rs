@@ -76,6 +76,24 @@ pub async fn step_up(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many sessions the account has had, and whether one came from this user agent (the same
+/// "device", as far as a server can tell).
+pub async fn device_history(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    user_agent: Option<&str>,
+) -> Result<(i64, bool), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) AS "sessions!", coalesce(bool_or(user_agent IS NOT DISTINCT FROM $2), false) AS "seen!"
+           FROM identity.sessions WHERE user_id = $1"#,
+        user_id,
+        user_agent
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.sessions, row.seen))
+}
+
 /// A session not ended, by the hash of its secret.
 pub async fn find_open_by_secret(conn: &mut PgConnection, secret_hash: &[u8]) -> Result<Option<Session>, sqlx::Error> {
     sqlx::query_as!(

@@ -180,6 +180,21 @@ pub(super) async fn open_session(
         Client::Api => "api",
     };
     let ua: Option<String> = caller.user_agent.map(|u| u.chars().filter(|c| !c.is_control()).take(300).collect());
+    // A device this account has not signed in from before (and not its very first session): tell
+    // the owner, in case it was not them.
+    let (earlier, seen) = store::sessions::device_history(tx, user_id, ua.as_deref()).await?;
+    if earlier > 0
+        && !seen
+        && let Some(user) = store::accounts::find(tx, user_id).await?
+    {
+        super::notices::send(
+            tx,
+            ctx,
+            &user.email,
+            super::notices::Notice::NewDevice { device: ua.as_deref(), ip: &ip_text },
+        )
+        .await?;
+    }
     store::sessions::insert(
         tx,
         &store::sessions::NewSession {

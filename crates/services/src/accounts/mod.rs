@@ -5,6 +5,7 @@
 
 mod login;
 mod mfa;
+mod notices;
 mod password;
 mod sessions;
 mod signup;

@@ -1,6 +1,7 @@
 //! Changing a password (knowing the current one) and resetting it by an e-mailed link.
 
 use super::login::{account_key, address_to_find, attempt, failed, user_key};
+use super::notices::{self, Notice};
 use super::verify::send_email_link;
 use crate::audit::{self, Audit, AuditAction};
 use crate::infra::{passwords, tokens};
@@ -46,6 +47,7 @@ pub async fn change_password(
     let ended =
         store::sessions::end_all(&mut tx, user_id, Some(keep_session), SessionEnd::PasswordChanged.as_str(), now)
             .await?;
+    notices::send(&mut tx, ctx, &user.email, Notice::PasswordChanged).await?;
     audit::record(
         &mut tx,
         ctx,
@@ -102,6 +104,7 @@ pub async fn reset_password(ctx: &Ctx, token: &str, new: &str, ip: &str) -> Resu
     let password_hash = passwords::hash(pw).await?;
     store::accounts::set_password(&mut tx, user_id, &password_hash, now).await?;
     let ended = store::sessions::end_all(&mut tx, user_id, None, SessionEnd::PasswordChanged.as_str(), now).await?;
+    notices::send(&mut tx, ctx, &user.email, Notice::PasswordReset).await?;
     // Whoever reset it by e-mail controls the address.
     store::accounts::mark_email_verified(&mut tx, user_id, now).await?;
     store::login_failures::clear_account(&mut tx, &user_key(user_id)).await?;
