@@ -274,6 +274,21 @@ pub async fn submit(conn: &mut PgConnection, user_id: Uuid, now: OffsetDateTime)
     Ok(done.rows_affected() == 1)
 }
 
+/// An approved pro changed what staff vetted (licence, insurance): back to the review queue,
+/// receiving no leads until approved again. False when they were not active.
+pub async fn back_to_review(conn: &mut PgConnection, user_id: Uuid, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE pros SET status = 'pending_approval', submitted_at = $2, approved_at = NULL, approved_by = NULL,
+                         updated_at = $2
+         WHERE user_id = $1 AND status = 'active'",
+        user_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Staff approve a pro waiting for review: from then on they can receive leads.
 pub async fn approve(
     conn: &mut PgConnection,

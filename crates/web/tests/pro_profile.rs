@@ -345,3 +345,47 @@ async fn a_profile_form_without_this_sessions_token_or_from_another_site_is_refu
     assert_eq!(post(&app, &p, "/pro/profile/business", &fields).await?.0, StatusCode::SEE_OTHER, "the real form works");
     Ok(())
 }
+
+/// Issue 10, item 11: an approved pro who changes what staff vetted — the licence, the insurance
+/// certificate — goes back to review (and gets no leads until approved again); other changes are
+/// theirs to make.
+#[tokio::test]
+async fn changing_the_licence_or_insurance_after_approval_goes_back_to_review() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pro(&app, "lena@example.com", "+16125550170").await?;
+    let business = |name: &'static str, licence: &'static str| {
+        [("business_name", name), ("licence_number", licence), ("licence_state", "MN")]
+    };
+    assert_eq!(
+        post(&app, &p, "/pro/profile/business", &business("Lena Pipes", "PL-1001")).await?.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(upload(&app, &p, "certificate.pdf", PDF.to_vec()).await?.0, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, p.id).await?, "onboarding", "before approval nothing moves");
+    let approve = || {
+        sqlx::query("UPDATE pros SET status = 'active', approved_at = now() WHERE user_id = $1")
+            .bind(p.id)
+            .execute(&app.pool)
+    };
+    approve().await?;
+
+    // Theirs to change: the name, the area.
+    post(&app, &p, "/pro/profile/business", &business("Lena Pipes & Sons", "PL-1001")).await?;
+    post(&app, &p, "/pro/profile/area", &[("base_zip", "55401"), ("radius_miles", "15")]).await?;
+    assert_eq!(status_of(&app, p.id).await?, "active");
+
+    post(&app, &p, "/pro/profile/business", &business("Lena Pipes & Sons", "PL-2002")).await?;
+    assert_eq!(status_of(&app, p.id).await?, "pending_approval", "a new licence is checked again");
+    let audit: serde_json::Value = sqlx::query_scalar(
+        "SELECT detail::jsonb FROM identity.audit_log WHERE subject_id = $1 AND action = 'profile_changed' ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(p.id)
+    .fetch_one(&app.pool)
+    .await?;
+    assert_eq!(audit["back_to_review"], true, "{audit}");
+
+    approve().await?;
+    assert_eq!(upload(&app, &p, "renewed.pdf", PDF.to_vec()).await?.0, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, p.id).await?, "pending_approval", "a new certificate is checked again");
+    Ok(())
+}

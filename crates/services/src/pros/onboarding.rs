@@ -67,13 +67,16 @@ pub async fn progress(ctx: &Ctx, user: &User) -> Result<(Progress, Option<Profil
 }
 
 /// Writes one part with its audit entry, in one transaction.
+/// Writes one part with its audit entry. `change` answers whether the part changed something
+/// staff vetted (the licence, the insurance): an approved pro then goes back to review.
 async fn save<F>(ctx: &Ctx, pro: Uuid, ip: &str, part: Part, change: F) -> Result<(), ServiceError>
 where
-    F: for<'c> FnOnce(&'c mut PgConnection) -> futures::future::BoxFuture<'c, Result<(), sqlx::Error>>,
+    F: for<'c> FnOnce(&'c mut PgConnection) -> futures::future::BoxFuture<'c, Result<bool, sqlx::Error>>,
 {
     let mut tx = ctx.pool.begin().await?;
-    change(&mut tx).await?;
-    let detail = serde_json::json!({"part": part.as_str()});
+    let vetted_changed = change(&mut tx).await?;
+    let back_to_review = vetted_changed && store::profiles::back_to_review(&mut tx, pro, ctx.clock.now()).await?;
+    let detail = serde_json::json!({"part": part.as_str(), "back_to_review": back_to_review});
     audit::record(&mut tx, ctx, Audit::own(pro, AuditAction::ProfileChanged, Some(ip)).detail(detail)).await?;
     tx.commit().await?;
     Ok(())
@@ -89,7 +92,13 @@ pub async fn set_business(
     let now = ctx.clock.now();
     save(ctx, pro, ip, Part::Business, move |c| {
         Box::pin(async move {
-            store::profiles::set_business(c, pro, name.as_str(), &licence.number, &licence.state, now).await
+            let before = store::profiles::get(c, pro).await?;
+            store::profiles::set_business(c, pro, name.as_str(), &licence.number, &licence.state, now).await?;
+            // The business name is the pro's to change; the licence is what staff checked.
+            Ok(before.is_some_and(|p| {
+                p.licence_number.as_deref() != Some(licence.number.as_str())
+                    || p.licence_state.as_deref() != Some(licence.state.as_str())
+            }))
         })
     })
     .await
@@ -129,7 +138,7 @@ pub async fn set_area(ctx: &Ctx, pro: Uuid, ip: &str, area: ServiceArea) -> Resu
             if let Some(tz) = tz {
                 store::profiles::default_time_zone(c, pro, &tz).await?;
             }
-            Ok(())
+            Ok(false)
         })
     })
     .await
@@ -143,7 +152,7 @@ pub async fn set_services(ctx: &Ctx, pro: Uuid, ip: &str, slugs: Vec<String>) ->
         return Err(ServiceError::Invalid(vec![FieldError { field: "services", message }]));
     }
     save(ctx, pro, ip, Part::Services, move |c| {
-        Box::pin(async move { store::profiles::set_categories(c, pro, &slugs).await })
+        Box::pin(async move { store::profiles::set_categories(c, pro, &slugs).await.map(|()| false) })
     })
     .await
 }
@@ -153,7 +162,9 @@ pub async fn set_hours(ctx: &Ctx, pro: Uuid, ip: &str, h: Hours) -> Result<(), S
         h.days.iter().map(|d| HoursRow { weekday: i16::from(d.weekday), opens: d.opens, closes: d.closes }).collect();
     let now = ctx.clock.now();
     save(ctx, pro, ip, Part::Hours, move |c| {
-        Box::pin(async move { store::profiles::set_hours(c, pro, &rows, &h.time_zone, h.emergency_24_7, now).await })
+        Box::pin(async move {
+            store::profiles::set_hours(c, pro, &rows, &h.time_zone, h.emergency_24_7, now).await.map(|()| false)
+        })
     })
     .await
 }
@@ -169,7 +180,7 @@ pub async fn set_preferences(ctx: &Ctx, pro: Uuid, ip: &str, p: LeadPreferences)
     };
     let now = ctx.clock.now();
     save(ctx, pro, ip, Part::Preferences, move |c| {
-        Box::pin(async move { store::profiles::set_preferences(c, pro, &prefs, now).await })
+        Box::pin(async move { store::profiles::set_preferences(c, pro, &prefs, now).await.map(|()| false) })
     })
     .await
 }
@@ -201,7 +212,8 @@ pub async fn upload_insurance(ctx: &Ctx, pro: Uuid, ip: &str, bytes: Bytes) -> R
                 // The replaced certificate goes; a failure here only leaves an orphan file.
                 let _ = storage.delete(&old).await;
             }
-            Ok(())
+            // A new certificate is one staff have not seen.
+            Ok(true)
         })
     })
     .await
