@@ -74,7 +74,14 @@ async fn check_second_factor(
     let (accepted, new_codes, action) = match (&m.secret, &m.pending_secret) {
         (Some(secret), _) => {
             let ok = if totp::is_recovery_code(code) {
-                store::mfa::use_recovery_code(&mut tx, user.id, &totp::recovery_hash(code), now).await?
+                let mut used = false;
+                for hash in totp::recovery_hashes(&ctx.signer, user.id, code) {
+                    if store::mfa::use_recovery_code(&mut tx, user.id, &hash, now).await? {
+                        used = true;
+                        break;
+                    }
+                }
+                used
             } else {
                 match totp::matching_step(secret, code, now) {
                     Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,
@@ -91,7 +98,8 @@ async fn check_second_factor(
             Some(step) => {
                 store::mfa::enable(&mut tx, user.id, now).await?;
                 store::mfa::use_step(&mut tx, user.id, step).await?;
-                let (codes, hashes) = totp::new_recovery_codes();
+                let codes = totp::new_recovery_codes();
+                let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::recovery_hash(&ctx.signer, user.id, c)).collect();
                 store::mfa::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
                 (true, Some(codes), AuditAction::MfaEnrolled)
             }

@@ -96,6 +96,12 @@ impl Signer {
         self.mac("code", &format!("{subject}:{code}")).finalize().into_bytes().to_vec()
     }
 
+    /// [`Self::code_hash`] under every key still accepted, newest first (to look a code up).
+    pub fn code_hashes(&self, subject: &str, code: &str) -> Vec<Vec<u8>> {
+        let body = format!("{subject}:{code}");
+        self.keys.all().map(|k| Self::mac_with(k, "code", &body).finalize().into_bytes().to_vec()).collect()
+    }
+
     pub fn code_matches(&self, subject: &str, code: &str, hash: &[u8]) -> bool {
         let body = format!("{subject}:{code}");
         self.keys.all().any(|k| Self::mac_with(k, "code", &body).verify_slice(hash).is_ok())

@@ -3,10 +3,12 @@
 //! for a lost phone, each usable once.
 
 use rand::{Rng, RngCore};
-use sha2::{Digest, Sha256};
+
+use crate::infra::signing::Signer;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use totp_rs::{Algorithm, TOTP};
+use uuid::Uuid;
 
 const STEP_SECONDS: u64 = 30;
 const DIGITS: usize = 6;
@@ -73,7 +75,10 @@ pub fn code_at(secret: &[u8], now: OffsetDateTime) -> String {
 }
 
 /// Ten recovery codes like `k7qm-2xwd` (40 bits each) and the hashes to store.
-pub fn new_recovery_codes() -> (Vec<String>, Vec<Vec<u8>>) {
+/// Ten codes of 8 characters from a 31-letter alphabet (~40 bits each): typed by hand, guessed
+/// only online, where sign-in throttling holds; stored only as keyed hashes
+/// ([`recovery_hash`]), so a copy of the database alone cannot test guesses.
+pub fn new_recovery_codes() -> Vec<String> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
     let codes: Vec<String> = (0..RECOVERY_CODES)
@@ -83,14 +88,23 @@ pub fn new_recovery_codes() -> (Vec<String>, Vec<Vec<u8>>) {
             s
         })
         .collect();
-    let hashes = codes.iter().map(|c| recovery_hash(c)).collect();
-    (codes, hashes)
+    codes
 }
 
-/// Codes are compared without case, spaces or dashes, as people type them.
-pub fn recovery_hash(code: &str) -> Vec<u8> {
-    let clean: String = code.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase();
-    Sha256::digest(format!("recovery:{clean}").as_bytes()).to_vec()
+/// A recovery code's stored form: HMAC with the deployment's secret key, bound to its account;
+/// compared without case, spaces or dashes, as people type them. After a key rotation, every
+/// accepted key's hash (newest first), to look up.
+pub fn recovery_hashes(signer: &Signer, user: Uuid, code: &str) -> Vec<Vec<u8>> {
+    signer.code_hashes(&format!("recovery:{user}"), &clean_recovery(code))
+}
+
+/// The hash a new recovery code is stored under (the current key's).
+pub fn recovery_hash(signer: &Signer, user: Uuid, code: &str) -> Vec<u8> {
+    signer.code_hash(&format!("recovery:{user}"), &clean_recovery(code))
+}
+
+fn clean_recovery(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase()
 }
 
 /// Whether `input` looks like a recovery code rather than a 6-digit TOTP code.
@@ -136,14 +150,26 @@ mod tests {
         assert!(url.contains("issuer=PlumberLeads"));
     }
 
+    use sha2::{Digest, Sha256};
+
     #[test]
-    fn recovery_codes_are_ten_distinct_and_forgiving_to_type() {
-        let (codes, hashes) = new_recovery_codes();
+    fn recovery_codes_are_ten_distinct_forgiving_to_type_and_hashed_with_the_key_and_account() {
+        use crate::infra::signing::SecretKeys;
+        let signer = |k: &str| Signer::new(SecretKeys::new(secrecy::SecretString::from(k.repeat(32))));
+        let (ours, other_key) = (signer("a"), signer("b"));
+        let (user, other_user) = (Uuid::now_v7(), Uuid::now_v7());
+        let codes = new_recovery_codes();
         assert_eq!(codes.len(), 10);
-        let unique: std::collections::HashSet<_> = hashes.iter().collect();
-        assert_eq!(unique.len(), 10);
+        let hashes: std::collections::HashSet<_> = codes.iter().map(|c| recovery_hash(&ours, user, c)).collect();
+        assert_eq!(hashes.len(), 10);
         let typed = codes[0].to_uppercase().replace('-', " ");
-        assert_eq!(recovery_hash(&typed), hashes[0]);
+        let stored = recovery_hash(&ours, user, &codes[0]);
+        assert_eq!(recovery_hashes(&ours, user, &typed), vec![stored.clone()]);
+        // Not the unkeyed SHA-256 it used to be; not the same for another key or another account.
+        let clean = codes[0].replace('-', "");
+        assert_ne!(stored, Sha256::digest(format!("recovery:{clean}").as_bytes()).to_vec());
+        assert_ne!(stored, recovery_hash(&other_key, user, &codes[0]));
+        assert_ne!(stored, recovery_hash(&ours, other_user, &codes[0]));
         assert!(is_recovery_code(&codes[0]) && !is_recovery_code("123456"));
     }
 }
