@@ -231,7 +231,9 @@ impl TestApp {
     pub async fn enrol_staff(&self, id: uuid::Uuid) -> anyhow::Result<Vec<u8>> {
         let secret = services::infra::totp::new_secret();
         let mut conn = self.pool.acquire().await?;
-        store::mfa::set_pending(&mut conn, id, &secret).await?;
+        services::accounts::keep_pending_secret(&mut conn, &self.state, id, &secret)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         store::mfa::enable(&mut conn, id, domain::Clock::now(&self.clock)).await?;
         Ok(secret)
     }

@@ -134,10 +134,11 @@ async fn staff_approves(app: &TestApp, b: &Browser) -> R {
     b.find(".qr svg").await?;
     b.screenshot(shots().join("staff-enrol.png")).await?;
     // What the phone's authenticator app would show for the key on the page.
-    let secret = {
-        let mut conn = app.pool.acquire().await?;
-        store::mfa::get(&mut conn, staff_id).await?.and_then(|m| m.pending_secret).unwrap_or_default()
-    };
+    let secret = services::accounts::totp_secrets(&app.state, staff_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .1
+        .unwrap_or_default();
     let shown = b.text("#totp-secret").await?;
     ensure!(shown == services::infra::totp::secret_text(&secret), "the key on the page is the one enrolled");
     b.fill("#f-code", &services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock))).await?;

@@ -93,7 +93,9 @@ pub async fn login(
             return Err(ServiceError::SecondFactorRequired);
         };
         let mfa = store::mfa::get(&mut tx, user.id).await?;
-        let Some(secret) = mfa.and_then(|m| m.secret) else { return Err(ServiceError::SecondFactorRequired) };
+        let Some(sealed) = mfa.and_then(|m| m.secret) else { return Err(ServiceError::SecondFactorRequired) };
+        // A secret that does not open matches no code.
+        let secret = crate::infra::sealed::open(&ctx.signer, user.id, &sealed).unwrap_or_default();
         let step = totp::matching_step(&secret, code, now);
         let fresh = match step {
             Some(step) => store::mfa::use_step(&mut tx, user.id, step).await?,

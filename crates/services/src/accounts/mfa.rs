@@ -5,7 +5,7 @@ use super::dur;
 use super::login::{attempt, failed, user_key};
 use super::{Caller, SignedIn};
 use crate::audit::{self, Audit, AuditAction};
-use crate::infra::{passwords, tokens, totp};
+use crate::infra::{passwords, sealed, tokens, totp};
 use crate::{Ctx, ServiceError};
 use domain::account::Password;
 use uuid::Uuid;
@@ -35,15 +35,39 @@ pub async fn second_factor_step(ctx: &Ctx, user_id: Uuid) -> Result<SecondFactor
     if mfa.secret.is_some() {
         return Ok(SecondFactorStep::Verify);
     }
-    let secret = match mfa.pending_secret {
+    // A pending secret that no longer opens (sealed under a key since retired) is replaced.
+    let secret = match mfa.pending_secret.and_then(|s| sealed::open(&ctx.signer, user_id, &s)) {
         Some(s) => s,
         None => {
             let s = totp::new_secret();
-            store::mfa::set_pending(&mut conn, user_id, &s).await?;
+            keep_pending_secret(&mut conn, ctx, user_id, &s).await?;
             s
         }
     };
     Ok(SecondFactorStep::Enrol { secret })
+}
+
+/// Keeps an enrolment secret, sealed (`infra::sealed`), until its first code makes it live.
+pub async fn keep_pending_secret(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    user_id: Uuid,
+    secret: &[u8],
+) -> Result<(), ServiceError> {
+    let stored = sealed::seal(&ctx.signer, user_id, secret)
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("sealing a TOTP secret failed")))?;
+    store::mfa::set_pending(conn, user_id, &stored).await?;
+    Ok(())
+}
+
+/// The account's TOTP secrets, opened: (live, pending). One that does not open (sealed under a
+/// key no longer accepted, or not sealed at all) is `None`; a live one that does not open never
+/// matches a code, and only `admin reset-mfa` gives a new enrolment.
+pub async fn totp_secrets(ctx: &Ctx, user_id: Uuid) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), ServiceError> {
+    let mut conn = ctx.pool.acquire().await?;
+    let m = store::mfa::get(&mut conn, user_id).await?.ok_or(ServiceError::NotFound)?;
+    let open = |s: Option<Vec<u8>>| s.and_then(|s| sealed::open(&ctx.signer, user_id, &s));
+    Ok((open(m.secret), open(m.pending_secret)))
 }
 
 /// Checks the second factor for a staff session and, if it holds, lets the session in under a
@@ -71,7 +95,9 @@ async fn check_second_factor(
     let ip_text = caller.ip.to_string();
     let mut tx = ctx.pool.begin().await?;
     let m = store::mfa::get(&mut tx, user.id).await?.ok_or(ServiceError::SessionEnded)?;
-    let (accepted, new_codes, action) = match (&m.secret, &m.pending_secret) {
+    // A live secret that does not open matches nothing (it is never replaced by an enrolment).
+    let open = |s: &Option<Vec<u8>>| s.as_ref().map(|s| sealed::open(&ctx.signer, user.id, s).unwrap_or_default());
+    let (accepted, new_codes, action) = match (&open(&m.secret), &open(&m.pending_secret)) {
         (Some(secret), _) => {
             let ok = if totp::is_recovery_code(code) {
                 let mut used = false;

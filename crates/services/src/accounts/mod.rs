@@ -14,7 +14,8 @@ mod verify;
 
 pub use login::{access_token_ttl, login};
 pub use mfa::{
-    SecondFactorStep, SteppedUp, reauthenticate, recently_confirmed, second_factor_step, verify_second_factor,
+    SecondFactorStep, SteppedUp, keep_pending_secret, reauthenticate, recently_confirmed, second_factor_step,
+    totp_secrets, verify_second_factor,
 };
 pub use password::{change_password, request_reset, reset_password};
 pub use sessions::{SessionKey, SignedIn, end_session, find_session, is_live, refresh};

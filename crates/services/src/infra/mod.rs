@@ -6,6 +6,7 @@ pub mod partner_keys;
 pub mod passwords;
 pub mod rate_limit;
 pub mod redis_check;
+pub mod sealed;
 pub mod session_cache;
 pub mod signing;
 pub mod tokens;
