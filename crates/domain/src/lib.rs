@@ -5,6 +5,7 @@ pub mod account;
 pub mod clock;
 pub mod geo;
 pub mod lead;
+pub mod market;
 pub mod money;
 pub mod pricing;
 pub mod zip;

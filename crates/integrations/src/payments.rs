@@ -32,6 +32,13 @@ pub enum PaymentEvent {
 #[async_trait]
 pub trait PaymentProvider: Send + Sync {
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<Checkout, ProviderError>;
+
+    /// For a provider whose checkout completes without the payer (the sandbox): the completion
+    /// event, to be applied through the same path as a webhook's. A real provider answers `None`
+    /// and its webhook brings the event later.
+    async fn complete_at_once(&self, _checkout: &Checkout) -> Result<Option<PaymentEvent>, ProviderError> {
+        Ok(None)
+    }
 }
 
 /// Instant top-ups: the checkout page is ours and paying completes it at once, producing the same
@@ -78,5 +85,9 @@ impl PaymentProvider for SandboxPayments {
             .join(&format!("sandbox/checkout/{id}"))
             .map_err(|e| ProviderError::Rejected(e.to_string()))?;
         Ok(Checkout { id: id.to_string(), url: url.to_string() })
+    }
+
+    async fn complete_at_once(&self, checkout: &Checkout) -> Result<Option<PaymentEvent>, ProviderError> {
+        self.pay(&checkout.id).await
     }
 }

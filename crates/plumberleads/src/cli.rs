@@ -81,6 +81,9 @@ pub enum AdminCommand {
     /// Check the audit log's hash chain from its first row; exit non-zero if a row was changed
     /// or removed.
     VerifyAudit,
+    /// Prove the wallet ledger sound: every transfer sums to zero, no wallet is negative, each
+    /// balance is the sum of its entries, every purchase is paid; exit non-zero otherwise.
+    LedgerCheck,
     /// The newest audit log entries.
     Audit {
         #[arg(long, default_value_t = 50)]

@@ -198,6 +198,22 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
                 anyhow::bail!("there is no active partner {id}");
             }
         }
+        AdminCommand::LedgerCheck => {
+            let c = services::market::wallet::check(ctx).await.map_err(refused)?;
+            println!(
+                "{} transfers, {} entries: {} unbalanced transfers, {} negative wallets, {} drifted balances, \
+                 {} broken running balances, {} purchases without their payment",
+                c.transfers,
+                c.entries,
+                c.unbalanced_transfers,
+                c.negative_wallets,
+                c.drifted_balances,
+                c.broken_running_balances,
+                c.unmatched_purchases
+            );
+            anyhow::ensure!(c.sound(), "the ledger is NOT sound");
+            println!("The ledger is sound.");
+        }
         AdminCommand::Partners => {
             let mut conn = ctx.pool.acquire().await?;
             for p in store::partners::list(&mut conn).await? {

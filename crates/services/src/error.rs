@@ -33,6 +33,12 @@ pub enum ServiceError {
     /// A file of a kind we do not take (told by its bytes).
     #[error("unsupported file type")]
     UnsupportedType(FieldError),
+    /// A claim the marketplace refuses; nothing was charged.
+    #[error("claim refused: {0:?}")]
+    Refused(Refusal),
+    /// A purchase cannot move to the asked status from where it is.
+    #[error("invalid transition")]
+    InvalidTransition,
     #[error("idempotency key reused with a different request")]
     KeyReused,
     /// The database is unreachable, restarting or out of connections: an outage, not a bug.
@@ -46,6 +52,8 @@ pub enum ServiceError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
     EmailTaken,
+    /// The offer was claimed: it can no longer be declined.
+    AlreadyClaimed,
 }
 
 impl Conflict {
@@ -54,6 +62,28 @@ impl Conflict {
     fn of_constraint(name: &str) -> Option<Self> {
         match name {
             "users_email" => Some(Conflict::EmailTaken),
+            _ => None,
+        }
+    }
+}
+
+/// Why a claim was refused. The schema's own guards map here by constraint name too, so a
+/// refusal the application's checks missed is still a refusal, never a 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    SoldOut,
+    Expired,
+    Declined,
+    /// The pro's daily cap or weekly budget.
+    CapReached,
+    InsufficientBalance,
+}
+
+impl Refusal {
+    fn of_constraint(name: &str) -> Option<Self> {
+        match name {
+            "leads_buyers_within_max" => Some(Refusal::SoldOut),
+            "wallet_never_negative" => Some(Refusal::InsufficientBalance),
             _ => None,
         }
     }
@@ -107,8 +137,12 @@ impl From<sqlx::Error> for ServiceError {
         match &e {
             e if is_outage(e) => ServiceError::Unavailable,
             sqlx::Error::Database(db) => {
-                match db.constraint().and_then(Conflict::of_constraint).filter(|_| db.is_unique_violation()) {
-                    Some(c) => ServiceError::Conflict(c),
+                if let Some(c) = db.constraint().and_then(Conflict::of_constraint).filter(|_| db.is_unique_violation())
+                {
+                    return ServiceError::Conflict(c);
+                }
+                match db.constraint().and_then(Refusal::of_constraint).filter(|_| db.is_check_violation()) {
+                    Some(r) => ServiceError::Refused(r),
                     None => ServiceError::Internal(e.into()),
                 }
             }

@@ -73,5 +73,9 @@ impl Job for Housekeeping {
 
 /// Every job kind the platform runs.
 pub fn registry() -> Registry<Ctx> {
-    Registry::new().register::<SendEmail>().register::<SendSms>().register::<Housekeeping>()
+    Registry::new()
+        .register::<SendEmail>()
+        .register::<SendSms>()
+        .register::<Housekeeping>()
+        .register::<crate::market::Distribute>()
 }

@@ -10,8 +10,9 @@ pub mod housekeeping;
 pub mod infra;
 pub mod intake;
 pub mod jobs;
+pub mod market;
 pub mod partners;
 pub mod pros;
 
 pub use ctx::{Ctx, Parts};
-pub use error::{CodeError, Conflict, Result, ServiceError, is_outage, is_outage_in};
+pub use error::{CodeError, Conflict, Refusal, Result, ServiceError, is_outage, is_outage_in};

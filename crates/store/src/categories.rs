@@ -30,3 +30,16 @@ pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<Category>, sqlx:
         })
         .collect())
 }
+
+/// The price multipliers staff set (one row).
+pub async fn multipliers(conn: &mut PgConnection) -> Result<domain::pricing::Multipliers, sqlx::Error> {
+    let r = sqlx::query!("SELECT emergency_bps, within_48h_bps, flexible_bps, exclusive_bps FROM price_multipliers")
+        .fetch_one(conn)
+        .await?;
+    Ok(domain::pricing::Multipliers {
+        emergency_bps: r.emergency_bps.into(),
+        within_48h_bps: r.within_48h_bps.into(),
+        flexible_bps: r.flexible_bps.into(),
+        exclusive_bps: r.exclusive_bps.into(),
+    })
+}

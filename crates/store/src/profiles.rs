@@ -322,3 +322,16 @@ pub async fn pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Profile>
     .fetch_all(conn)
     .await
 }
+
+/// A pro's claim limits, with their row locked: one pro's claims are counted in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub daily_cap: Option<i32>,
+    pub weekly_budget_cents: Option<i64>,
+}
+
+pub async fn lock_limits(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Limits>, sqlx::Error> {
+    sqlx::query_as!(Limits, "SELECT daily_cap, weekly_budget_cents FROM pros WHERE user_id = $1 FOR UPDATE", user_id)
+        .fetch_optional(conn)
+        .await
+}

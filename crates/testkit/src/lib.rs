@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod market;
 
 use anyhow::Context;
 use axum::Router;

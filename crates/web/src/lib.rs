@@ -10,6 +10,7 @@ mod health;
 mod html;
 pub mod intake;
 mod json;
+pub mod market;
 mod metrics_route;
 mod middleware;
 pub mod openapi;

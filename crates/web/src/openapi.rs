@@ -6,6 +6,7 @@
 
 use crate::auth::api as auth_api;
 use crate::intake::api;
+use crate::market::api as market_api;
 use crate::problem::{FieldError, Problem};
 use crate::{AppState, problem};
 use axum::body::Bytes;
@@ -36,6 +37,7 @@ use utoipa_axum::routes;
         (name = "leads", description = "Homeowners' requests, sent by partners or our own site"),
         (name = "accounts", description = "Sign-up, log-in, tokens"),
         (name = "me", description = "The signed-in plumber's own account"),
+        (name = "pro", description = "A plumber's marketplace: offers, claims, bought leads, wallet"),
         (name = "meta", description = "This document")
     )
 )]
@@ -63,6 +65,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth_api::change_password))
         .routes(routes!(auth_api::verify_phone))
         .routes(routes!(auth_api::resend_phone_code))
+        .routes(routes!(market_api::list_offers))
+        .routes(routes!(market_api::claim_offer))
+        .routes(routes!(market_api::decline_offer))
+        .routes(routes!(market_api::list_leads))
+        .routes(routes!(market_api::update_lead))
+        .routes(routes!(market_api::wallet))
+        .routes(routes!(market_api::wallet_entries))
+        .routes(routes!(market_api::create_top_up))
 }
 
 /// The finished document, serialised once per process, with its ETag.

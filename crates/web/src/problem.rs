@@ -5,7 +5,7 @@ use crate::problem_types::ProblemType;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use services::{CodeError, Conflict, ServiceError};
+use services::{CodeError, Conflict, Refusal, ServiceError};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
@@ -118,6 +118,22 @@ impl From<ServiceError> for ApiError {
                 Some("Log in with it, or reset its password if you have forgotten it.".into()),
             )
             .into(),
+            ServiceError::Conflict(Conflict::AlreadyClaimed) => {
+                Problem::typed(StatusCode::CONFLICT, ProblemType::OfferClaimed, None).into()
+            }
+            ServiceError::Refused(refusal) => {
+                let (status, kind) = match refusal {
+                    Refusal::SoldOut => (StatusCode::CONFLICT, ProblemType::OfferSoldOut),
+                    Refusal::Expired => (StatusCode::CONFLICT, ProblemType::OfferExpired),
+                    Refusal::Declined => (StatusCode::CONFLICT, ProblemType::OfferDeclined),
+                    Refusal::CapReached => (StatusCode::CONFLICT, ProblemType::CapReached),
+                    Refusal::InsufficientBalance => (StatusCode::PAYMENT_REQUIRED, ProblemType::InsufficientBalance),
+                };
+                Problem::typed(status, kind, Some(kind.entry().explanation.replace('`', ""))).into()
+            }
+            ServiceError::InvalidTransition => {
+                Problem::typed(StatusCode::CONFLICT, ProblemType::InvalidTransition, None).into()
+            }
             ServiceError::NotFound => ApiError::NotFound,
             ServiceError::BadCredentials => {
                 ApiError::Problem(Box::new(unauthorized("That e-mail and password don't match an account.")))

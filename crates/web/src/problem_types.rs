@@ -24,6 +24,13 @@ pub enum ProblemType {
     VerificationAttemptsExhausted,
     VerificationSendsExhausted,
     DatabaseUnavailable,
+    OfferSoldOut,
+    OfferExpired,
+    OfferDeclined,
+    OfferClaimed,
+    CapReached,
+    InsufficientBalance,
+    InvalidTransition,
 }
 
 /// What the page about one type says.
@@ -44,7 +51,7 @@ impl Entry {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 13] = [
+    pub const ALL: [ProblemType; 20] = [
         ProblemType::ValidationError,
         ProblemType::DuplicateLead,
         ProblemType::IdempotencyKeyReused,
@@ -58,6 +65,13 @@ impl ProblemType {
         ProblemType::VerificationAttemptsExhausted,
         ProblemType::VerificationSendsExhausted,
         ProblemType::DatabaseUnavailable,
+        ProblemType::OfferSoldOut,
+        ProblemType::OfferExpired,
+        ProblemType::OfferDeclined,
+        ProblemType::OfferClaimed,
+        ProblemType::CapReached,
+        ProblemType::InsufficientBalance,
+        ProblemType::InvalidTransition,
     ];
 
     pub fn uri(self) -> String {
@@ -170,6 +184,55 @@ impl ProblemType {
                 "Our database is not answering for the moment (a restart or an outage). Nothing was \
                  changed by this request. Wait the `Retry-After` seconds and send it again; with an \
                  `Idempotency-Key` a retry is always safe.",
+            ),
+            ProblemType::OfferSoldOut => (
+                "offer-sold-out",
+                "Other plumbers bought this lead first",
+                &[409],
+                "Every buyer place on this lead was taken before your claim arrived. Nothing was \
+                 charged. The offer leaves your inbox; new offers arrive on `/api/v1/pro/stream`.",
+            ),
+            ProblemType::OfferExpired => (
+                "offer-expired",
+                "This offer has expired",
+                &[409],
+                "The time to claim this offer ran out (15 minutes, 5 for an emergency or an exclusive \
+                 lead), or the lead's sale has closed. Nothing was charged.",
+            ),
+            ProblemType::OfferDeclined => (
+                "offer-declined",
+                "You passed on this offer",
+                &[409],
+                "This offer was declined, so it can no longer be claimed. Nothing was charged.",
+            ),
+            ProblemType::OfferClaimed => (
+                "offer-claimed",
+                "You already bought this lead",
+                &[409],
+                "A claimed offer cannot be declined. The lead is in `/api/v1/pro/leads`; if it is not \
+                 a real job, open a dispute there.",
+            ),
+            ProblemType::CapReached => (
+                "cap-reached",
+                "Your daily cap or weekly budget is reached",
+                &[409],
+                "Buying this lead would go past the daily number of leads or the weekly budget set in \
+                 your preferences. Nothing was charged. Raise the cap or budget in your profile, or \
+                 wait for the next day or week (in your own time zone).",
+            ),
+            ProblemType::InsufficientBalance => (
+                "insufficient-balance",
+                "Your wallet balance is too low",
+                &[402],
+                "The lead costs more than your wallet holds. Nothing was charged. Top up with \
+                 `POST /api/v1/pro/wallet/top-ups` and claim again while the offer is live.",
+            ),
+            ProblemType::InvalidTransition => (
+                "invalid-transition",
+                "That status change is not possible",
+                &[409],
+                "A bought lead moves forwards only: `new`, `contacted`, `quoted`, then `won` or \
+                 `lost`. A disputed lead waits for our decision.",
             ),
         };
         Entry { slug, title, statuses, explanation }

@@ -53,6 +53,12 @@ pub enum LeadEvent {
     Verified,
     /// The same phone asked again while its request was open (written by the intake function).
     DuplicateAttempt,
+    /// Distribution started: the first offers went out.
+    Offered,
+    /// A pro bought it.
+    Purchased,
+    Sold,
+    Unsold,
 }
 
 impl LeadEvent {
@@ -62,6 +68,10 @@ impl LeadEvent {
             LeadEvent::CodeSent => "code_sent",
             LeadEvent::Verified => "verified",
             LeadEvent::DuplicateAttempt => "duplicate_attempt",
+            LeadEvent::Offered => "offered",
+            LeadEvent::Purchased => "purchased",
+            LeadEvent::Sold => "sold",
+            LeadEvent::Unsold => "unsold",
         }
     }
 }

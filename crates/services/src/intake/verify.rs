@@ -20,6 +20,7 @@ pub(super) async fn on_verified(
     now: OffsetDateTime,
 ) -> Result<(), ServiceError> {
     store::leads::record_event(tx, lead_id, LeadEvent::Verified, now).await?;
+    ctx.queue.enqueue(tx, &crate::market::Distribute::now(lead_id)).await?;
     let lead = store::leads::get(tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
     let link = status_url(ctx, lead_id, now);
     let first_name = lead.name.split_whitespace().next().unwrap_or("there");

@@ -339,11 +339,29 @@ pub struct CategoryView {
     slug: String,
     name: String,
     description: String,
+    /// What one lead costs before the urgency and exclusivity multipliers (USD cents).
+    #[schema(example = 2500)]
+    base_price_cents: i64,
+    /// How many plumbers may buy one lead (1: sold exclusively).
+    #[schema(example = 3)]
+    max_buyers: i32,
+}
+
+/// Price multipliers in basis points (10000 = ×1): price = base × urgency × exclusivity,
+/// rounded half up to the cent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MultipliersView {
+    emergency_bps: i64,
+    within_48h_bps: i64,
+    flexible_bps: i64,
+    exclusive_bps: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Categories {
     categories: Vec<CategoryView>,
+    multipliers: MultipliersView,
+    currency: &'static str,
 }
 
 /// The kinds of job a request can be for.
@@ -356,9 +374,22 @@ pub struct Categories {
 )]
 pub async fn categories(State(state): State<AppState>) -> Result<Response, ApiError> {
     let list = state.categories().await?;
+    let m = services::market::prices::multipliers(&state).await?;
     let view: Vec<_> = list
         .iter()
-        .map(|c| CategoryView { slug: c.slug.clone(), name: c.name.clone(), description: c.description.clone() })
+        .map(|c| CategoryView {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            base_price_cents: c.base_price.0,
+            max_buyers: c.max_buyers,
+        })
         .collect();
-    Ok(Json(Categories { categories: view }).into_response())
+    let multipliers = MultipliersView {
+        emergency_bps: m.emergency_bps,
+        within_48h_bps: m.within_48h_bps,
+        flexible_bps: m.flexible_bps,
+        exclusive_bps: m.exclusive_bps,
+    };
+    Ok(Json(Categories { categories: view, multipliers, currency: "USD" }).into_response())
 }

@@ -1,0 +1,79 @@
+//! A pro claims an offer: in one transaction, a free buyer place is taken, the offer is checked
+//! live, the pro's daily cap and weekly budget hold, the wallet pays, the purchase is written.
+//! Rows are locked in one order (lead, offer, pro, wallet), so concurrent claims queue up rather
+//! than deadlock; the schema's guards (`leads_buyers_within_max`, `wallet_never_negative`,
+//! `purchases_once_per_offer`) hold even if a check here were wrong.
+
+use crate::{Ctx, Refusal, ServiceError};
+use domain::Cents;
+use domain::lead::{LeadEvent, LeadStatus};
+use domain::market::OfferStatus;
+use domain::market::ledger::Transfer;
+use store::purchases::Purchase;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub purchase: Purchase,
+    pub balance: Cents,
+    /// `false` when this offer was already claimed by this pro (nothing charged again).
+    pub charged_now: bool,
+}
+
+pub async fn claim(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, ServiceError> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.pool.begin().await?;
+    let offer = store::offers::get_for_pro(&mut tx, offer_id, pro_id).await?.ok_or(ServiceError::NotFound)?;
+    let lead = store::lead_sales::lock(&mut tx, offer.lead_id).await?.ok_or(ServiceError::NotFound)?;
+    match store::offers::lock(&mut tx, offer_id).await?.ok_or(ServiceError::NotFound)? {
+        OfferStatus::Claimed => {
+            let purchase = store::purchases::by_offer(&mut tx, offer_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("claimed offer {offer_id} has no purchase"))?;
+            let balance = Cents(store::ledger::balance(&mut tx, pro_id).await?);
+            return Ok(Claimed { purchase, balance, charged_now: false });
+        }
+        OfferStatus::Declined => return Err(ServiceError::Refused(Refusal::Declined)),
+        OfferStatus::Expired => {
+            let full = lead.max_buyers.is_some_and(|m| lead.buyers >= m);
+            return Err(ServiceError::Refused(if full { Refusal::SoldOut } else { Refusal::Expired }));
+        }
+        OfferStatus::Pending => {}
+    }
+    if lead.max_buyers.is_none_or(|m| lead.buyers >= m) {
+        return Err(ServiceError::Refused(Refusal::SoldOut));
+    }
+    let window_open = lead.window_closes_at.is_some_and(|close| now < close);
+    if lead.status != LeadStatus::Offered || now >= offer.expires_at || !window_open {
+        return Err(ServiceError::Refused(Refusal::Expired));
+    }
+    let price = Cents(offer.price_cents);
+    let limits = store::profiles::lock_limits(&mut tx, pro_id).await?.ok_or(ServiceError::NotFound)?;
+    let spent = store::purchases::spent(&mut tx, pro_id, now).await?;
+    let over_cap = limits.daily_cap.is_some_and(|cap| spent.today >= i64::from(cap));
+    let over_budget = limits.weekly_budget_cents.is_some_and(|b| spent.this_week_cents + price.0 > b);
+    if over_cap || over_budget {
+        return Err(ServiceError::Refused(Refusal::CapReached));
+    }
+    if store::ledger::balance(&mut tx, pro_id).await? < price.0 {
+        return Err(ServiceError::Refused(Refusal::InsufficientBalance));
+    }
+    let purchase_id = Uuid::now_v7();
+    store::purchases::insert(&mut tx, purchase_id, offer_id, offer.lead_id, pro_id, price.0, now).await?;
+    let balance =
+        store::ledger::post(&mut tx, pro_id, &Transfer::purchase(price), &purchase_id.to_string(), now).await?;
+    store::offers::decide(&mut tx, offer_id, OfferStatus::Claimed, None, now).await?;
+    store::leads::record_event(&mut tx, offer.lead_id, LeadEvent::Purchased, now).await?;
+    if lead.max_buyers.is_some_and(|m| lead.buyers + 1 >= m) {
+        // Full: the sale ends now and the other offers close.
+        store::offers::expire(&mut tx, offer.lead_id, now, true).await?;
+        store::lead_sales::finish(&mut tx, offer.lead_id, LeadStatus::Sold, now).await?;
+    }
+    let purchase = store::purchases::by_offer(&mut tx, offer_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("purchase {purchase_id} vanished"))?;
+    tx.commit().await?;
+    metrics::counter!("leads_purchased_total").increment(1);
+    metrics::counter!("lead_revenue_cents_total").increment(u64::try_from(price.0).unwrap_or(0));
+    Ok(Claimed { purchase, balance: Cents(balance), charged_now: true })
+}

@@ -1,0 +1,40 @@
+//! A pro passes on an offer; when the batch has nobody left to answer, the next one goes out.
+
+use super::Distribute;
+use crate::{Ctx, Refusal, ServiceError};
+use domain::FieldError;
+use domain::market::OfferStatus;
+use uuid::Uuid;
+
+pub const MAX_REASON_CHARS: usize = 500;
+
+pub async fn decline(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid, reason: Option<&str>) -> Result<(), ServiceError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = reason
+        && (r.chars().count() > MAX_REASON_CHARS || r.chars().any(|c| c.is_control() && c != '\n'))
+    {
+        return Err(ServiceError::Invalid(vec![FieldError {
+            field: "reason",
+            message: format!("A reason is plain text of at most {MAX_REASON_CHARS} characters."),
+        }]));
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.pool.begin().await?;
+    let offer = store::offers::get_for_pro(&mut tx, offer_id, pro_id).await?.ok_or(ServiceError::NotFound)?;
+    store::lead_sales::lock(&mut tx, offer.lead_id).await?;
+    match store::offers::lock(&mut tx, offer_id).await?.ok_or(ServiceError::NotFound)? {
+        // Declining twice changes nothing.
+        OfferStatus::Declined => return Ok(()),
+        OfferStatus::Claimed => {
+            return Err(ServiceError::Conflict(crate::Conflict::AlreadyClaimed));
+        }
+        OfferStatus::Expired => return Err(ServiceError::Refused(Refusal::Expired)),
+        OfferStatus::Pending if now >= offer.expires_at => return Err(ServiceError::Refused(Refusal::Expired)),
+        OfferStatus::Pending => {}
+    }
+    store::offers::decide(&mut tx, offer_id, OfferStatus::Declined, reason, now).await?;
+    ctx.queue.enqueue(&mut tx, &Distribute::now(offer.lead_id)).await?;
+    tx.commit().await?;
+    ctx.queue.wake_workers();
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! Distribution: a verified lead goes to the best eligible pros in batches until it is full or
+//! its window closes (PRODUCT.md *Matching and distribution*). One job kind does every step —
+//! start the sale, expire offers whose time is up, send the next batch, close the sale — so the
+//! same rules run whether a verification, a claim, a decline or the clock asked for a look.
+
+use crate::{Ctx, ServiceError};
+use ::jobs::{Job, JobError};
+use domain::Cents;
+use domain::geo::{LatLon, Miles};
+use domain::lead::LeadStatus;
+use domain::market::eligibility::{LeadFacts, ProFacts, WeeklyHours};
+use domain::market::ranking::{self, Weights};
+use domain::market::sale::{Sale, SaleTiming};
+use domain::pricing::{BPS_ONE, Urgency};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use store::matching::Candidate;
+use store::offers::NewOffer;
+use time::{OffsetDateTime, Weekday};
+use uuid::Uuid;
+
+/// Looks at one lead's sale. `at`: the look this job was scheduled for; a look rescheduled since
+/// makes it stale (it does nothing). `None`: asked for now (verification, claim, decline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Distribute {
+    pub lead_id: Uuid,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+}
+
+impl Distribute {
+    pub fn now(lead_id: Uuid) -> Self {
+        Self { lead_id, at: None }
+    }
+}
+
+impl Job for Distribute {
+    const KIND: &'static str = "distribute_lead";
+    type Context = Ctx;
+
+    async fn run(self, ctx: Ctx) -> Result<(), JobError> {
+        look(&ctx, self.lead_id, self.at).await.map_err(|e| JobError::from(anyhow::Error::new(e)))?;
+        Ok(())
+    }
+}
+
+/// What one look did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Looked {
+    pub offered: Vec<Uuid>,
+    pub expired: usize,
+    pub closed_as: Option<LeadStatus>,
+}
+
+pub async fn look(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Result<Looked, ServiceError> {
+    let now = ctx.clock.now();
+    let timing = SaleTiming::default();
+    let mut tx = ctx.pool.begin().await?;
+    let Some(lead) = store::lead_sales::lock(&mut tx, lead_id).await? else {
+        return Ok(Looked::default());
+    };
+    if at.is_some() && at != lead.next_look_at {
+        return Ok(Looked::default());
+    }
+    let sale = match (lead.status, lead.exclusive, lead.max_buyers, lead.window_closes_at) {
+        (LeadStatus::Verified, ..) => {
+            let sale = Sale::start(lead.category_max_buyers, now, &timing);
+            store::lead_sales::start(&mut tx, lead_id, sale.exclusive, sale.max_buyers, sale.window_closes_at, now)
+                .await?;
+            sale
+        }
+        (LeadStatus::Offered, Some(exclusive), Some(max_buyers), Some(window_closes_at)) => {
+            Sale { exclusive, max_buyers, window_closes_at }
+        }
+        _ => return Ok(Looked::default()),
+    };
+    let mut looked = Looked::default();
+    let closing = sale.window_closed(now) || sale.is_full(lead.buyers);
+    looked.expired = store::offers::expire(&mut tx, lead_id, now, closing).await?.len();
+    if closing {
+        let status = if lead.buyers > 0 { LeadStatus::Sold } else { LeadStatus::Unsold };
+        store::lead_sales::finish(&mut tx, lead_id, status, now).await?;
+        looked.closed_as = Some(status);
+        tx.commit().await?;
+        return Ok(looked);
+    }
+    let (live, last_batch) = store::offers::live_and_last_batch(&mut tx, lead_id, now).await?;
+    let places = sale.next_batch_size(lead.buyers, i32::try_from(live).unwrap_or(i32::MAX), now);
+    if places > 0 {
+        looked.offered = offer_batch(ctx, &mut tx, &lead, &sale, last_batch + 1, places, now, &timing).await?;
+    }
+    // Look again when the next live offer expires; with none live (nobody eligible yet), after
+    // one offer's time, in case someone opens, tops up or widens their area; never past the close.
+    let next = match store::offers::next_expiry(&mut tx, lead_id).await? {
+        Some(expiry) => expiry,
+        None => now + timing.offer_ttl,
+    }
+    .min(sale.window_closes_at);
+    store::lead_sales::set_next_look(&mut tx, lead_id, next).await?;
+    ctx.queue.enqueue_at(&mut tx, &Distribute { lead_id, at: Some(next) }, next).await?;
+    tx.commit().await?;
+    ctx.queue.wake_workers();
+    Ok(looked)
+}
+
+#[expect(clippy::too_many_arguments, reason = "one batch's inputs, all read in the caller's transaction")]
+async fn offer_batch(
+    ctx: &Ctx,
+    tx: &mut PgConnection,
+    lead: &store::lead_sales::ForSale,
+    sale: &Sale,
+    batch: i32,
+    places: usize,
+    now: OffsetDateTime,
+    timing: &SaleTiming,
+) -> Result<Vec<Uuid>, ServiceError> {
+    let urgency = Urgency::parse(&lead.urgency)
+        .map_err(|_| anyhow::anyhow!("lead {} has urgency {:?}", lead.id, lead.urgency))?;
+    let multipliers = store::categories::multipliers(tx).await?;
+    let base = Cents(lead.category_base_cents);
+    let price = multipliers.price(base, urgency, sale.exclusivity());
+    let facts = LeadFacts { category: lead.category.clone(), urgency, exclusive: sale.exclusive, price };
+    let here = LatLon::new(lead.lat, lead.lon);
+    let candidates = store::matching::candidates(tx, lead.id, &lead.zip, &lead.category, &lead.phone, now).await?;
+    let pros: Vec<ProFacts> = candidates.into_iter().map(|c| pro_facts(c, here)).collect();
+    let ranked = ranking::rank(&facts, &pros, &weights(ctx), places);
+    let expires_at = sale.offer_expiry(urgency, now, timing);
+    let exclusive_bps = if sale.exclusive { multipliers.exclusive_bps } else { BPS_ONE };
+    let offers: Vec<NewOffer> = ranked
+        .chosen
+        .iter()
+        .map(|(pro_id, s)| {
+            let distance = pros.iter().find(|p| p.pro_id == *pro_id).map_or(0.0, |p| p.distance.0);
+            NewOffer {
+                id: Uuid::now_v7(),
+                pro_id: *pro_id,
+                base_cents: base.0,
+                urgency_bps: i32::try_from(multipliers.urgency_bps(urgency)).unwrap_or(i32::MAX),
+                exclusive_bps: i32::try_from(exclusive_bps).unwrap_or(i32::MAX),
+                price_cents: price.0,
+                distance_miles: distance as f32,
+                score: s.score as f32,
+                score_distance: s.distance as f32,
+                score_responsiveness: s.responsiveness as f32,
+                score_rating: s.rating as f32,
+                score_fairness: s.fairness as f32,
+                expires_at,
+            }
+        })
+        .collect();
+    if !offers.is_empty() {
+        store::offers::insert_batch(tx, lead.id, batch, &offers, now).await?;
+    }
+    Ok(offers.iter().map(|o| o.pro_id).collect())
+}
+
+fn weights(_ctx: &Ctx) -> Weights {
+    Weights::default()
+}
+
+fn pro_facts(c: Candidate, lead_at: LatLon) -> ProFacts {
+    let weekday = match c.local_isodow {
+        1 => Weekday::Monday,
+        2 => Weekday::Tuesday,
+        3 => Weekday::Wednesday,
+        4 => Weekday::Thursday,
+        5 => Weekday::Friday,
+        6 => Weekday::Saturday,
+        _ => Weekday::Sunday,
+    };
+    let hours = c
+        .hours_weekday
+        .iter()
+        .zip(c.hours_opens.iter().zip(c.hours_closes.iter()))
+        .map(|(&d, (&o, &cl))| (u8::try_from(d).unwrap_or(u8::MAX), o, cl))
+        .collect();
+    let distance = match (c.base_lat, c.base_lon) {
+        (Some(lat), Some(lon)) => LatLon::new(lat, lon).distance_to(lead_at),
+        _ => Miles(0.0),
+    };
+    ProFacts {
+        pro_id: c.pro_id,
+        status: c.status,
+        paused: c.paused,
+        covers_zip: true,
+        offers_category: c.offers_category,
+        accepts_shared: c.accepts_shared,
+        accepts_exclusive: c.accepts_exclusive,
+        emergency_24_7: c.emergency_24_7,
+        hours: WeeklyHours(hours),
+        local_now: (weekday, c.local_time),
+        max_price: c.max_price_cents.map(Cents),
+        daily_cap: c.daily_cap.map(i64::from),
+        leads_today: c.leads_today,
+        weekly_budget: c.weekly_budget_cents.map(Cents),
+        committed_this_week: Cents(c.committed_this_week_cents),
+        balance: Cents(c.balance_cents),
+        bought_from_this_phone_recently: c.bought_from_phone,
+        distance,
+        radius: Miles(f64::from(c.radius_miles.unwrap_or(1))),
+        median_claim_seconds: c.median_claim_seconds,
+        rating: None,
+    }
+}

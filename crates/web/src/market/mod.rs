@@ -1,0 +1,4 @@
+//! The marketplace over HTTP: a pro's offers, claims, bought leads and wallet (PRODUCT.md
+//! *Marketplace API (v1)*). Handlers parse, call one use case in `services::market`, render.
+
+pub mod api;

@@ -1,0 +1,203 @@
+//! Distribution on the movable clock: batches, expiry and the next batch, the window closing,
+//! exclusive sales one pro at a time, emergencies and opening hours across time zones.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use testkit::TestApp;
+use testkit::market::{Pro, ProSetup};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+type R = anyhow::Result<()>;
+
+/// Offers per pro for one lead: (pro index, status).
+async fn offered(app: &TestApp, lead: Uuid) -> anyhow::Result<Vec<(Uuid, String, i32)>> {
+    Ok(sqlx::query_as("SELECT pro_id, status::text, batch FROM offers WHERE lead_id = $1 ORDER BY batch, score DESC")
+        .bind(lead)
+        .fetch_all(&app.pool)
+        .await?)
+}
+
+async fn lead_status(app: &TestApp, lead: Uuid) -> anyhow::Result<String> {
+    Ok(sqlx::query_scalar("SELECT status::text FROM leads WHERE id = $1").bind(lead).fetch_one(&app.pool).await?)
+}
+
+async fn live_offers(app: &TestApp, pro: &Pro) -> anyhow::Result<usize> {
+    let body: Value = app.get("/api/v1/pro/offers").bearer_auth(&pro.token).send().await?.json().await?;
+    Ok(body["items"].as_array().map_or(0, Vec::len))
+}
+
+/// A Wednesday, 10:30 in Minneapolis (16:30 UTC).
+const WEDNESDAY_MORNING: OffsetDateTime = datetime!(2026-12-02 16:30 UTC);
+
+async fn app_at(at: OffsetDateTime) -> anyhow::Result<TestApp> {
+    let app = TestApp::spawn().await?;
+    app.clock.set(at);
+    Ok(app)
+}
+
+#[tokio::test]
+async fn batches_expire_the_next_goes_out_and_the_window_closes_unsold() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    let mut pros = Vec::new();
+    for i in 0..8 {
+        pros.push(app.active_pro(i, &ProSetup::default()).await?);
+    }
+    let lead = app.verified_lead("6125550150", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let first = offered(&app, lead).await?;
+    assert_eq!(first.len(), 6, "2 × 3 places");
+    assert_eq!(lead_status(&app, lead).await?, "offered");
+
+    // Just before 15 minutes the batch is live and nothing new goes out.
+    app.clock.advance(Duration::minutes(15) - Duration::seconds(1));
+    app.run_pending_jobs().await?;
+    assert_eq!(offered(&app, lead).await?.len(), 6);
+    let live = live_offers(&app, &pros[0]).await? + live_offers(&app, &pros[7]).await?;
+    assert_eq!(live, 1, "one of the two ranked last is not offered yet");
+
+    // At 15 minutes the first batch has expired and the two pros left get theirs.
+    app.clock.advance(Duration::seconds(1));
+    app.run_pending_jobs().await?;
+    let now = offered(&app, lead).await?;
+    assert_eq!(now.iter().filter(|o| o.1 == "expired").count(), 6);
+    assert_eq!(now.iter().filter(|o| o.1 == "pending" && o.2 == 2).count(), 2);
+    // (Access tokens last 15 minutes: log in again on the moved clock.)
+    let (token, _) = app.api_login(&pros[0].email, testkit::PRO_PASSWORD).await?;
+    let claim_expired = app
+        .post(&format!("/api/v1/pro/offers/{}/claim", offer_of(&app, &pros[0], lead).await?))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(claim_expired.status(), StatusCode::CONFLICT);
+    assert_eq!(claim_expired.json::<Value>().await?["type"], "/problems/offer-expired");
+
+    // Nobody buys; at two hours the window closes: unsold, every offer closed.
+    app.clock.advance(Duration::minutes(15));
+    app.run_pending_jobs().await?;
+    assert_eq!(lead_status(&app, lead).await?, "offered", "the window is still open");
+    app.clock.set(WEDNESDAY_MORNING + Duration::hours(2));
+    app.run_pending_jobs().await?;
+    assert_eq!(lead_status(&app, lead).await?, "unsold");
+    assert!(offered(&app, lead).await?.iter().all(|o| o.1 == "expired"));
+    let timeline: Vec<String> = sqlx::query_scalar("SELECT kind FROM lead_events WHERE lead_id = $1 ORDER BY id")
+        .bind(lead)
+        .fetch_all(&app.pool)
+        .await?;
+    assert!(timeline.ends_with(&["offered".to_owned(), "unsold".to_owned()]), "{timeline:?}");
+    Ok(())
+}
+
+async fn offer_of(app: &TestApp, pro: &Pro, lead: Uuid) -> anyhow::Result<Uuid> {
+    Ok(sqlx::query_scalar("SELECT id FROM offers WHERE lead_id = $1 AND pro_id = $2")
+        .bind(lead)
+        .bind(pro.id)
+        .fetch_one(&app.pool)
+        .await?)
+}
+
+#[tokio::test]
+async fn an_exclusive_lead_goes_to_one_pro_at_a_time_at_the_exclusive_price() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    sqlx::query("UPDATE categories SET max_buyers = 1 WHERE slug = 'sewer-line'").execute(&app.pool).await?;
+    let setup = ProSetup { categories: vec!["sewer-line"], ..ProSetup::default() };
+    let mut pros = Vec::new();
+    for i in 0..3 {
+        pros.push(app.active_pro(i, &setup).await?);
+    }
+    let lead = app.verified_lead("6125550151", "sewer-line", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let o = offered(&app, lead).await?;
+    assert_eq!(o.len(), 1, "one at a time");
+    let price: (i64, i32) = sqlx::query_as("SELECT price_cents, exclusive_bps FROM offers WHERE lead_id = $1")
+        .bind(lead)
+        .fetch_one(&app.pool)
+        .await?;
+    assert_eq!(price, (15_000, 25_000), "$60.00 × 2.5");
+    // Five minutes, then the next pro.
+    app.clock.advance(Duration::minutes(5) - Duration::seconds(1));
+    app.run_pending_jobs().await?;
+    assert_eq!(offered(&app, lead).await?.len(), 1);
+    app.clock.advance(Duration::seconds(1));
+    app.run_pending_jobs().await?;
+    let o = offered(&app, lead).await?;
+    assert_eq!(o.len(), 2);
+    assert_eq!(o[0].1, "expired");
+    assert_eq!(o[1].1, "pending");
+    assert_ne!(o[0].0, o[1].0);
+    // The second pro buys it: sold, nobody else is offered it.
+    let second = pros.iter().find(|p| p.id == o[1].0).ok_or_else(|| anyhow::anyhow!("who?"))?;
+    let res = app
+        .post(&format!("/api/v1/pro/offers/{}/claim", offer_of(&app, second, lead).await?))
+        .bearer_auth(&second.token)
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(lead_status(&app, lead).await?, "sold");
+    app.clock.advance(Duration::minutes(10));
+    app.run_pending_jobs().await?;
+    assert_eq!(offered(&app, lead).await?.len(), 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn emergencies_reach_only_pros_open_now_or_on_call_in_their_own_time_zone() -> R {
+    // Wednesday 16:30 in Minneapolis = 17:30 in New York (closed) = 14:30 in Los Angeles (open).
+    let app = app_at(datetime!(2026-12-02 22:30 UTC)).await?;
+    let base = ProSetup { emergency_24_7: false, ..ProSetup::default() };
+    let new_york = app.active_pro(0, &ProSetup { time_zone: "America/New_York", ..base.clone() }).await?;
+    let los_angeles = app.active_pro(1, &ProSetup { time_zone: "America/Los_Angeles", ..base.clone() }).await?;
+    let on_call =
+        app.active_pro(2, &ProSetup { time_zone: "America/New_York", emergency_24_7: true, ..base.clone() }).await?;
+    let lead = app.verified_lead("6125550152", "burst-pipe", "emergency", "55401").await?;
+    app.run_pending_jobs().await?;
+    let got: Vec<Uuid> = offered(&app, lead).await?.into_iter().map(|o| o.0).collect();
+    assert!(got.contains(&los_angeles.id) && got.contains(&on_call.id), "{got:?}");
+    assert!(!got.contains(&new_york.id), "closed at 17:30 in New York");
+    // Emergency offers last five minutes; price × 1.5.
+    let (price, ttl): (i64, f64) = sqlx::query_as(
+        "SELECT price_cents, extract(epoch FROM expires_at - created_at)::float8 FROM offers WHERE lead_id = $1 LIMIT 1",
+    )
+    .bind(lead)
+    .fetch_one(&app.pool)
+    .await?;
+    assert_eq!((price, ttl), (8_250, 300.0));
+
+    // A lead that can wait reaches everyone, open or not.
+    let later = app.verified_lead("6125550153", "drain-cleaning", "flexible", "55401").await?;
+    app.run_pending_jobs().await?;
+    assert_eq!(offered(&app, later).await?.len(), 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn pros_out_of_area_paused_too_dear_or_broke_are_not_offered() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    let fine = app.active_pro(0, &ProSetup::default()).await?;
+    let far = app.active_pro(1, &ProSetup { zip: "60601", ..ProSetup::default() }).await?;
+    let cheap = app.active_pro(2, &ProSetup { max_price_cents: Some(2_499), ..ProSetup::default() }).await?;
+    let broke = app.active_pro(3, &ProSetup { balance_cents: 0, ..ProSetup::default() }).await?;
+    let paused = app.active_pro(4, &ProSetup::default()).await?;
+    sqlx::query("UPDATE pros SET paused = true WHERE user_id = $1").bind(paused.id).execute(&app.pool).await?;
+    let other_trade = app.active_pro(5, &ProSetup { categories: vec!["gas-line"], ..ProSetup::default() }).await?;
+    let lead = app.verified_lead("6125550154", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let got: Vec<Uuid> = offered(&app, lead).await?.into_iter().map(|o| o.0).collect();
+    assert_eq!(got, vec![fine.id]);
+    for p in [&far, &cheap, &broke, &paused, &other_trade] {
+        assert_eq!(live_offers(&app, p).await?, 0, "{}", p.email);
+    }
+
+    // The same phone again within 30 days: a pro who bought from it is not offered it again.
+    let offer = offer_of(&app, &fine, lead).await?;
+    let res = app.post(&format!("/api/v1/pro/offers/{offer}/claim")).bearer_auth(&fine.token).send().await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.clock.advance(Duration::days(8));
+    let again = app.verified_lead("6125550154", "clogged-toilet", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let got: Vec<Uuid> = offered(&app, again).await?.into_iter().map(|o| o.0).collect();
+    assert!(!got.contains(&fine.id), "bought from this phone 8 days ago");
+    assert!(got.contains(&cheap.id), "a $20.00 lead is within a $24.99 maximum");
+    Ok(())
+}
