@@ -14,6 +14,15 @@ ALTER TABLE leads
     ADD COLUMN next_look_at      timestamptz,
     ADD CONSTRAINT leads_buyers_within_max CHECK (buyers >= 0 AND buyers <= coalesce(max_buyers, 0));
 
+-- How a pro hears of new offers, and the hours they want no texts (their own time zone;
+-- emergencies still come through).
+ALTER TABLE pros
+    ADD COLUMN offer_sms    boolean NOT NULL DEFAULT true,
+    ADD COLUMN offer_email  boolean NOT NULL DEFAULT true,
+    ADD COLUMN quiet_from   time,
+    ADD COLUMN quiet_until  time,
+    ADD CHECK ((quiet_from IS NULL) = (quiet_until IS NULL));
+
 ALTER TABLE lead_events DROP CONSTRAINT lead_events_kind_check;
 ALTER TABLE lead_events ADD CONSTRAINT lead_events_kind_check
     CHECK (kind IN ('received', 'code_sent', 'verified', 'duplicate_attempt', 'offered', 'purchased', 'sold', 'unsold'));

@@ -14,6 +14,7 @@ pub struct ForSale {
     pub category: String,
     pub urgency: String,
     pub zip: String,
+    pub city: String,
     pub phone: String,
     pub lat: f64,
     pub lon: f64,
@@ -29,7 +30,7 @@ pub struct ForSale {
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<ForSale>, sqlx::Error> {
     sqlx::query_as!(
         ForSale,
-        r#"SELECT l.id, l.status AS "status!: LeadStatus", l.category, l.urgency, l.zip, l.phone, z.lat, z.lon,
+        r#"SELECT l.id, l.status AS "status!: LeadStatus", l.category, l.urgency, l.zip, z.city, l.phone, z.lat, z.lon,
                   l.exclusive, l.max_buyers, l.buyers, l.window_closes_at, l.next_look_at,
                   c.max_buyers AS category_max_buyers, c.base_price_cents AS category_base_cents
            FROM leads l JOIN zip_codes z ON z.zip = l.zip JOIN categories c ON c.slug = l.category

@@ -33,6 +33,12 @@ pub struct Candidate {
     pub base_lon: Option<f64>,
     pub radius_miles: Option<i32>,
     pub median_claim_seconds: Option<f64>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub offer_sms: bool,
+    pub offer_email: bool,
+    pub quiet_from: Option<Time>,
+    pub quiet_until: Option<Time>,
 }
 
 pub async fn candidates(
@@ -78,8 +84,9 @@ pub async fn candidates(
                   z.lat AS "base_lat?", z.lon AS "base_lon?", w.radius_miles,
                   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pu.purchased_at - o.created_at))
                    FROM purchases pu JOIN offers o ON o.id = pu.offer_id
-                   WHERE pu.pro_id = w.user_id AND pu.purchased_at > $4 - interval '30 days') AS median_claim_seconds
-           FROM w LEFT JOIN zip_codes z ON z.zip = w.base_zip"#,
+                   WHERE pu.pro_id = w.user_id AND pu.purchased_at > $4 - interval '30 days') AS median_claim_seconds,
+                  u.email, u.phone, w.offer_sms, w.offer_email, w.quiet_from, w.quiet_until
+           FROM w JOIN identity.users u ON u.id = w.user_id LEFT JOIN zip_codes z ON z.zip = w.base_zip"#,
         zip,
         category,
         phone,

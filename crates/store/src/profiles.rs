@@ -335,3 +335,14 @@ pub async fn lock_limits(conn: &mut PgConnection, user_id: Uuid) -> Result<Optio
         .fetch_optional(conn)
         .await
 }
+
+/// A pro's business name and mobile, as a homeowner is told them.
+pub async fn contact(conn: &mut PgConnection, user_id: Uuid) -> Result<(String, Option<String>), sqlx::Error> {
+    let r = sqlx::query!(
+        "SELECT p.business_name, u.phone FROM pros p JOIN identity.users u ON u.id = p.user_id WHERE p.user_id = $1",
+        user_id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((r.business_name, r.phone))
+}

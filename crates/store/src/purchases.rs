@@ -175,3 +175,22 @@ pub async fn get_for_pro(conn: &mut PgConnection, id: Uuid, pro_id: Uuid) -> Res
     .fetch_optional(conn)
     .await
 }
+
+/// The plumbers who bought a lead, first buyer first: what its homeowner is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buyer {
+    pub business_name: String,
+    pub phone: Option<String>,
+}
+
+pub async fn buyers_of(conn: &mut PgConnection, lead_id: Uuid) -> Result<Vec<Buyer>, sqlx::Error> {
+    sqlx::query_as!(
+        Buyer,
+        "SELECT pr.business_name, u.phone FROM purchases p JOIN pros pr ON pr.user_id = p.pro_id
+         JOIN identity.users u ON u.id = p.pro_id
+         WHERE p.lead_id = $1 ORDER BY p.purchased_at, p.id",
+        lead_id
+    )
+    .fetch_all(conn)
+    .await
+}

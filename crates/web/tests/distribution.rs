@@ -201,3 +201,57 @@ async fn pros_out_of_area_paused_too_dear_or_broke_are_not_offered() -> R {
     assert!(got.contains(&cheap.id), "a $20.00 lead is within a $24.99 maximum");
     Ok(())
 }
+
+#[tokio::test]
+async fn pros_hear_of_offers_as_they_chose_and_the_homeowner_hears_who_bought() -> R {
+    // 23:30 in Minneapolis, a Wednesday.
+    let app = app_at(datetime!(2026-12-03 05:30 UTC)).await?;
+    let awake = app.active_pro(0, &ProSetup::default()).await?;
+    let sleeping = app.active_pro(1, &ProSetup::default()).await?;
+    sqlx::query("UPDATE pros SET quiet_from = '22:00', quiet_until = '07:00' WHERE user_id = $1")
+        .bind(sleeping.id)
+        .execute(&app.pool)
+        .await?;
+    let no_email = app.active_pro(2, &ProSetup::default()).await?;
+    sqlx::query("UPDATE pros SET offer_email = false WHERE user_id = $1").bind(no_email.id).execute(&app.pool).await?;
+    let texts = |n: u32| {
+        let app = &app;
+        async move { app.texts_to(&format!("+1612555{:04}", 1000 + n)).await }
+    };
+
+    let lead = app.verified_lead("6125550160", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    assert_eq!(offered(&app, lead).await?.len(), 3);
+    let offer_texts = |t: Vec<String>| t.into_iter().filter(|m| m.contains("Drain cleaning lead")).count();
+    assert_eq!(offer_texts(texts(0).await?), 1, "texted");
+    assert_eq!(offer_texts(texts(1).await?), 0, "quiet hours: no text");
+    assert_eq!(offer_texts(texts(2).await?), 1);
+    let (subject, body) = app.latest_email_to(&sleeping.email).await?;
+    assert!(subject.starts_with("New lead: Drain cleaning lead in Minneapolis 55401"), "{subject}");
+    assert!(body.contains("$25.00") && body.contains("15 minutes"), "{body}");
+    assert!(app.latest_email_to(&no_email.email).await.map_or(true, |(s, _)| !s.starts_with("New lead")));
+    // An emergency comes through the quiet hours.
+    let urgent = app.verified_lead("6125550161", "burst-pipe", "emergency", "55401").await?;
+    app.run_pending_jobs().await?;
+    assert_eq!(offered(&app, urgent).await?.len(), 3);
+    assert_eq!(texts(1).await?.iter().filter(|m| m.contains("EMERGENCY Burst pipe")).count(), 1);
+
+    // The homeowner is told who bought, and their status page lists the plumber.
+    let res = app
+        .post(&format!("/api/v1/pro/offers/{}/claim", offer_of(&app, &awake, lead).await?))
+        .bearer_auth(&awake.token)
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.run_pending_jobs().await?;
+    let homeowner = app.texts_to("+16125550160").await?;
+    assert!(homeowner.iter().any(|m| m.contains("Pro 0 Plumbing (+16125551000) took your request")), "{homeowner:?}");
+    let link = homeowner
+        .iter()
+        .find_map(|m| m.split("See who: ").nth(1))
+        .ok_or_else(|| anyhow::anyhow!("no status link in {homeowner:?}"))?;
+    let path = link.trim().trim_start_matches(&app.url);
+    let page = app.get(path).send().await?.text().await?;
+    assert!(page.contains("Pro 0 Plumbing") && page.contains("tel:+16125551000"), "{page}");
+    Ok(())
+}

@@ -112,3 +112,37 @@ mod tests {
         assert_eq!(sale.offer_expiry(Urgency::Within48h, late, &timing), sale.window_closes_at);
     }
 }
+
+/// Hours a pro wants no texts, in their own time zone; may run past midnight (22:00–07:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub from: time::Time,
+    pub until: time::Time,
+}
+
+impl QuietHours {
+    /// Whether `at` falls in the quiet hours (`from` included, `until` not).
+    pub fn contains(&self, at: time::Time) -> bool {
+        if self.from <= self.until { self.from <= at && at < self.until } else { at >= self.from || at < self.until }
+    }
+}
+
+#[cfg(test)]
+mod quiet_tests {
+    use super::QuietHours;
+    use time::macros::time;
+
+    #[test]
+    fn quiet_hours_may_run_past_midnight_and_are_pinned_at_both_ends() {
+        let night = QuietHours { from: time!(22:00), until: time!(07:00) };
+        assert!(!night.contains(time!(21:59:59)));
+        assert!(night.contains(time!(22:00)));
+        assert!(night.contains(time!(03:00)));
+        assert!(night.contains(time!(06:59:59)));
+        assert!(!night.contains(time!(07:00)));
+        let lunch = QuietHours { from: time!(12:00), until: time!(13:00) };
+        assert!(lunch.contains(time!(12:30)));
+        assert!(!lunch.contains(time!(13:00)));
+        assert!(!lunch.contains(time!(11:59:59)));
+    }
+}

@@ -64,6 +64,8 @@ pub async fn claim(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, S
         store::ledger::post(&mut tx, pro_id, &Transfer::purchase(price), &purchase_id.to_string(), now).await?;
     store::offers::decide(&mut tx, offer_id, OfferStatus::Claimed, None, now).await?;
     store::leads::record_event(&mut tx, offer.lead_id, LeadEvent::Purchased, now).await?;
+    let (business, pro_phone) = store::profiles::contact(&mut tx, pro_id).await?;
+    super::notify::bought(ctx, &mut tx, &lead.phone, &business, pro_phone.as_deref()).await?;
     if lead.max_buyers.is_some_and(|m| lead.buyers + 1 >= m) {
         // Full: the sale ends now and the other offers close.
         store::offers::expire(&mut tx, offer.lead_id, now, true).await?;
@@ -73,7 +75,9 @@ pub async fn claim(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, S
         .await?
         .ok_or_else(|| anyhow::anyhow!("purchase {purchase_id} vanished"))?;
     tx.commit().await?;
-    metrics::counter!("leads_purchased_total").increment(1);
-    metrics::counter!("lead_revenue_cents_total").increment(u64::try_from(price.0).unwrap_or(0));
+    ctx.queue.wake_workers();
+    metrics::counter!("leads_sold_total", "category" => offer.category.clone()).increment(1);
+    metrics::counter!("lead_sales_cents_total", "category" => offer.category)
+        .increment(u64::try_from(price.0).unwrap_or(0));
     Ok(Claimed { purchase, balance: Cents(balance), charged_now: true })
 }

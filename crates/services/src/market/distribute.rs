@@ -3,6 +3,7 @@
 //! start the sale, expire offers whose time is up, send the next batch, close the sale — so the
 //! same rules run whether a verification, a claim, a decline or the clock asked for a look.
 
+use super::notify;
 use crate::{Ctx, ServiceError};
 use ::jobs::{Job, JobError};
 use domain::Cents;
@@ -122,7 +123,7 @@ async fn offer_batch(
     let facts = LeadFacts { category: lead.category.clone(), urgency, exclusive: sale.exclusive, price };
     let here = LatLon::new(lead.lat, lead.lon);
     let candidates = store::matching::candidates(tx, lead.id, &lead.zip, &lead.category, &lead.phone, now).await?;
-    let pros: Vec<ProFacts> = candidates.into_iter().map(|c| pro_facts(c, here)).collect();
+    let pros: Vec<ProFacts> = candidates.iter().cloned().map(|c| pro_facts(c, here)).collect();
     let ranked = ranking::rank(&facts, &pros, &weights(ctx), places);
     let expires_at = sale.offer_expiry(urgency, now, timing);
     let exclusive_bps = if sale.exclusive { multipliers.exclusive_bps } else { BPS_ONE };
@@ -150,6 +151,23 @@ async fn offer_batch(
         .collect();
     if !offers.is_empty() {
         store::offers::insert_batch(tx, lead.id, batch, &offers, now).await?;
+    }
+    let categories = ctx.categories().await?;
+    let category_name =
+        categories.iter().find(|c| c.slug == lead.category).map_or(lead.category.as_str(), |c| c.name.as_str());
+    for offer in &offers {
+        let Some(pro) = candidates.iter().find(|c| c.pro_id == offer.pro_id) else { continue };
+        let news = notify::OfferNews {
+            category_name,
+            city: &lead.city,
+            zip: &lead.zip,
+            urgency,
+            price,
+            distance_miles: f64::from(offer.distance_miles),
+            expires_at,
+            now,
+        };
+        notify::new_offer(ctx, tx, pro, &news).await?;
     }
     Ok(offers.iter().map(|o| o.pro_id).collect())
 }

@@ -6,6 +6,7 @@
 pub mod claim;
 pub mod decline;
 pub mod distribute;
+mod notify;
 pub mod offers;
 pub mod prices;
 pub mod purchases;

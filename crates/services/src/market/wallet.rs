@@ -89,7 +89,9 @@ pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError
     }
     store::ledger::post(&mut tx, top_up.pro_id, &Transfer::top_up(*amount), reference, now).await?;
     tx.commit().await?;
-    metrics::counter!("wallet_top_ups_total").increment(1);
+    let provider = format!("{:?}", ctx.settings.providers.payments).to_lowercase();
+    metrics::counter!("wallet_topups_cents_total", "provider" => provider)
+        .increment(u64::try_from(amount.0).unwrap_or(0));
     Ok(true)
 }
 

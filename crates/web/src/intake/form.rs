@@ -118,6 +118,7 @@ struct StatusPage<'a> {
     chrome: Chrome<'a>,
     lead: &'a store::leads::Lead,
     status_text: &'a str,
+    buyers: Vec<store::purchases::Buyer>,
 }
 
 fn form_token(state: &AppState, funnel: Uuid, now: OffsetDateTime) -> String {
@@ -443,8 +444,12 @@ pub async fn status(
         }
         LeadStatus::Received | LeadStatus::Rejected => "We couldn't send this request to plumbers.",
     };
+    let buyers = match store::purchases::buyers_of(&mut conn, lead_id).await {
+        Ok(b) => b,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let chrome = Chrome::of(&state);
-    html(&StatusPage { chrome, lead: &lead, status_text }, StatusCode::OK)
+    html(&StatusPage { chrome, lead: &lead, status_text, buyers }, StatusCode::OK)
 }
 
 #[derive(Debug, Default, Deserialize)]

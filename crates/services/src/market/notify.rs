@@ -1,0 +1,78 @@
+//! What the marketplace tells people, through the outbox (jobs enqueued in the transaction that
+//! made the news, so a message goes out exactly when the change commits): a pro hears of a new
+//! offer by text and e-mail as they chose, never by text in their quiet hours unless it is an
+//! emergency; a homeowner hears who bought their request.
+
+use crate::Ctx;
+use crate::jobs::{SendEmail, SendSms};
+use domain::Cents;
+use domain::market::sale::QuietHours;
+use domain::pricing::Urgency;
+use sqlx::PgConnection;
+use store::matching::Candidate;
+use time::OffsetDateTime;
+
+/// The offer as its message describes it.
+pub struct OfferNews<'a> {
+    pub category_name: &'a str,
+    pub city: &'a str,
+    pub zip: &'a str,
+    pub urgency: Urgency,
+    pub price: Cents,
+    pub distance_miles: f64,
+    pub expires_at: OffsetDateTime,
+    pub now: OffsetDateTime,
+}
+
+pub async fn new_offer(
+    ctx: &Ctx,
+    tx: &mut PgConnection,
+    pro: &Candidate,
+    news: &OfferNews<'_>,
+) -> Result<(), sqlx::Error> {
+    let minutes = (news.expires_at - news.now).whole_minutes().max(1);
+    let link = ctx.settings.http.public_url.join("pro").map(|u| u.to_string()).unwrap_or_default();
+    let urgent = if news.urgency == Urgency::Emergency { "EMERGENCY " } else { "" };
+    let line = format!(
+        "{urgent}{} lead in {} {}, {:.1} mi away, {}",
+        news.category_name, news.city, news.zip, news.distance_miles, news.price
+    );
+    let quiet = match (pro.quiet_from, pro.quiet_until) {
+        (Some(from), Some(until)) => QuietHours { from, until }.contains(pro.local_time),
+        _ => false,
+    };
+    if pro.offer_sms
+        && (!quiet || news.urgency == Urgency::Emergency)
+        && let Some(phone) = &pro.phone
+    {
+        let body = format!("PlumberLeads: {line}. Claim within {minutes} min: {link}");
+        ctx.queue.enqueue(tx, &SendSms { to: phone.clone(), body }).await?;
+    }
+    if pro.offer_email {
+        let mail = SendEmail {
+            to: pro.email.clone(),
+            subject: format!("New lead: {line}"),
+            text_body: format!(
+                "A new lead matches your settings:\n\n{line}.\n\nIt is yours to claim for {minutes} minutes, \
+                 while places last: {link}\n\nPlumberLeads"
+            ),
+            html_body: None,
+        };
+        ctx.queue.enqueue(tx, &mail).await?;
+    }
+    Ok(())
+}
+
+/// Tells the homeowner which plumber bought their request, so they know whose call to expect.
+pub async fn bought(
+    ctx: &Ctx,
+    tx: &mut PgConnection,
+    homeowner_phone: &str,
+    business_name: &str,
+    pro_phone: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let phone = pro_phone.map(|p| format!(" ({p})")).unwrap_or_default();
+    let body = format!("PlumberLeads: {business_name}{phone} took your request and will call you soon.");
+    ctx.queue.enqueue(tx, &SendSms { to: homeowner_phone.to_owned(), body }).await?;
+    Ok(())
+}
