@@ -33,6 +33,10 @@ pub enum Command {
         /// Also load demo data for trying the platform out.
         #[arg(long)]
         demo: bool,
+        /// With --demo: this many more active, funded demo plumbers around real metros (their
+        /// password is the demo plumber's).
+        #[arg(long, default_value_t = 0, requires = "demo")]
+        pros: u32,
     },
     /// Check the configuration and print it (secrets redacted); exit non-zero if invalid.
     CheckConfig {
@@ -75,6 +79,8 @@ pub enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Approve a plumber whose profile awaits review, as staff would in the back office (audited).
+    ApprovePro { email: String },
     /// Remove a staff member's second factor (lost phone and recovery codes); they set it up
     /// again at their next sign-in. Their sessions end.
     ResetMfa { email: String },

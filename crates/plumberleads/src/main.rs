@@ -4,6 +4,7 @@ mod cli;
 mod failure;
 mod telemetry;
 
+use anyhow::Context;
 use clap::Parser;
 use cli::{AdminCommand, Cli, Command};
 use domain::SystemClock;
@@ -69,11 +70,12 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
             println!("The database is up to date.");
             Ok(())
         }
-        Command::Seed { demo } => {
+        Command::Seed { demo, pros } => {
             let pool = store::prepare(&settings.database).await?;
             if demo {
                 let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock)).await?;
                 seed_demo(&app.ctx).await?;
+                seed_demo_pros(&app.ctx, pros).await?;
                 println!("{}", demo_login(&settings.http.bind.to_string()));
             }
             println!("Reference data is loaded{}.", if demo { ", and the demo data" } else { "" });
@@ -92,25 +94,90 @@ fn axum_extra() -> axum::Router<web::AppState> {
 const DEMO_PRO_EMAIL: &str = "demo-pro@plumberleads.localhost";
 const DEMO_PRO_PASSWORD: &str = "copper wrench harbor 27";
 
-/// Demo content for a first look: a pro account with its e-mail and mobile confirmed. Running
-/// it again changes nothing.
+/// Demo content for a first look: a plumber in Minneapolis, approved, with $500.00 in the
+/// wallet, who is offered what a newcomer requests there. Running it again changes nothing.
 async fn seed_demo(ctx: &services::Ctx) -> anyhow::Result<()> {
+    let setup = services::pros::ready::Setup { business_name: "Demo Plumbing Co.".into(), ..Default::default() };
+    demo_pro(ctx, DEMO_PRO_EMAIL, "Dana Demo", "+16125550100", &setup).await
+}
+
+/// Metros the demo plumbers work around: (ZIP, licence state, time zone).
+const DEMO_METROS: [(&str, &str, &str); 10] = [
+    ("55401", "MN", "America/Chicago"),
+    ("60601", "IL", "America/Chicago"),
+    ("10001", "NY", "America/New_York"),
+    ("90012", "CA", "America/Los_Angeles"),
+    ("77002", "TX", "America/Chicago"),
+    ("85004", "AZ", "America/Phoenix"),
+    ("19103", "PA", "America/New_York"),
+    ("75201", "TX", "America/Chicago"),
+    ("80202", "CO", "America/Denver"),
+    ("98101", "WA", "America/Los_Angeles"),
+];
+
+/// `n` more demo plumbers, spread over the metros, each offering every category.
+async fn seed_demo_pros(ctx: &services::Ctx, n: u32) -> anyhow::Result<()> {
+    let categories: Vec<&'static str> = vec![
+        "burst-pipe",
+        "drain-cleaning",
+        "clogged-toilet",
+        "water-heater-repair",
+        "water-heater-install",
+        "sewer-line",
+        "leak-detection",
+        "fixture-install",
+        "garbage-disposal",
+        "sump-pump",
+        "repiping",
+        "gas-line",
+        "water-treatment",
+        "backflow-testing",
+        "remodel-plumbing",
+    ];
+    for i in 0..n {
+        let (zip, state, time_zone) = DEMO_METROS[i as usize % DEMO_METROS.len()];
+        let setup = services::pros::ready::Setup {
+            business_name: format!("Demo Plumber {}", i + 1),
+            licence_state: state,
+            zip: zip.into(),
+            radius_miles: 15,
+            categories: categories.clone(),
+            time_zone,
+            ..Default::default()
+        };
+        let email = format!("demo-pro-{}@plumberleads.localhost", i + 1);
+        let phone = format!("+1612555{:04}", 2000 + i % 8000);
+        demo_pro(ctx, &email, &format!("Demo Owner {}", i + 1), &phone, &setup).await?;
+    }
+    if n > 0 {
+        println!(
+            "{n} more demo plumbers: demo-pro-1@plumberleads.localhost … demo-pro-{n}@plumberleads.localhost, password as the demo plumber's."
+        );
+    }
+    Ok(())
+}
+
+async fn demo_pro(
+    ctx: &services::Ctx,
+    email: &str,
+    owner: &str,
+    phone: &str,
+    setup: &services::pros::ready::Setup,
+) -> anyhow::Result<()> {
     let input = domain::account::SignupInput {
-        business_name: "Demo Plumbing Co.".into(),
-        owner_name: "Dana Demo".into(),
-        email: DEMO_PRO_EMAIL.into(),
-        phone: "+16125550100".into(),
+        business_name: setup.business_name.clone(),
+        owner_name: owner.into(),
+        email: email.into(),
+        phone: phone.into(),
         password: DEMO_PRO_PASSWORD.into(),
     };
     match services::accounts::signup(ctx, &input, "127.0.0.1").await {
-        Ok(id) => {
-            let mut conn = ctx.pool.acquire().await?;
-            let now = ctx.clock.now();
-            store::accounts::mark_email_verified(&mut conn, id, now).await?;
-            store::accounts::mark_phone_verified(&mut conn, id, "+16125550100", now).await?;
-        }
+        Ok(id) => services::pros::ready::complete(ctx, id, setup)
+            .await
+            .map_err(refused)
+            .context("making the demo plumber ready")?,
         Err(ServiceError::Conflict(Conflict::EmailTaken)) => {}
-        Err(e) => anyhow::bail!("creating the demo pro: {e}"),
+        Err(e) => anyhow::bail!("creating the demo plumber {email}: {e}"),
     }
     Ok(())
 }
@@ -214,6 +281,11 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
             anyhow::ensure!(c.sound(), "the ledger is NOT sound");
             println!("The ledger is sound.");
         }
+        AdminCommand::ApprovePro { email } => match services::pros::approval::approve_by_operator(ctx, &email).await {
+            Ok(id) => println!("{email} ({id}) is approved: leads can reach them now."),
+            Err(ServiceError::NotFound) => anyhow::bail!("there is no plumber {email} awaiting approval"),
+            Err(e) => return Err(refused(e).context("approving")),
+        },
         AdminCommand::Partners => {
             let mut conn = ctx.pool.acquire().await?;
             for p in store::partners::list(&mut conn).await? {

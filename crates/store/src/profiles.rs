@@ -290,10 +290,11 @@ pub async fn back_to_review(conn: &mut PgConnection, user_id: Uuid, now: OffsetD
 }
 
 /// Staff approve a pro waiting for review: from then on they can receive leads.
+/// Approves a pro awaiting review; `staff_id` is None when an operator approved at the command line.
 pub async fn approve(
     conn: &mut PgConnection,
     user_id: Uuid,
-    staff_id: Uuid,
+    staff_id: Option<Uuid>,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(

@@ -1,11 +1,7 @@
 //! Marketplace fixtures: active, funded pros around a ZIP and verified leads, made through the
-//! same store and service calls onboarding and intake use (approval is set directly: no staff
-//! second factor is needed to test a sale).
+//! same services onboarding, approval, top-ups and intake use.
 
 use crate::TestApp;
-use domain::Clock;
-use store::profiles::{HoursRow, Preferences};
-use time::macros::time;
 use uuid::Uuid;
 
 /// How a fixture pro works.
@@ -53,41 +49,23 @@ impl TestApp {
         let email = format!("pro{n}@example.com");
         let phone = format!("612555{:04}", 1000 + n);
         let id = self.signup_pro(&email, &phone).await?;
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
-        store::profiles::set_business(&mut tx, id, &format!("Pro {n} Plumbing"), &format!("PL-{n}"), "MN", now).await?;
-        let zip = domain::Zip::parse(setup.zip).map_err(|_| anyhow::anyhow!("bad zip {}", setup.zip))?;
-        let within = store::zips::within_radius(&mut tx, &zip, domain::Miles(f64::from(setup.radius_miles)))
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("unknown zip {}", setup.zip))?;
-        let zips: Vec<String> = within.into_iter().map(|z| z.info.zip).collect();
-        store::profiles::set_area(&mut tx, id, setup.zip, setup.radius_miles, &zips, &[], now).await?;
-        let cats: Vec<String> = setup.categories.iter().map(|c| (*c).to_owned()).collect();
-        store::profiles::set_categories(&mut tx, id, &cats).await?;
-        let days: Vec<HoursRow> =
-            (0..5).map(|d| HoursRow { weekday: d, opens: time!(08:00), closes: time!(17:00) }).collect();
-        store::profiles::set_hours(&mut tx, id, &days, setup.time_zone, setup.emergency_24_7, now).await?;
-        let prefs = Preferences {
-            max_price_cents: setup.max_price_cents,
-            accepts_shared: true,
-            accepts_exclusive: true,
-            daily_cap: setup.daily_cap,
-            weekly_budget_cents: setup.weekly_budget_cents,
-            paused: false,
+        let dollars = |c: Option<i64>| c.map_or(String::new(), |c| format!("{}.{:02}", c / 100, c % 100));
+        let ready = services::pros::ready::Setup {
+            business_name: format!("Pro {n} Plumbing"),
+            licence_state: "MN",
+            zip: setup.zip.to_owned(),
+            radius_miles: setup.radius_miles,
+            categories: setup.categories.clone(),
+            time_zone: setup.time_zone,
+            opens: "08:00",
+            closes: "17:00",
+            emergency_24_7: setup.emergency_24_7,
+            balance_cents: setup.balance_cents,
+            max_price: dollars(setup.max_price_cents),
+            daily_cap: setup.daily_cap.map_or(String::new(), |c| c.to_string()),
+            weekly_budget: dollars(setup.weekly_budget_cents),
         };
-        store::profiles::set_preferences(&mut tx, id, &prefs, now).await?;
-        sqlx::query("UPDATE pros SET status = 'active', approved_at = $2 WHERE user_id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let mut left = setup.balance_cents;
-        while left > 0 {
-            let amount = left.clamp(services::market::wallet::MIN_TOP_UP.0, services::market::wallet::MAX_TOP_UP.0);
-            services::market::wallet::top_up(&self.state.ctx, id, amount, None).await?;
-            left -= amount;
-        }
+        services::pros::ready::complete(&self.state.ctx, id, &ready).await?;
         let (token, _) = self.api_login(&email, crate::PRO_PASSWORD).await?;
         Ok(Pro { id, email, token })
     }

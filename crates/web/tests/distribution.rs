@@ -253,5 +253,6 @@ async fn pros_hear_of_offers_as_they_chose_and_the_homeowner_hears_who_bought() 
     let path = link.trim().trim_start_matches(&app.url);
     let page = app.get(path).send().await?.text().await?;
     assert!(page.contains("Pro 0 Plumbing") && page.contains("tel:+16125551000"), "{page}");
+    assert!(page.contains("(612) 555-1000") && page.contains("Taken by one plumber so far"), "{page}");
     Ok(())
 }

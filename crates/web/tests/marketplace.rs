@@ -396,3 +396,36 @@ async fn a_bought_lead_moves_forwards_through_its_outcome() -> R {
     assert_eq!(patch(&p[1], json!({"status": "lost"})).await?.status(), StatusCode::NOT_FOUND);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_ledger_refuses_edits_and_its_check_finds_what_slipped_past() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pros(&app, 1, &ProSetup { balance_cents: 5_000, ..ProSetup::default() }).await?;
+    ledger_sound(&app).await?;
+    // The schema refuses edits, deletions and balances moved by hand.
+    for sql in [
+        "UPDATE ledger_entries SET amount_cents = amount_cents * 2",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transfers SET reference = 'x'",
+        "UPDATE ledger_accounts SET balance_cents = balance_cents + 100",
+    ] {
+        assert!(sqlx::query(sql).execute(&app.pool).await.is_err(), "{sql}");
+    }
+    assert_eq!(balance(&app, &p[0]).await?, 5_000);
+    // Behind the guards' back (only the schema's owner could): half a transfer.
+    sqlx::query("ALTER TABLE ledger_entries DISABLE TRIGGER USER").execute(&app.pool).await?;
+    sqlx::query(
+        "INSERT INTO ledger_entries (transfer_id, account_id, amount_cents, balance_after_cents, created_at)
+         SELECT transfer_id, account_id, 100, 999, created_at FROM ledger_entries WHERE amount_cents > 0 LIMIT 1",
+    )
+    .execute(&app.pool)
+    .await?;
+    let check = services::market::wallet::check(&app.state.ctx).await?;
+    assert!(!check.sound());
+    assert_eq!(
+        (check.unbalanced_transfers, check.drifted_balances, check.broken_running_balances),
+        (1, 1, 1),
+        "{check:?}"
+    );
+    Ok(())
+}

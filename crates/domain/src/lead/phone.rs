@@ -105,6 +105,15 @@ impl UsPhone {
         &self.0
     }
 
+    /// "(612) 555-0123": how a US number is read and dialled by people.
+    pub fn national(&self) -> String {
+        let d = self.0.trim_start_matches("+1");
+        match (d.get(0..3), d.get(3..6), d.get(6..)) {
+            (Some(a), Some(b), Some(c)) => format!("({a}) {b}-{c}"),
+            _ => self.0.clone(),
+        }
+    }
+
     /// "(•••) •••-0123": enough for the homeowner to recognise their number on screen, and
     /// nothing for anyone looking over their shoulder.
     pub fn masked(&self) -> String {
@@ -118,6 +127,11 @@ super::string_newtype!(UsPhone, UsPhoneError);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_as_people_dial_it() {
+        assert_eq!(UsPhone::parse("612 555 0123").map(|p| p.national()).ok(), Some("(612) 555-0123".to_owned()));
+    }
 
     fn e164(s: &str) -> Result<String, UsPhoneError> {
         UsPhone::parse(s).map(String::from)

@@ -2,3 +2,4 @@
 
 pub mod approval;
 pub mod onboarding;
+pub mod ready;

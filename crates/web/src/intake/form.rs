@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::FieldError;
 use domain::Zip;
-use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput, LeadStatus};
+use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput, LeadStatus, UsPhone};
 use serde::Deserialize;
 use services::intake::funnel::{self, FunnelStep};
 use services::intake::{self, Outcome, Source, Submission, Submitted};
@@ -118,7 +118,16 @@ struct StatusPage<'a> {
     chrome: Chrome<'a>,
     lead: &'a store::leads::Lead,
     status_text: &'a str,
-    buyers: Vec<store::purchases::Buyer>,
+    buyers: Vec<Buyer>,
+}
+
+/// A plumber who bought the request, as its homeowner sees them.
+struct Buyer {
+    name: String,
+    /// E.164, for the `tel:` link.
+    tel: Option<String>,
+    /// "(612) 555-0100".
+    phone: Option<String>,
 }
 
 fn form_token(state: &AppState, funnel: Uuid, now: OffsetDateTime) -> String {
@@ -444,9 +453,29 @@ pub async fn status(
         }
         LeadStatus::Received | LeadStatus::Rejected => "We couldn't send this request to plumbers.",
     };
-    let buyers = match store::purchases::buyers_of(&mut conn, lead_id).await {
-        Ok(b) => b,
+    let buyers: Vec<Buyer> = match store::purchases::buyers_of(&mut conn, lead_id).await {
+        Ok(b) => b
+            .into_iter()
+            .map(|b| {
+                let phone = b.phone.as_deref().and_then(|p| UsPhone::parse(p).ok());
+                Buyer {
+                    name: b.business_name,
+                    tel: phone.as_ref().map(|p| p.as_e164().to_owned()),
+                    phone: phone.map(|p| p.national()),
+                }
+            })
+            .collect(),
         Err(e) => return ApiError::from(e).into_response(),
+    };
+    let taken_so_far;
+    let status_text = if lead.status == LeadStatus::Offered && !buyers.is_empty() {
+        taken_so_far = format!(
+            "Taken by {} so far — expect their call. We're still offering it to others.",
+            if buyers.len() == 1 { "one plumber".to_owned() } else { format!("{} plumbers", buyers.len()) }
+        );
+        taken_so_far.as_str()
+    } else {
+        status_text
     };
     let chrome = Chrome::of(&state);
     html(&StatusPage { chrome, lead: &lead, status_text, buyers }, StatusCode::OK)

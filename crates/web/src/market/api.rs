@@ -110,6 +110,10 @@ pub struct OfferView {
     why: Why,
 }
 
+fn round3(x: f32) -> f32 {
+    (x * 1000.0).round() / 1000.0
+}
+
 impl From<store::offers::Offer> for OfferView {
     fn from(o: store::offers::Offer) -> Self {
         Self {
@@ -133,11 +137,11 @@ impl From<store::offers::Offer> for OfferView {
             },
             buyers: Buyers { max: o.max_buyers, taken: o.buyers },
             why: Why {
-                score: o.score,
-                distance: o.score_distance,
-                responsiveness: o.score_responsiveness,
-                rating: o.score_rating,
-                fairness: o.score_fairness,
+                score: round3(o.score),
+                distance: round3(o.score_distance),
+                responsiveness: round3(o.score_responsiveness),
+                rating: round3(o.score_rating),
+                fairness: round3(o.score_fairness),
             },
         }
     }
