@@ -429,3 +429,56 @@ async fn the_ledger_refuses_edits_and_its_check_finds_what_slipped_past() -> R {
     );
     Ok(())
 }
+
+/// A second app instance (its own pool, its own process state) on the first one's database,
+/// behind the same public address as every node of a deployment is.
+async fn second_instance(app: &TestApp) -> anyhow::Result<TestApp> {
+    TestApp::builder().setting("DATABASE_URL", &app.db.url).setting("PLUMBERLEADS_PUBLIC_URL", &app.url).spawn().await
+}
+
+async fn claim_on(node: &TestApp, pro: &Pro, offer: &str) -> anyhow::Result<(StatusCode, Value)> {
+    claim(node, pro, offer).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_database_still_sell_three_places_and_never_overdraw() -> R {
+    let app = TestApp::spawn().await?;
+    let other = second_instance(&app).await?;
+    let p = pros(&app, 6, &ProSetup::default()).await?;
+    let lead = app.verified_lead("6125550146", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let mut claims = Vec::new();
+    for (i, pro) in p.iter().enumerate() {
+        let node = if i % 2 == 0 { &app } else { &other };
+        claims.push((node, pro.clone(), offer_for(&app, pro, lead).await?));
+    }
+    let answers = join_all(claims.iter().map(|(node, pro, offer)| claim_on(node, pro, offer))).await;
+    let won = answers.iter().filter(|a| a.as_ref().is_ok_and(|(s, _)| *s == StatusCode::OK)).count();
+    let sold_out = answers
+        .iter()
+        .filter(|a| {
+            a.as_ref().is_ok_and(|(s, b)| *s == StatusCode::CONFLICT && b["type"] == "/problems/offer-sold-out")
+        })
+        .count();
+    let seen: Vec<String> =
+        answers.iter().map(|a| format!("{:?}", a.as_ref().map(|(s, b)| (s, b["type"].clone())))).collect();
+    assert_eq!((won, sold_out), (3, 3), "{seen:?}");
+
+    // One pro (alone in Chicago) whose balance covers three leads claims ten, half through each
+    // instance.
+    let q = app.active_pro(10, &ProSetup { balance_cents: 7_500, zip: "60601", ..ProSetup::default() }).await?;
+    let mut held = Vec::new();
+    for i in 0..10 {
+        let lead = app.verified_lead(&format!("31255504{i:02}"), "clogged-toilet", "within_48h", "60601").await?;
+        app.run_pending_jobs().await?;
+        held.push(offer_for(&app, &q, lead).await?);
+    }
+    let answers =
+        join_all(held.iter().enumerate().map(|(i, o)| claim_on(if i % 2 == 0 { &app } else { &other }, &q, o))).await;
+    let bought = answers.iter().filter(|a| a.as_ref().is_ok_and(|(s, _)| *s == StatusCode::OK)).count();
+    let too_low = answers.iter().filter(|a| a.as_ref().is_ok_and(|(s, _)| *s == StatusCode::PAYMENT_REQUIRED)).count();
+    // Clogged toilets are $20.00: $75.00 buys three, and $15.00 is left.
+    assert_eq!((bought, too_low), (3, 7));
+    assert_eq!(balance(&app, &q).await?, 1_500);
+    ledger_sound(&app).await
+}
