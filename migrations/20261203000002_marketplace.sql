@@ -194,3 +194,16 @@ CREATE TABLE wallet_top_ups (
     CHECK ((status = 'succeeded') = (completed_at IS NOT NULL))
 );
 CREATE INDEX wallet_top_ups_pro ON wallet_top_ups (pro_id, created_at DESC);
+
+-- A pro's live feed (`/api/v1/pro/stream`): what changed for them, kept a day so a client that
+-- reconnects with `Last-Event-ID` gets what it missed. Written in the transaction of the change.
+CREATE TABLE pro_events (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pro_id      uuid NOT NULL REFERENCES pros (user_id) ON DELETE CASCADE,
+    kind        text NOT NULL CHECK (kind IN ('offer.created', 'offer.taken', 'offer.closed', 'wallet.changed')),
+    offer_id    uuid REFERENCES offers (id) ON DELETE CASCADE,
+    data        jsonb NOT NULL DEFAULT '{}',
+    created_at  timestamptz NOT NULL
+);
+CREATE INDEX pro_events_pro ON pro_events (pro_id, id);
+CREATE INDEX pro_events_age ON pro_events (created_at);

@@ -56,6 +56,11 @@ impl App {
         let settings = self.state.settings.clone();
         // Every node that enqueues wakes the workers, wherever they run.
         let notifier = tokio::spawn(self.state.queue.clone().run_notifier(shutdown.clone()));
+        // The live feed: every node publishes; nodes serving HTTP also listen for their streams.
+        let feed_sender = tokio::spawn(services::market::feed::run_sender(self.ctx.clone(), shutdown.clone()));
+        let feed_listener = listener
+            .is_some()
+            .then(|| tokio::spawn(services::market::feed::run_listener(self.ctx.clone(), shutdown.clone())));
         let housekeeping = run_worker.then(|| tokio::spawn(housekeeping(self.ctx.clone(), shutdown.clone())));
         let worker = run_worker.then(|| {
             let token = shutdown.clone();
@@ -68,6 +73,10 @@ impl App {
             shutdown.cancelled().await;
         }
         notifier.abort();
+        feed_sender.abort();
+        if let Some(h) = feed_listener {
+            h.abort();
+        }
         if let Some(h) = housekeeping {
             h.abort();
         }

@@ -52,6 +52,8 @@ pub struct Parts {
     pub rate_limiter: RateLimiter,
     /// New leads, written in groups.
     pub lead_writer: LeadWriter,
+    /// Tells every node's open `/pro/stream`s that something changed for these pros.
+    pub feed: crate::market::feed::Feed,
     categories: RwLock<Option<(Instant, Arc<Vec<Category>>)>>,
     zips: OnceCell<HashMap<String, ZipInfo>>,
 }
@@ -81,6 +83,7 @@ impl Ctx {
             clock,
             queue,
             providers,
+            feed: crate::market::feed::Feed::default(),
             categories: RwLock::default(),
             zips: OnceCell::new(),
         }))

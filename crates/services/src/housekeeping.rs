@@ -26,5 +26,7 @@ pub async fn prune(ctx: &Ctx) -> Result<Pruned, ServiceError> {
     // and staff's questions (the audit log keeps the logins themselves).
     store::login_failures::prune(&mut conn, now - time::Duration::HOUR).await?;
     store::sessions::prune(&mut conn, now - time::Duration::days(30)).await?;
+    // The live feed replays ten minutes to a reconnecting client; a day is plenty.
+    store::pro_events::prune(&mut conn, now - time::Duration::DAY).await?;
     Ok(Pruned { idempotency_keys, rate_limit_windows })
 }

@@ -1,5 +1,7 @@
 //! A lead's sale: its row locked while distribution or a claim changes it (the lead's row is
-//! always locked first, then its offers', then the pro's, then the ledger's), the sale's terms
+//! always locked first, then its offers', then the pro's, then the ledger's; always FOR NO KEY
+//! UPDATE, which does not block the KEY SHARE locks that inserts referencing these rows take, so
+//! two pros' claims writing to each other's feed cannot wait on each other), the sale's terms
 //! fixed once, and the moves to `offered`, `sold` and `unsold`.
 
 use domain::lead::{LeadEvent, LeadStatus};
@@ -35,7 +37,7 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<ForSale>, 
                   c.max_buyers AS category_max_buyers, c.base_price_cents AS category_base_cents
            FROM leads l JOIN zip_codes z ON z.zip = l.zip JOIN categories c ON c.slug = l.category
            WHERE l.id = $1
-           FOR UPDATE OF l"#,
+           FOR NO KEY UPDATE OF l"#,
         id
     )
     .fetch_optional(conn)

@@ -70,7 +70,7 @@ pub async fn post(
     let ids: Vec<Uuid> = postings.iter().map(|p| p.1).collect();
     sqlx::query!(
         "SELECT a.id FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n) JOIN LATERAL
-           (SELECT id FROM ledger_accounts WHERE id = t.id FOR UPDATE) a ON true ORDER BY t.n",
+           (SELECT id FROM ledger_accounts WHERE id = t.id FOR NO KEY UPDATE) a ON true ORDER BY t.n",
         &ids
     )
     .fetch_all(&mut *conn)

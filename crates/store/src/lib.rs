@@ -21,6 +21,7 @@ pub mod mfa;
 pub mod offers;
 pub mod partners;
 pub mod phone_codes;
+pub mod pro_events;
 pub mod profiles;
 pub mod purchases;
 pub mod rate_limit;

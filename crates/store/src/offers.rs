@@ -61,23 +61,24 @@ pub async fn insert_batch(
 }
 
 /// Expires the lead's pending offers whose time is up (all of them when `all`); returns the
-/// pros whose offers closed.
+/// closed offers with their pros.
 pub async fn expire(
     conn: &mut PgConnection,
     lead_id: Uuid,
     now: OffsetDateTime,
     all: bool,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar!(
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    let rows = sqlx::query!(
         "UPDATE offers SET status = 'expired', decided_at = LEAST(expires_at, $2)
          WHERE lead_id = $1 AND status = 'pending' AND ($3 OR expires_at <= $2)
-         RETURNING pro_id",
+         RETURNING id, pro_id",
         lead_id,
         now,
         all
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.pro_id)).collect())
 }
 
 /// The lead's offers still claimable, and the last batch number so far.
@@ -191,9 +192,12 @@ pub async fn get_for_pro(conn: &mut PgConnection, offer_id: Uuid, pro_id: Uuid) 
 
 /// Locks one offer's row (after its lead's: the one lock order every writer keeps).
 pub async fn lock(conn: &mut PgConnection, offer_id: Uuid) -> Result<Option<OfferStatus>, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT status AS "status!: OfferStatus" FROM offers WHERE id = $1 FOR UPDATE"#, offer_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT status AS "status!: OfferStatus" FROM offers WHERE id = $1 FOR NO KEY UPDATE"#,
+        offer_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn decide(
@@ -215,17 +219,18 @@ pub async fn decide(
     Ok(done.rows_affected() == 1)
 }
 
-/// The pros holding a live offer for this lead (told when a buyer claims it).
+/// The live offers of this lead with their pros (told when a buyer claims it).
 pub async fn live_holders(
     conn: &mut PgConnection,
     lead_id: Uuid,
     now: OffsetDateTime,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "SELECT pro_id FROM offers WHERE lead_id = $1 AND status = 'pending' AND expires_at > $2",
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, pro_id FROM offers WHERE lead_id = $1 AND status = 'pending' AND expires_at > $2",
         lead_id,
         now
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.pro_id)).collect())
 }

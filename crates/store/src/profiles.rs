@@ -332,9 +332,13 @@ pub struct Limits {
 }
 
 pub async fn lock_limits(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Limits>, sqlx::Error> {
-    sqlx::query_as!(Limits, "SELECT daily_cap, weekly_budget_cents FROM pros WHERE user_id = $1 FOR UPDATE", user_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        Limits,
+        "SELECT daily_cap, weekly_budget_cents FROM pros WHERE user_id = $1 FOR NO KEY UPDATE",
+        user_id
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// A pro's business name and mobile, as a homeowner is told them.

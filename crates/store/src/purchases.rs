@@ -121,7 +121,7 @@ pub async fn lock_for_pro(
     pro_id: Uuid,
 ) -> Result<Option<PurchaseStatus>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT status AS "status!: PurchaseStatus" FROM purchases WHERE id = $1 AND pro_id = $2 FOR UPDATE"#,
+        r#"SELECT status AS "status!: PurchaseStatus" FROM purchases WHERE id = $1 AND pro_id = $2 FOR NO KEY UPDATE"#,
         id,
         pro_id
     )

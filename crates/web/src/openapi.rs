@@ -73,6 +73,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(market_api::wallet))
         .routes(routes!(market_api::wallet_entries))
         .routes(routes!(market_api::create_top_up))
+        .routes(routes!(crate::market::stream::stream))
 }
 
 /// The finished document, serialised once per process, with its ETag.

@@ -4,6 +4,7 @@
 //! than deadlock; the schema's guards (`leads_buyers_within_max`, `wallet_never_negative`,
 //! `purchases_once_per_offer`) hold even if a check here were wrong.
 
+use super::feed;
 use crate::{Ctx, Refusal, ServiceError};
 use domain::Cents;
 use domain::lead::{LeadEvent, LeadStatus};
@@ -66,16 +67,32 @@ pub async fn claim(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, S
     store::leads::record_event(&mut tx, offer.lead_id, LeadEvent::Purchased, now).await?;
     let (business, pro_phone) = store::profiles::contact(&mut tx, pro_id).await?;
     super::notify::bought(ctx, &mut tx, &lead.phone, &business, pro_phone.as_deref()).await?;
-    if lead.max_buyers.is_some_and(|m| lead.buyers + 1 >= m) {
+    feed::wallet_changed(&mut tx, pro_id, balance, now).await?;
+    let mut told = vec![pro_id];
+    let taken = lead.buyers + 1;
+    if lead.max_buyers.is_some_and(|m| taken >= m) {
         // Full: the sale ends now and the other offers close.
-        store::offers::expire(&mut tx, offer.lead_id, now, true).await?;
+        let closed = store::offers::expire(&mut tx, offer.lead_id, now, true).await?;
+        told.extend(
+            feed::record(&mut tx, &closed, feed::OFFER_CLOSED, serde_json::json!({ "reason": "sold_out" }), now)
+                .await?,
+        );
         store::lead_sales::finish(&mut tx, offer.lead_id, LeadStatus::Sold, now).await?;
+    } else {
+        let others: Vec<(Uuid, Uuid)> = store::offers::live_holders(&mut tx, offer.lead_id, now)
+            .await?
+            .into_iter()
+            .filter(|o| o.1 != pro_id)
+            .collect();
+        let buyers = serde_json::json!({ "buyers": { "max": offer.max_buyers, "taken": taken } });
+        told.extend(feed::record(&mut tx, &others, feed::OFFER_TAKEN, buyers, now).await?);
     }
     let purchase = store::purchases::by_offer(&mut tx, offer_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("purchase {purchase_id} vanished"))?;
     tx.commit().await?;
     ctx.queue.wake_workers();
+    ctx.feed.publish(told);
     metrics::counter!("leads_sold_total", "category" => offer.category.clone()).increment(1);
     metrics::counter!("lead_sales_cents_total", "category" => offer.category)
         .increment(u64::try_from(price.0).unwrap_or(0));

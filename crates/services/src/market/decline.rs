@@ -1,6 +1,6 @@
 //! A pro passes on an offer; when the batch has nobody left to answer, the next one goes out.
 
-use super::Distribute;
+use super::{Distribute, feed};
 use crate::{Ctx, Refusal, ServiceError};
 use domain::FieldError;
 use domain::market::OfferStatus;
@@ -33,8 +33,17 @@ pub async fn decline(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid, reason: Option<&st
         OfferStatus::Pending => {}
     }
     store::offers::decide(&mut tx, offer_id, OfferStatus::Declined, reason, now).await?;
+    let told = feed::record(
+        &mut tx,
+        &[(offer_id, pro_id)],
+        feed::OFFER_CLOSED,
+        serde_json::json!({ "reason": "declined" }),
+        now,
+    )
+    .await?;
     ctx.queue.enqueue(&mut tx, &Distribute::now(offer.lead_id)).await?;
     tx.commit().await?;
     ctx.queue.wake_workers();
+    ctx.feed.publish(told);
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! start the sale, expire offers whose time is up, send the next batch, close the sale — so the
 //! same rules run whether a verification, a claim, a decline or the clock asked for a look.
 
-use super::notify;
+use super::{feed, notify};
 use crate::{Ctx, ServiceError};
 use ::jobs::{Job, JobError};
 use domain::Cents;
@@ -77,18 +77,24 @@ pub async fn look(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Resul
     };
     let mut looked = Looked::default();
     let closing = sale.window_closed(now) || sale.is_full(lead.buyers);
-    looked.expired = store::offers::expire(&mut tx, lead_id, now, closing).await?.len();
+    let expired = store::offers::expire(&mut tx, lead_id, now, closing).await?;
+    looked.expired = expired.len();
+    let mut told =
+        feed::record(&mut tx, &expired, feed::OFFER_CLOSED, serde_json::json!({ "reason": "expired" }), now).await?;
     if closing {
         let status = if lead.buyers > 0 { LeadStatus::Sold } else { LeadStatus::Unsold };
         store::lead_sales::finish(&mut tx, lead_id, status, now).await?;
         looked.closed_as = Some(status);
         tx.commit().await?;
+        ctx.feed.publish(told);
         return Ok(looked);
     }
     let (live, last_batch) = store::offers::live_and_last_batch(&mut tx, lead_id, now).await?;
     let places = sale.next_batch_size(lead.buyers, i32::try_from(live).unwrap_or(i32::MAX), now);
     if places > 0 {
-        looked.offered = offer_batch(ctx, &mut tx, &lead, &sale, last_batch + 1, places, now, &timing).await?;
+        let made = offer_batch(ctx, &mut tx, &lead, &sale, last_batch + 1, places, now, &timing).await?;
+        told.extend(feed::record(&mut tx, &made, feed::OFFER_CREATED, serde_json::json!({}), now).await?);
+        looked.offered = made.into_iter().map(|(_, pro)| pro).collect();
     }
     // Look again when the next live offer expires; with none live (nobody eligible yet), after
     // one offer's time, in case someone opens, tops up or widens their area; never past the close.
@@ -101,6 +107,7 @@ pub async fn look(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Resul
     ctx.queue.enqueue_at(&mut tx, &Distribute { lead_id, at: Some(next) }, next).await?;
     tx.commit().await?;
     ctx.queue.wake_workers();
+    ctx.feed.publish(told);
     Ok(looked)
 }
 
@@ -114,7 +121,7 @@ async fn offer_batch(
     places: usize,
     now: OffsetDateTime,
     timing: &SaleTiming,
-) -> Result<Vec<Uuid>, ServiceError> {
+) -> Result<Vec<(Uuid, Uuid)>, ServiceError> {
     let urgency = Urgency::parse(&lead.urgency)
         .map_err(|_| anyhow::anyhow!("lead {} has urgency {:?}", lead.id, lead.urgency))?;
     let multipliers = store::categories::multipliers(tx).await?;
@@ -169,7 +176,7 @@ async fn offer_batch(
         };
         notify::new_offer(ctx, tx, pro, &news).await?;
     }
-    Ok(offers.iter().map(|o| o.pro_id).collect())
+    Ok(offers.iter().map(|o| (o.id, o.pro_id)).collect())
 }
 
 fn weights(_ctx: &Ctx) -> Weights {

@@ -6,6 +6,7 @@
 pub mod claim;
 pub mod decline;
 pub mod distribute;
+pub mod feed;
 mod notify;
 pub mod offers;
 pub mod prices;

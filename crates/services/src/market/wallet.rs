@@ -87,8 +87,10 @@ pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError
     if top_up.amount_cents != amount.0 {
         return Err(anyhow::anyhow!("top-up {id} is for {} but {} was paid", top_up.amount_cents, amount.0).into());
     }
-    store::ledger::post(&mut tx, top_up.pro_id, &Transfer::top_up(*amount), reference, now).await?;
+    let balance = store::ledger::post(&mut tx, top_up.pro_id, &Transfer::top_up(*amount), reference, now).await?;
+    super::feed::wallet_changed(&mut tx, top_up.pro_id, balance, now).await?;
     tx.commit().await?;
+    ctx.feed.publish([top_up.pro_id]);
     let provider = format!("{:?}", ctx.settings.providers.payments).to_lowercase();
     metrics::counter!("wallet_topups_cents_total", "provider" => provider)
         .increment(u64::try_from(amount.0).unwrap_or(0));

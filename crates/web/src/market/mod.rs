@@ -2,3 +2,4 @@
 //! *Marketplace API (v1)*). Handlers parse, call one use case in `services::market`, render.
 
 pub mod api;
+pub mod stream;
