@@ -256,3 +256,20 @@ async fn pros_hear_of_offers_as_they_chose_and_the_homeowner_hears_who_bought() 
     assert!(page.contains("(612) 555-1000") && page.contains("Taken by one plumber so far"), "{page}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_lead_nobody_can_take_is_looked_at_again_and_closes_unsold() -> R {
+    let app = app_at(WEDNESDAY_MORNING + Duration::nanoseconds(123_456_789)).await?;
+    let lead = app.verified_lead("6125550155", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    assert_eq!(lead_status(&app, lead).await?, "offered");
+    // A pro who signs up later is offered it at the next look, a quarter of an hour on.
+    let late = app.active_pro(0, &ProSetup::default()).await?;
+    app.clock.advance(Duration::minutes(15));
+    app.run_pending_jobs().await?;
+    assert_eq!(offered(&app, lead).await?.len(), 1, "offered to {}", late.email);
+    app.clock.set(WEDNESDAY_MORNING + Duration::hours(3));
+    app.run_pending_jobs().await?;
+    assert_eq!(lead_status(&app, lead).await?, "unsold");
+    Ok(())
+}

@@ -103,6 +103,8 @@ pub async fn look(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Resul
         None => now + timing.offer_ttl,
     }
     .min(sale.window_closes_at);
+    // PostgreSQL keeps microseconds: the look stored and the look scheduled must compare equal.
+    let next = next.replace_nanosecond(next.nanosecond() / 1_000 * 1_000).unwrap_or(next);
     store::lead_sales::set_next_look(&mut tx, lead_id, next).await?;
     ctx.queue.enqueue_at(&mut tx, &Distribute { lead_id, at: Some(next) }, next).await?;
     tx.commit().await?;
