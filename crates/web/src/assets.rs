@@ -43,6 +43,7 @@ const SOURCES: &[Source] = &[
         gzip: None,
     },
     Source { name: "api-docs.js", content_type: JS, body: include_bytes!("../static/api-docs.js"), gzip: None },
+    Source { name: "inbox.js", content_type: JS, body: include_bytes!("../static/inbox.js"), gzip: None },
     Source {
         name: "vendor/swagger-ui/swagger-ui-bundle.js",
         content_type: JS,

@@ -3,6 +3,7 @@
 
 use crate::auth::{pages as auth_pages, portal_pages, staff_pages};
 use crate::intake::form;
+use crate::market::inbox as market_inbox;
 use crate::{
     AppState, api_docs, assets, health, metrics_route, middleware, openapi, pages, pro_profile, problem_types,
 };
@@ -58,6 +59,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/profile/hours", post(pro_profile::hours))
         .route("/pro/profile/preferences", post(pro_profile::preferences))
         .route("/pro/submit", post(pro_profile::submit))
+        .route("/pro/offers", get(market_inbox::page))
+        .route("/pro/offers/events", get(market_inbox::events))
+        .route("/pro/offers/{id}/claim", post(market_inbox::claim))
+        .route("/pro/offers/{id}/decline", post(market_inbox::decline))
         .route("/staff/pros/{id}/insurance", get(pro_profile::staff_insurance))
         .route("/staff/pros/{id}/approve", post(staff_pages::approve_pro))
         .route("/staff", get(staff_pages::home))

@@ -2,4 +2,5 @@
 //! *Marketplace API (v1)*). Handlers parse, call one use case in `services::market`, render.
 
 pub mod api;
+pub mod inbox;
 pub mod stream;

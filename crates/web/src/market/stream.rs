@@ -44,7 +44,11 @@ struct Reader {
         content_type = "text/event-stream", body = String))
 )]
 pub async fn stream(State(state): State<AppState>, ApiPro(s): ApiPro, headers: HeaderMap) -> Response {
-    let pro = s.user.id;
+    events_for(state, s.user.id, &headers).await
+}
+
+/// The feed of `pro`, for the API (Bearer) and for the portal's inbox (its session cookie).
+pub async fn events_for(state: AppState, pro: Uuid, headers: &HeaderMap) -> Response {
     // Subscribe before reading where to start, so nothing falls between the two.
     let woken = state.feed.subscribe();
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
