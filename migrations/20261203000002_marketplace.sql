@@ -207,3 +207,14 @@ CREATE TABLE pro_events (
 );
 CREATE INDEX pro_events_pro ON pro_events (pro_id, id);
 CREATE INDEX pro_events_age ON pro_events (created_at);
+
+-- Who was left out of a lead's batch, and by which rule first (`/api/v1/pro/missed`). Only pros
+-- whose area covers the lead's ZIP are candidates, so a lead writes at most that many rows.
+CREATE TABLE match_exclusions (
+    lead_id  uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+    pro_id   uuid NOT NULL REFERENCES pros (user_id) ON DELETE CASCADE,
+    rule     text NOT NULL CHECK (rule ~ '^[a-z_]+$'),
+    at       timestamptz NOT NULL,
+    PRIMARY KEY (lead_id, pro_id)
+);
+CREATE INDEX match_exclusions_pro ON match_exclusions (pro_id, at DESC);

@@ -8,6 +8,7 @@ pub mod categories;
 pub mod db;
 pub mod dev_outbox;
 pub mod email_tokens;
+pub mod exclusions;
 pub mod funnel;
 pub mod idempotency;
 pub mod json;

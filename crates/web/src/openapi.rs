@@ -70,6 +70,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(market_api::decline_offer))
         .routes(routes!(market_api::list_leads))
         .routes(routes!(market_api::update_lead))
+        .routes(routes!(market_api::why_lead))
+        .routes(routes!(market_api::missed))
         .routes(routes!(market_api::wallet))
         .routes(routes!(market_api::wallet_entries))
         .routes(routes!(market_api::create_top_up))

@@ -273,3 +273,33 @@ async fn a_lead_nobody_can_take_is_looked_at_again_and_closes_unsold() -> R {
     assert_eq!(lead_status(&app, lead).await?, "unsold");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_pro_can_see_why_they_got_a_lead_or_not() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    let got = app.active_pro(0, &ProSetup::default()).await?;
+    let dear = app.active_pro(1, &ProSetup { max_price_cents: Some(2_000), ..ProSetup::default() }).await?;
+    let lead = app.verified_lead("6125550156", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let why = |pro: &testkit::market::Pro| {
+        app.get(&format!("/api/v1/pro/leads/{lead}/why")).bearer_auth(pro.token.clone()).send()
+    };
+    let mine: Value = why(&got).await?.json().await?;
+    assert_eq!(mine["offered"], true);
+    assert!(mine["why"]["score"].as_f64().is_some_and(|s| s > 0.0), "{mine}");
+    let theirs: Value = why(&dear).await?.json().await?;
+    assert_eq!(
+        (theirs["offered"].clone(), theirs["rule"].clone()),
+        (Value::Bool(false), Value::from("price_above_max"))
+    );
+    let missed: Value = app.get("/api/v1/pro/missed").bearer_auth(&dear.token).send().await?.json().await?;
+    assert_eq!(missed["items"][0]["lead_id"], lead.to_string());
+    assert_eq!(missed["items"][0]["rule"], "price_above_max");
+    assert_eq!(missed["items"][0]["city"], "Minneapolis");
+    let none: Value = app.get("/api/v1/pro/missed").bearer_auth(&got.token).send().await?.json().await?;
+    assert_eq!(none["items"], serde_json::json!([]));
+    // A lead nobody considered them for is not theirs to ask about.
+    let res = app.get(&format!("/api/v1/pro/leads/{}/why", Uuid::now_v7())).bearer_auth(&got.token).send().await?;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    Ok(())
+}

@@ -134,6 +134,8 @@ async fn offer_batch(
     let candidates = store::matching::candidates(tx, lead.id, &lead.zip, &lead.category, &lead.phone, now).await?;
     let pros: Vec<ProFacts> = candidates.iter().cloned().map(|c| pro_facts(c, here)).collect();
     let ranked = ranking::rank(&facts, &pros, &weights(ctx), places);
+    let left_out: Vec<(Uuid, &str)> = ranked.left_out.iter().map(|(pro, why)| (*pro, why.as_str())).collect();
+    store::exclusions::record(tx, lead.id, &left_out, now).await?;
     let expires_at = sale.offer_expiry(urgency, now, timing);
     let exclusive_bps = if sale.exclusive { multipliers.exclusive_bps } else { BPS_ONE };
     let offers: Vec<NewOffer> = ranked

@@ -12,6 +12,7 @@ pub mod offers;
 pub mod prices;
 pub mod purchases;
 pub mod wallet;
+pub mod why;
 
 pub use distribute::Distribute;
 

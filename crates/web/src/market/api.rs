@@ -551,3 +551,111 @@ pub async fn create_top_up(
         Err(e) => failed(e),
     }
 }
+
+/// Why you got a lead, or did not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhyView {
+    lead_id: Uuid,
+    offered: bool,
+    /// Your ranking's components, 0–1, when you were offered it.
+    why: Option<Why>,
+    distance_miles: Option<f32>,
+    /// The first rule that left you out, when you were not (`outside_area`, `service_not_offered`,
+    /// `paused`, `cap_reached`, `budget_reached`, `balance_too_low`, `price_above_max`, `closed_now`,
+    /// `ranked_below`, …).
+    rule: Option<String>,
+}
+
+/// Why you were offered a lead (your score's components) or not (the rule that left you out).
+#[utoipa::path(
+    get,
+    path = "/api/v1/pro/leads/{id}/why",
+    tag = "pro",
+    operation_id = "whyLead",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "A lead's id (`lead_id` of an offer or of a missed lead)")),
+    responses(
+        (status = 200, description = "The reason", body = WhyView),
+        (status = 404, description = "You were not considered for that lead", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn why_lead(State(state): State<AppState>, ApiPro(s): ApiPro, Path(id): Path<Uuid>) -> Response {
+    match market::why::why(&state, s.user.id, id).await {
+        Ok(market::why::Why::Offered(r)) => answer(
+            StatusCode::OK,
+            &WhyView {
+                lead_id: id,
+                offered: true,
+                why: Some(Why {
+                    score: round3(r.score),
+                    distance: round3(r.distance),
+                    responsiveness: round3(r.responsiveness),
+                    rating: round3(r.rating),
+                    fairness: round3(r.fairness),
+                }),
+                distance_miles: Some((r.distance_miles * 10.0).round() / 10.0),
+                rule: None,
+            },
+        ),
+        Ok(market::why::Why::LeftOut(rule)) => answer(
+            StatusCode::OK,
+            &WhyView { lead_id: id, offered: false, why: None, distance_miles: None, rule: Some(rule) },
+        ),
+        Err(e) => failed(e),
+    }
+}
+
+/// A recent lead in your area you did not get, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissedView {
+    lead_id: Uuid,
+    rule: String,
+    category: String,
+    urgency: String,
+    zip: String,
+    city: String,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissedList {
+    items: Vec<MissedView>,
+    next_cursor: Option<String>,
+}
+
+/// Leads in your area in the last 30 days that you were not offered, each with the rule that
+/// left you out, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/pro/missed",
+    tag = "pro",
+    operation_id = "listMissedLeads",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "A page of missed leads", body = MissedList))
+)]
+pub async fn missed(State(state): State<AppState>, ApiPro(s): ApiPro, Query(q): Query<ListQuery>) -> Response {
+    let limit = match parse_limit(q.limit.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    match market::why::missed(&state, s.user.id, q.cursor.as_deref(), limit).await {
+        Ok(Page { items, next_cursor }) => {
+            let items = items
+                .into_iter()
+                .map(|m| MissedView {
+                    lead_id: m.lead_id,
+                    rule: m.rule,
+                    category: m.category,
+                    urgency: m.urgency,
+                    zip: m.zip,
+                    city: m.city,
+                    at: m.at,
+                })
+                .collect();
+            answer(StatusCode::OK, &MissedList { items, next_cursor })
+        }
+        Err(e) => failed(e),
+    }
+}

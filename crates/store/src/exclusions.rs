@@ -1,0 +1,101 @@
+//! Why a pro was not offered a lead: the first rule that left them out, per lead and pro (the
+//! latest look wins).
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub async fn record(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+    left_out: &[(Uuid, &str)],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    if left_out.is_empty() {
+        return Ok(());
+    }
+    let pros: Vec<Uuid> = left_out.iter().map(|l| l.0).collect();
+    let rules: Vec<String> = left_out.iter().map(|l| l.1.to_owned()).collect();
+    sqlx::query!(
+        "INSERT INTO match_exclusions (lead_id, pro_id, rule, at)
+         SELECT $1, p, r, $4 FROM unnest($2::uuid[], $3::text[]) AS t(p, r)
+         ON CONFLICT (lead_id, pro_id) DO UPDATE SET rule = EXCLUDED.rule, at = EXCLUDED.at",
+        lead_id,
+        &pros,
+        &rules,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A lead a pro did not get, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missed {
+    pub lead_id: Uuid,
+    pub rule: String,
+    pub at: OffsetDateTime,
+    pub category: String,
+    pub urgency: String,
+    pub zip: String,
+    pub city: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The pro's missed leads since `since`, newest first (never one they were offered after all);
+/// `before`: the previous page's last lead id.
+pub async fn missed(
+    conn: &mut PgConnection,
+    pro_id: Uuid,
+    since: OffsetDateTime,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Missed>, sqlx::Error> {
+    sqlx::query_as!(
+        Missed,
+        r#"SELECT e.lead_id, e.rule, e.at, l.category, l.urgency, l.zip, z.city, l.created_at
+           FROM match_exclusions e JOIN leads l ON l.id = e.lead_id JOIN zip_codes z ON z.zip = l.zip
+           WHERE e.pro_id = $1 AND e.at >= $2 AND ($3::uuid IS NULL OR e.lead_id < $3)
+             AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.lead_id = e.lead_id AND o.pro_id = e.pro_id)
+           ORDER BY e.lead_id DESC
+           LIMIT $4"#,
+        pro_id,
+        since,
+        before,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// This pro's exclusion from one lead, if they were left out of it.
+pub async fn of(conn: &mut PgConnection, lead_id: Uuid, pro_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT rule FROM match_exclusions WHERE lead_id = $1 AND pro_id = $2", lead_id, pro_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// This pro's offer of one lead: its score and components, if they were offered it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranked {
+    pub score: f32,
+    pub distance: f32,
+    pub responsiveness: f32,
+    pub rating: f32,
+    pub fairness: f32,
+    pub distance_miles: f32,
+}
+
+pub async fn ranked(conn: &mut PgConnection, lead_id: Uuid, pro_id: Uuid) -> Result<Option<Ranked>, sqlx::Error> {
+    sqlx::query_as!(
+        Ranked,
+        "SELECT score, score_distance AS distance, score_responsiveness AS responsiveness, score_rating AS rating,
+                score_fairness AS fairness, distance_miles
+         FROM offers WHERE lead_id = $1 AND pro_id = $2",
+        lead_id,
+        pro_id
+    )
+    .fetch_optional(conn)
+    .await
+}
