@@ -218,3 +218,23 @@ CREATE TABLE match_exclusions (
     PRIMARY KEY (lead_id, pro_id)
 );
 CREATE INDEX match_exclusions_pro ON match_exclusions (pro_id, at DESC);
+
+-- A pro's dispute of a bought lead (within 14 days). Credited at once when our own data shows
+-- it (the same homeowner's request bought twice, a ZIP outside the pro's area); otherwise open
+-- for staff. One per purchase.
+CREATE TYPE dispute_status AS ENUM ('open', 'credited', 'denied');
+
+CREATE TABLE disputes (
+    id            uuid PRIMARY KEY,
+    purchase_id   uuid NOT NULL REFERENCES purchases (id),
+    reason        text NOT NULL CHECK (reason IN ('wrong_number', 'duplicate', 'outside_area', 'not_a_real_request', 'other')),
+    note          text NOT NULL DEFAULT '' CHECK (length(note) <= 2000),
+    status        dispute_status NOT NULL DEFAULT 'open',
+    credit_cents  bigint CHECK (credit_cents > 0),
+    created_at    timestamptz NOT NULL,
+    decided_at    timestamptz,
+    CONSTRAINT disputes_once_per_purchase UNIQUE (purchase_id),
+    CHECK ((status = 'open') = (decided_at IS NULL)),
+    CHECK ((status = 'credited') = (credit_cents IS NOT NULL))
+);
+CREATE INDEX disputes_open ON disputes (created_at) WHERE status = 'open';

@@ -54,6 +54,10 @@ pub enum Conflict {
     EmailTaken,
     /// The offer was claimed: it can no longer be declined.
     AlreadyClaimed,
+    /// A bought lead is disputed once.
+    AlreadyDisputed,
+    /// Disputes are taken within 14 days of the purchase.
+    DisputeWindowClosed,
 }
 
 impl Conflict {
@@ -62,6 +66,7 @@ impl Conflict {
     fn of_constraint(name: &str) -> Option<Self> {
         match name {
             "users_email" => Some(Conflict::EmailTaken),
+            "disputes_once_per_purchase" => Some(Conflict::AlreadyDisputed),
             _ => None,
         }
     }

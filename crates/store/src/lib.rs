@@ -7,6 +7,7 @@ pub mod audit;
 pub mod categories;
 pub mod db;
 pub mod dev_outbox;
+pub mod disputes;
 pub mod email_tokens;
 pub mod exclusions;
 pub mod funnel;

@@ -26,6 +26,10 @@ pub struct Purchase {
     pub urgency: String,
     pub zip: String,
     pub description: String,
+    pub dispute_id: Option<Uuid>,
+    pub dispute_status: Option<String>,
+    pub dispute_credit_cents: Option<i64>,
+    pub dispute_decided_at: Option<OffsetDateTime>,
 }
 
 pub async fn insert(
@@ -57,8 +61,10 @@ pub async fn by_offer(conn: &mut PgConnection, offer_id: Uuid) -> Result<Option<
         Purchase,
         r#"SELECT p.id, p.offer_id, p.lead_id, p.pro_id, p.status AS "status!: PurchaseStatus", p.price_cents, p.purchased_at,
                   p.quote_cents, p.job_value_cents, p.lost_reason,
-                  l.name, l.phone, l.email, l.category, l.urgency, l.zip, l.description
-           FROM purchases p JOIN leads l ON l.id = p.lead_id
+                  l.name, l.phone, l.email, l.category, l.urgency, l.zip, l.description,
+                  d.id AS "dispute_id?", d.status::text AS "dispute_status?", d.credit_cents AS "dispute_credit_cents?",
+                  d.decided_at AS "dispute_decided_at?"
+           FROM purchases p JOIN leads l ON l.id = p.lead_id LEFT JOIN disputes d ON d.purchase_id = p.id
            WHERE p.offer_id = $1"#,
         offer_id
     )
@@ -77,8 +83,10 @@ pub async fn list_for_pro(
         Purchase,
         r#"SELECT p.id, p.offer_id, p.lead_id, p.pro_id, p.status AS "status!: PurchaseStatus", p.price_cents, p.purchased_at,
                   p.quote_cents, p.job_value_cents, p.lost_reason,
-                  l.name, l.phone, l.email, l.category, l.urgency, l.zip, l.description
-           FROM purchases p JOIN leads l ON l.id = p.lead_id
+                  l.name, l.phone, l.email, l.category, l.urgency, l.zip, l.description,
+                  d.id AS "dispute_id?", d.status::text AS "dispute_status?", d.credit_cents AS "dispute_credit_cents?",
+                  d.decided_at AS "dispute_decided_at?"
+           FROM purchases p JOIN leads l ON l.id = p.lead_id LEFT JOIN disputes d ON d.purchase_id = p.id
            WHERE p.pro_id = $1 AND ($2::uuid IS NULL OR p.id < $2)
            ORDER BY p.id DESC
            LIMIT $3"#,
@@ -166,8 +174,10 @@ pub async fn get_for_pro(conn: &mut PgConnection, id: Uuid, pro_id: Uuid) -> Res
         Purchase,
         r#"SELECT p.id, p.offer_id, p.lead_id, p.pro_id, p.status AS "status!: PurchaseStatus", p.price_cents, p.purchased_at,
                   p.quote_cents, p.job_value_cents, p.lost_reason,
-                  l.name, l.phone, l.email, l.category, l.urgency, l.zip, l.description
-           FROM purchases p JOIN leads l ON l.id = p.lead_id
+                  l.name, l.phone, l.email, l.category, l.urgency, l.zip, l.description,
+                  d.id AS "dispute_id?", d.status::text AS "dispute_status?", d.credit_cents AS "dispute_credit_cents?",
+                  d.decided_at AS "dispute_decided_at?"
+           FROM purchases p JOIN leads l ON l.id = p.lead_id LEFT JOIN disputes d ON d.purchase_id = p.id
            WHERE p.id = $1 AND p.pro_id = $2"#,
         id,
         pro_id

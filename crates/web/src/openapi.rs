@@ -71,6 +71,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(market_api::list_leads))
         .routes(routes!(market_api::update_lead))
         .routes(routes!(market_api::why_lead))
+        .routes(routes!(market_api::dispute_lead))
         .routes(routes!(market_api::missed))
         .routes(routes!(market_api::wallet))
         .routes(routes!(market_api::wallet_entries))

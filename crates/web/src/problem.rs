@@ -121,6 +121,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(Conflict::AlreadyClaimed) => {
                 Problem::typed(StatusCode::CONFLICT, ProblemType::OfferClaimed, None).into()
             }
+            ServiceError::Conflict(Conflict::AlreadyDisputed) => {
+                Problem::typed(StatusCode::CONFLICT, ProblemType::AlreadyDisputed, None).into()
+            }
+            ServiceError::Conflict(Conflict::DisputeWindowClosed) => {
+                Problem::typed(StatusCode::CONFLICT, ProblemType::DisputeWindowClosed, None).into()
+            }
             ServiceError::Refused(refusal) => {
                 let (status, kind) = match refusal {
                     Refusal::SoldOut => (StatusCode::CONFLICT, ProblemType::OfferSoldOut),

@@ -31,6 +31,8 @@ pub enum ProblemType {
     CapReached,
     InsufficientBalance,
     InvalidTransition,
+    DisputeWindowClosed,
+    AlreadyDisputed,
 }
 
 /// What the page about one type says.
@@ -51,7 +53,7 @@ impl Entry {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 20] = [
+    pub const ALL: [ProblemType; 22] = [
         ProblemType::ValidationError,
         ProblemType::DuplicateLead,
         ProblemType::IdempotencyKeyReused,
@@ -72,6 +74,8 @@ impl ProblemType {
         ProblemType::CapReached,
         ProblemType::InsufficientBalance,
         ProblemType::InvalidTransition,
+        ProblemType::DisputeWindowClosed,
+        ProblemType::AlreadyDisputed,
     ];
 
     pub fn uri(self) -> String {
@@ -233,6 +237,20 @@ impl ProblemType {
                 &[409],
                 "A bought lead moves forwards only: `new`, `contacted`, `quoted`, then `won` or \
                  `lost`. A disputed lead waits for our decision.",
+            ),
+            ProblemType::DisputeWindowClosed => (
+                "dispute-window-closed",
+                "The time to dispute this lead has passed",
+                &[409],
+                "A bought lead can be disputed within 14 days of its purchase. For anything older, \
+                 write to us and we will look at it.",
+            ),
+            ProblemType::AlreadyDisputed => (
+                "already-disputed",
+                "This lead is already disputed",
+                &[409],
+                "A bought lead is disputed once. Its dispute, with our decision when made, is in \
+                 `dispute` on `GET /api/v1/pro/leads`.",
             ),
         };
         Entry { slug, title, statuses, explanation }

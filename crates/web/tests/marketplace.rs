@@ -482,3 +482,70 @@ async fn two_instances_on_one_database_still_sell_three_places_and_never_overdra
     assert_eq!(balance(&app, &q).await?, 1_500);
     ledger_sound(&app).await
 }
+
+#[tokio::test]
+async fn disputes_within_fourteen_days_credit_at_once_when_our_data_shows_it() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pros(&app, 2, &ProSetup::default()).await?;
+    let buy = |pro: usize, phone: &'static str, category: &'static str| {
+        let (app, pro) = (&app, &p[pro]);
+        async move {
+            let lead = app.verified_lead(phone, category, "within_48h", "55401").await?;
+            app.run_pending_jobs().await?;
+            let (status, body) = claim(app, pro, &offer_for(app, pro, lead).await?).await?;
+            anyhow::ensure!(status == StatusCode::OK, "{body}");
+            anyhow::Ok(body["purchase"]["id"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let dispute = |token: String, purchase: String, body: Value| {
+        app.post(&format!("/api/v1/pro/leads/{purchase}/disputes")).bearer_auth(token).json(&body).send()
+    };
+    // The same homeowner asks twice a minute apart (another job title for the same clog): the
+    // second request, bought by the other pro, is a duplicate by our own data.
+    let first = buy(0, "6125550190", "drain-cleaning").await?;
+    app.clock.advance(time::Duration::minutes(1));
+    let second = buy(1, "6125550190", "clogged-toilet").await?;
+    assert_eq!(balance(&app, &p[1]).await?, 48_000);
+    let res =
+        dispute(p[1].token.clone(), second.clone(), json!({"reason": "duplicate", "note": "Same job as the drain"}))
+            .await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await?;
+    assert_eq!((body["status"].clone(), body["credit_cents"].clone()), (json!("credited"), json!(2000)));
+    assert_eq!(balance(&app, &p[1]).await?, 50_000);
+    let again = dispute(p[1].token.clone(), second.clone(), json!({"reason": "other"})).await?;
+    assert_eq!(again.json::<Value>().await?["type"], "/problems/already-disputed");
+    assert_eq!(
+        dispute(p[0].token.clone(), second.clone(), json!({"reason": "other"})).await?.status(),
+        StatusCode::NOT_FOUND
+    );
+    // The first request had no earlier twin: open for staff, no credit.
+    let body: Value = dispute(p[0].token.clone(), first.clone(), json!({"reason": "duplicate"})).await?.json().await?;
+    assert_eq!((body["status"].clone(), body["credit_cents"].clone()), (json!("open"), Value::Null));
+    assert_eq!(balance(&app, &p[0]).await?, 47_500);
+    let leads: Value = app.get("/api/v1/pro/leads").bearer_auth(&p[0].token).send().await?.json().await?;
+    assert_eq!(
+        (leads["items"][0]["status"].clone(), leads["items"][0]["dispute"]["status"].clone()),
+        (json!("disputed"), json!("open"))
+    );
+
+    // A reason is required; fourteen days is the limit, pinned on both sides.
+    let third = buy(0, "6125550191", "leak-detection").await?;
+    assert_eq!(
+        dispute(p[0].token.clone(), third.clone(), json!({"reason": "lost"})).await?.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(dispute(p[0].token.clone(), third.clone(), json!({})).await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fourth = buy(1, "6125550192", "leak-detection").await?;
+    let token = |n: usize| {
+        let (app, email) = (&app, p[n].email.clone());
+        async move { anyhow::Ok(app.api_login(&email, testkit::PRO_PASSWORD).await?.0) }
+    };
+    app.clock.advance(time::Duration::days(14) + time::Duration::seconds(1));
+    let late = dispute(token(0).await?, third, json!({"reason": "not_a_real_request"})).await?;
+    assert_eq!(late.json::<Value>().await?["type"], "/problems/dispute-window-closed");
+    app.clock.advance(time::Duration::seconds(-2));
+    let in_time = dispute(token(1).await?, fourth, json!({"reason": "not_a_real_request"})).await?;
+    assert_eq!(in_time.status(), StatusCode::CREATED);
+    ledger_sound(&app).await
+}

@@ -5,6 +5,7 @@
 
 pub mod claim;
 pub mod decline;
+pub mod disputes;
 pub mod distribute;
 pub mod feed;
 mod notify;

@@ -313,8 +313,18 @@ pub struct LeadView {
     job_value_cents: Option<i64>,
     lost_reason: Option<String>,
     /// The lead's dispute, once opened.
-    #[schema(value_type = Option<Object>)]
-    dispute: Option<serde_json::Value>,
+    dispute: Option<DisputeView>,
+}
+
+/// A dispute of a bought lead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisputeView {
+    id: Uuid,
+    /// `open`, `credited` or `denied`.
+    status: String,
+    credit_cents: Option<i64>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    decided_at: Option<OffsetDateTime>,
 }
 
 impl From<&store::purchases::Purchase> for LeadView {
@@ -324,7 +334,12 @@ impl From<&store::purchases::Purchase> for LeadView {
             quote_cents: p.quote_cents,
             job_value_cents: p.job_value_cents,
             lost_reason: p.lost_reason.clone(),
-            dispute: None,
+            dispute: p.dispute_id.map(|id| DisputeView {
+                id,
+                status: p.dispute_status.clone().unwrap_or_default(),
+                credit_cents: p.dispute_credit_cents,
+                decided_at: p.dispute_decided_at,
+            }),
         }
     }
 }
@@ -656,6 +671,53 @@ pub async fn missed(State(state): State<AppState>, ApiPro(s): ApiPro, Query(q): 
                 .collect();
             answer(StatusCode::OK, &MissedList { items, next_cursor })
         }
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeRequest {
+    /// `wrong_number`, `duplicate`, `outside_area`, `not_a_real_request` or `other`.
+    #[schema(required = true)]
+    reason: Option<String>,
+    /// What happened, in your words (up to 2,000 characters).
+    note: Option<String>,
+}
+
+/// Dispute a lead you bought, within 14 days. Credited at once when our own data shows it
+/// (a duplicate of a request you bought, a ZIP outside your area); otherwise we decide.
+#[utoipa::path(
+    post,
+    path = "/api/v1/pro/leads/{id}/disputes",
+    tag = "pro",
+    operation_id = "disputeLead",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "A bought lead's purchase id")),
+    request_body(content = DisputeRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The dispute", body = DisputeView),
+        (status = 404, description = "No lead of yours has that id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Past 14 days (`/problems/dispute-window-closed`) or disputed before (`/problems/already-disputed`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn dispute_lead(
+    State(state): State<AppState>,
+    ApiPro(s): ApiPro,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req = match json_body::<DisputeRequest>(&headers, &body) {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    match market::disputes::open(&state, s.user.id, id, req.reason.as_deref(), req.note.as_deref()).await {
+        Ok(d) => answer(
+            StatusCode::CREATED,
+            &DisputeView { id: d.id, status: d.status, credit_cents: d.credit_cents, decided_at: d.decided_at },
+        ),
         Err(e) => failed(e),
     }
 }
