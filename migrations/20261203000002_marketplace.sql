@@ -238,3 +238,11 @@ CREATE TABLE disputes (
     CHECK ((status = 'credited') = (credit_cents IS NOT NULL))
 );
 CREATE INDEX disputes_open ON disputes (created_at) WHERE status = 'open';
+
+-- Staff changing prices is audited.
+ALTER TABLE identity.audit_log DROP CONSTRAINT audit_log_action_check;
+ALTER TABLE identity.audit_log ADD CONSTRAINT audit_log_action_check CHECK (action IN (
+    'signup', 'email_verified', 'phone_verified', 'login', 'login_failed', 'login_refused_ip', 'logout',
+    'session_ended', 'refresh_token_reused', 'password_changed', 'password_reset_requested', 'password_reset',
+    'mfa_enrolled', 'mfa_verified', 'mfa_recovery_code_used', 'mfa_failed', 'mfa_reset', 'reauth_failed',
+    'staff_created', 'role_granted', 'profile_changed', 'profile_submitted', 'pro_approved', 'prices_changed'));

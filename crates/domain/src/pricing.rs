@@ -73,6 +73,30 @@ impl Multipliers {
     }
 }
 
+/// A multiplier as staff type it ("1.5", "×1.5", "0.8") → basis points; between ×0.1 and ×10.
+pub fn parse_multiplier(input: &str) -> Option<i64> {
+    let s = input.trim().trim_start_matches(['×', 'x', 'X']).trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 4
+        || whole.len() > 3
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<4}").parse().ok()? };
+    let bps = whole * BPS_ONE + frac;
+    (1_000..=100_000).contains(&bps).then_some(bps)
+}
+
+/// Basis points as staff read them: 15000 → "1.5".
+pub fn show_multiplier(bps: i64) -> String {
+    let s = format!("{}.{:04}", bps / BPS_ONE, bps % BPS_ONE);
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +108,24 @@ mod tests {
             assert_eq!(serde_json::to_string(&u).ok(), Some(json.clone()));
             assert_eq!(serde_json::from_str::<Urgency>(&json).ok(), Some(u));
         }
+    }
+
+    #[test]
+    fn multipliers_are_typed_as_decimals_within_limits() {
+        assert_eq!(parse_multiplier("1.5"), Some(15_000));
+        assert_eq!(parse_multiplier(" ×2.5 "), Some(25_000));
+        assert_eq!(parse_multiplier("0.8"), Some(8_000));
+        assert_eq!(parse_multiplier("1"), Some(10_000));
+        assert_eq!(parse_multiplier("0.1"), Some(1_000));
+        assert_eq!(parse_multiplier("0.0999"), None);
+        assert_eq!(parse_multiplier("10"), Some(100_000));
+        assert_eq!(parse_multiplier("10.0001"), None);
+        for bad in ["", ".", "-1", "1,5", "abc", "1.23456", "1e3"] {
+            assert_eq!(parse_multiplier(bad), None, "{bad}");
+        }
+        assert_eq!(show_multiplier(15_000), "1.5");
+        assert_eq!(show_multiplier(10_000), "1");
+        assert_eq!(show_multiplier(8_000), "0.8");
     }
 
     #[test]

@@ -31,10 +31,11 @@ pub enum AuditAction {
     ProfileChanged,
     ProfileSubmitted,
     ProApproved,
+    PricesChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 24] = [
         Self::Signup,
         Self::EmailVerified,
         Self::PhoneVerified,
@@ -58,6 +59,7 @@ impl AuditAction {
         Self::ProfileChanged,
         Self::ProfileSubmitted,
         Self::ProApproved,
+        Self::PricesChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +87,7 @@ impl AuditAction {
             Self::ProfileChanged => "profile_changed",
             Self::ProfileSubmitted => "profile_submitted",
             Self::ProApproved => "pro_approved",
+            Self::PricesChanged => "prices_changed",
         }
     }
 

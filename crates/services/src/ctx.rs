@@ -89,6 +89,12 @@ impl Ctx {
         }))
     }
 
+    /// Drops this node's cached categories (after staff changed them here; other nodes see the
+    /// change when their cache expires, `PLUMBERLEADS_PAGE_CACHE_TTL`).
+    pub async fn forget_categories(&self) {
+        *self.categories.write().await = None;
+    }
+
     /// Active categories, cached for a short while: every page shows them, staff rarely edit them.
     pub async fn categories(&self) -> Result<Arc<Vec<Category>>, sqlx::Error> {
         let ttl: Duration = self.settings.http.page_cache_ttl;

@@ -43,3 +43,60 @@ pub async fn multipliers(conn: &mut PgConnection) -> Result<domain::pricing::Mul
         exclusive_bps: r.exclusive_bps.into(),
     })
 }
+
+/// Every category, active or not, for staff's price list.
+pub async fn list_all(conn: &mut PgConnection) -> Result<Vec<Category>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT slug, name, description, base_price_cents, max_buyers FROM categories ORDER BY sort_order, slug"
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Category {
+            slug: r.slug,
+            name: r.name,
+            description: r.description,
+            base_price: Cents(r.base_price_cents),
+            max_buyers: r.max_buyers,
+        })
+        .collect())
+}
+
+pub async fn set_price(
+    conn: &mut PgConnection,
+    slug: &str,
+    base_price_cents: i64,
+    max_buyers: i32,
+    now: time::OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE categories SET base_price_cents = $2, max_buyers = $3, updated_at = $4 WHERE slug = $1",
+        slug,
+        base_price_cents,
+        max_buyers,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_multipliers(
+    conn: &mut PgConnection,
+    m: &domain::pricing::Multipliers,
+    now: time::OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let bps = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
+    sqlx::query!(
+        "UPDATE price_multipliers SET emergency_bps = $1, within_48h_bps = $2, flexible_bps = $3, exclusive_bps = $4, updated_at = $5",
+        bps(m.emergency_bps),
+        bps(m.within_48h_bps),
+        bps(m.flexible_bps),
+        bps(m.exclusive_bps),
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

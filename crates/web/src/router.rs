@@ -69,6 +69,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/staff/mfa", get(staff_pages::show_mfa).post(staff_pages::check_mfa))
         .route("/staff/confirm", get(staff_pages::show_confirm).post(staff_pages::confirm))
         .route("/staff/team", get(staff_pages::team).post(staff_pages::add_staff))
+        .route("/staff/prices", get(crate::market::prices_page::show).post(crate::market::prices_page::save))
         // Every /api/v1 route, described by the same attributes that route it.
         .merge(openapi::routes().split_for_parts().0)
         .merge(extra)

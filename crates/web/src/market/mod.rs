@@ -3,4 +3,5 @@
 
 pub mod api;
 pub mod inbox;
+pub mod prices_page;
 pub mod stream;
