@@ -306,7 +306,7 @@ pub async fn decline_offer(
 
 /// A bought lead with what came of it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LeadView {
+pub struct BoughtLead {
     #[serde(flatten)]
     purchase: PurchaseView,
     quote_cents: Option<i64>,
@@ -327,7 +327,7 @@ pub struct DisputeView {
     decided_at: Option<OffsetDateTime>,
 }
 
-impl From<&store::purchases::Purchase> for LeadView {
+impl From<&store::purchases::Purchase> for BoughtLead {
     fn from(p: &store::purchases::Purchase) -> Self {
         Self {
             purchase: PurchaseView::from(p),
@@ -345,8 +345,8 @@ impl From<&store::purchases::Purchase> for LeadView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LeadList {
-    items: Vec<LeadView>,
+pub struct BoughtLeadList {
+    items: Vec<BoughtLead>,
     next_cursor: Option<String>,
 }
 
@@ -358,7 +358,7 @@ pub struct LeadList {
     operation_id = "listPurchasedLeads",
     security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, description = "A page of bought leads", body = LeadList))
+    responses((status = 200, description = "A page of bought leads", body = BoughtLeadList))
 )]
 pub async fn list_leads(State(state): State<AppState>, ApiPro(s): ApiPro, Query(q): Query<ListQuery>) -> Response {
     let limit = match parse_limit(q.limit.as_deref()) {
@@ -367,8 +367,8 @@ pub async fn list_leads(State(state): State<AppState>, ApiPro(s): ApiPro, Query(
     };
     match market::purchases::list(&state, s.user.id, q.cursor.as_deref(), limit).await {
         Ok(Page { items, next_cursor }) => {
-            let items = items.iter().map(LeadView::from).collect();
-            answer(StatusCode::OK, &LeadList { items, next_cursor })
+            let items = items.iter().map(BoughtLead::from).collect();
+            answer(StatusCode::OK, &BoughtLeadList { items, next_cursor })
         }
         Err(e) => failed(e),
     }
@@ -395,7 +395,7 @@ pub struct LeadUpdate {
     params(("id" = Uuid, Path, description = "A bought lead's purchase id")),
     request_body(content = LeadUpdate, content_type = "application/json"),
     responses(
-        (status = 200, description = "The lead as it now stands", body = LeadView),
+        (status = 200, description = "The lead as it now stands", body = BoughtLead),
         (status = 404, description = "No lead of yours has that id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The lifecycle does not allow that move (`/problems/invalid-transition`)",
             body = Problem, content_type = "application/problem+json"),
@@ -419,7 +419,7 @@ pub async fn update_lead(
         lost_reason: req.lost_reason,
     };
     match market::purchases::record_outcome(&state, s.user.id, id, input).await {
-        Ok(p) => answer(StatusCode::OK, &LeadView::from(&p)),
+        Ok(p) => answer(StatusCode::OK, &BoughtLead::from(&p)),
         Err(e) => failed(e),
     }
 }
