@@ -57,6 +57,12 @@ pub async fn health(State(state): State<AppState>) -> Response {
     }
     let healthy = components.values().all(|c| c.status == "ok");
     metrics::gauge!("health_status").set(if healthy { 1.0 } else { 0.0 });
+    for (name, c) in &components {
+        metrics::gauge!("health_component_up", "component" => *name).set(if c.status == "ok" { 1.0 } else { 0.0 });
+    }
+    if components.get("postgres").is_some_and(|c| c.status != "ok") {
+        metrics::counter!("db_connection_errors_total").increment(1);
+    }
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body =
         Health { status: if healthy { "ok" } else { "unavailable" }, version: env!("CARGO_PKG_VERSION"), components };

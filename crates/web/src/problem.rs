@@ -235,6 +235,9 @@ const OUTAGE_RETRY_AFTER_SECS: u64 = 5;
 /// The answer while the database is away: 503, `Retry-After`, its own problem type. The log says
 /// so once per outage (at most every 30 s), not once per request.
 fn unavailable() -> Response {
+    // Each request the database failed (unreachable, restarting, no connection to be had): the
+    // seed's "more than 5 database connection errors in 5 minutes" alert counts these.
+    metrics::counter!("db_connection_errors_total").increment(1);
     static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let last = LAST_LOGGED.load(Ordering::Relaxed);

@@ -208,6 +208,12 @@ async fn home_page_lists_categories_and_links_cache_busted_assets() -> R {
 async fn metrics_count_requests_by_route_and_status_for_monitoring_only() -> R {
     let app = TestApp::spawn().await?;
     app.get("/health").send().await?;
+    app.signup_pro("metrics@example.com", "+16125550199").await?;
+    let lead = serde_json::json!({
+        "name": "Pat Lee", "phone": "+16125550198", "zip": "55401", "category": "drain-cleaning",
+        "urgency": "flexible", "description": "The kitchen sink drains slowly since Monday", "consent": true
+    });
+    assert_eq!(app.post("/api/v1/leads").json(&lead).send().await?.status(), StatusCode::CREATED);
     app.get("/no/such/page/1").send().await?;
     app.get("/no/such/page/2").send().await?;
     let res = app.get("/metrics").send().await?;
@@ -223,6 +229,10 @@ async fn metrics_count_requests_by_route_and_status_for_monitoring_only() -> R {
         "jobs_oldest_due_age_seconds",
         "process_resident_memory_bytes",
         "alert_threshold{name=\"response_time_seconds\"} 0.5",
+        // What deploy/monitoring's rules and dashboards read.
+        "health_component_up{component=\"postgres\"} 1",
+        "accounts_registered_total{role=\"pro\"} 1",
+        "leads_submitted_total{source=\"web\"} 1",
     ] {
         assert!(text.contains(needle), "missing {needle}");
     }

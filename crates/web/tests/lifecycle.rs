@@ -183,6 +183,14 @@ async fn a_database_outage_is_answered_503_with_retry_after_never_500() -> R {
         assert_eq!(body["type"], "/problems/database-unavailable", "request {n}: {body}");
     }
 
+    // Each failed request counts for the "database connection errors" alert.
+    let metrics = app.get("/metrics").send().await?.text().await?;
+    let errors = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("db_connection_errors_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    assert!(errors.is_some_and(|n| n >= 12.0), "db_connection_errors_total: {errors:?}");
+
     proxy.set_up(true);
     let back = app.post("/api/v1/leads").json(&lead(99)).send().await?;
     assert_eq!(back.status(), StatusCode::CREATED, "served again once the database is back");

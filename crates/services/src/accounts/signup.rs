@@ -44,6 +44,7 @@ pub async fn signup(ctx: &Ctx, input: &SignupInput, ip: &str) -> Result<Uuid, Se
     .await?;
     tx.commit().await?;
     ctx.queue.wake_workers();
+    metrics::counter!("accounts_registered_total", "role" => "pro").increment(1);
     Ok(id)
 }
 

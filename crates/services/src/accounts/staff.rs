@@ -61,6 +61,7 @@ pub async fn create_staff(
         audit::record(&mut tx, ctx, Audit::new(Some(admin), AuditAction::RoleGranted, id, None).detail(detail)).await?;
     }
     tx.commit().await?;
+    metrics::counter!("accounts_registered_total", "role" => "staff").increment(1);
     Ok((id, password))
 }
 

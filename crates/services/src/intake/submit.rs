@@ -132,6 +132,7 @@ pub async fn submit(ctx: &Ctx, sub: Submission, idem: Option<Idempotency>) -> Re
     }
     if let Ok(Outcome::Created { .. }) = answer {
         ctx.queue.wake_workers();
+        metrics::counter!("leads_submitted_total", "source" => sub.source.as_str()).increment(1);
     }
     answer.map(Submitted::Fresh)
 }
@@ -177,6 +178,7 @@ async fn submit_grouped(
     }
     if let Ok(Outcome::Created { .. }) = answer {
         ctx.queue.wake_workers();
+        metrics::counter!("leads_submitted_total", "source" => sub.source.as_str()).increment(1);
     }
     answer
 }
