@@ -20,7 +20,8 @@ async fn open_inbox(app: &TestApp, b: &Browser, email: &str) -> R {
     b.fill("#f-password", PRO_PASSWORD).await?;
     b.click("button[type=submit]").await?;
     b.wait_for_url("/pro", Browser::WAIT).await?;
-    b.goto(&format!("{}/pro/offers", app.url)).await?;
+    // An approved plumber's home is the inbox.
+    b.wait_for_url("/pro/offers", Browser::WAIT).await?;
     b.wait_for_text("#no-offers", "No offers right now", Browser::WAIT).await?;
     Ok(())
 }
@@ -65,6 +66,17 @@ async fn inboxes(app: &TestApp, phone: &Browser, desk: &Browser) -> R {
     phone.wait_for_text("#balance", "$475.00", wait).await?;
     ensure!(phone.attr(".lead__contact a", "href").await?.as_deref() == Some("tel:+16125550180"));
     phone.screenshot(shots().join("inbox-bought-phone.png")).await?;
+
+    // Topping up: a mistake is kept and explained; then the money is there at once (sandbox).
+    phone.fill("#f-amount", "lots").await?;
+    phone.click(".top-up button").await?;
+    phone.wait_for_text("#e-amount", "between $25.00 and $5,000.00", wait).await?;
+    ensure!(phone.value("#f-amount").await? == "lots", "what was typed is kept");
+    phone.screenshot_full_page(shots().join("inbox-top-up-refused-phone.png")).await?;
+    phone.fill("#f-amount", "50").await?;
+    phone.click(".top-up button").await?;
+    phone.wait_for_url("done=topped_up", wait).await?;
+    phone.wait_for_text("#balance", "$525.00", wait).await?;
 
     // The other plumber sees the count move, still without a reload.
     desk.wait_for_text(".offer__buyers", "1 of 3 taken", wait).await?;

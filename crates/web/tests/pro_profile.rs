@@ -184,8 +184,13 @@ async fn a_pro_completes_the_profile_sends_it_and_staff_approve_it() -> R {
         .await?;
     assert_eq!(res.headers()["location"], "/staff?done=approved");
     assert_eq!(status_of(&app, p.id).await?, "active");
-    let home = app.get("/pro").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
-    assert!(home.contains("You can receive leads"));
+    // Once approved, home is the working view.
+    let home = app.get("/pro").header(COOKIE, cookie(&p.sid)).send().await?;
+    assert_eq!(home.headers()["location"], "/pro/offers");
+    let inbox = app.get("/pro/offers").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(inbox.contains("New leads for you") && inbox.contains("$0.00"), "{inbox}");
+    let checklist = app.get("/pro?done=approved").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(checklist.contains("You can receive leads"));
     let approved: i64 =
         sqlx::query_scalar("SELECT count(*) FROM identity.audit_log WHERE action = 'pro_approved' AND subject_id = $1")
             .bind(p.id)

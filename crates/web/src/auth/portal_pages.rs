@@ -113,6 +113,13 @@ async fn pro_home_page(
 }
 
 pub async fn pro_home(State(state): State<AppState>, ProPage(s): ProPage, Query(q): Query<DoneQuery>) -> Response {
+    // Once approved, home is the working view: offers, wallet, bought leads.
+    if q.done().is_none()
+        && let Ok((_, Some(profile))) = services::pros::onboarding::progress(&state, &s.user).await
+        && profile.status == ProStatus::Active
+    {
+        return Redirect::to("/pro/offers").into_response();
+    }
     pro_home_page(&state, &s, &Vec::new(), notice_for(q.done()), StatusCode::OK).await
 }
 

@@ -65,6 +65,10 @@ struct Inbox<'a> {
     live: String,
     leads: &'a [LeadCard],
     notice: Option<&'a str>,
+    csrf: &'a str,
+    /// The top-up amount as typed, kept when it was refused.
+    amount: &'a str,
+    amount_invalid: &'static str,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +110,7 @@ pub async fn page(State(state): State<AppState>, ProPage(s): ProPage, Query(q): 
     let notice = match q.done.as_str() {
         "claimed" => Some("It's yours. The homeowner's number is below — call them now."),
         "declined" => Some("Passed. It goes to the next plumber."),
+        "topped_up" => Some("Added to your wallet."),
         _ => None,
     };
     render(&state, &s, notice, StatusCode::OK, q.part == "live").await
@@ -117,6 +122,18 @@ async fn render(
     notice: Option<&str>,
     status: StatusCode,
     live_only: bool,
+) -> Response {
+    render_with(state, s, notice, status, live_only, None).await
+}
+
+/// The page; `refused_amount`: a top-up amount that was refused, shown as typed.
+async fn render_with(
+    state: &AppState,
+    s: &services::accounts::SignedIn,
+    notice: Option<&str>,
+    status: StatusCode,
+    live_only: bool,
+    refused_amount: Option<&str>,
 ) -> Response {
     let now = state.clock.now();
     let (offers, balance) = match live_part(state, s.user.id, now).await {
@@ -136,7 +153,17 @@ async fn render(
         Err(e) => return ApiError::Internal(e.into()).into_response(),
     };
     let chrome = Chrome::of(state);
-    html(&Inbox { chrome, inbox_js: state.assets.url("inbox.js"), live, leads: &leads, notice }, status)
+    let page = Inbox {
+        chrome,
+        inbox_js: state.assets.url("inbox.js"),
+        live,
+        leads: &leads,
+        notice,
+        csrf: &s.session.csrf_token,
+        amount: refused_amount.unwrap_or("100"),
+        amount_invalid: if refused_amount.is_some() { "true" } else { "false" },
+    };
+    html(&page, status)
 }
 
 async fn leads(state: &AppState, pro: Uuid) -> Result<Vec<LeadCard>, ServiceError> {
@@ -199,6 +226,44 @@ pub async fn decline(
         Ok(()) => Redirect::to("/pro/offers?done=declined").into_response(),
         Err(ServiceError::Refused(r)) => render(&state, &s, Some(refusal_text(r)), StatusCode::CONFLICT, false).await,
         Err(ServiceError::Conflict(_)) => Redirect::to("/pro/offers#leads").into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TopUpForm {
+    csrf: String,
+    amount: String,
+}
+
+impl crate::html::CsrfToken for TopUpForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Adds money to the wallet. With the sandbox provider it is there at once; with a real one the
+/// pro is sent to its checkout and the money arrives with the provider's confirmation.
+pub async fn top_up(
+    State(state): State<AppState>,
+    ProPage(s): ProPage,
+    SignedForm(form): SignedForm<TopUpForm>,
+) -> Response {
+    let refused = "Your wallet was not topped up: see the amount below.";
+    let cents = match domain::account::profile::parse_dollars(&form.amount) {
+        Ok(Some(c)) => c.0,
+        _ => {
+            return render_with(&state, &s, Some(refused), StatusCode::UNPROCESSABLE_ENTITY, false, Some(&form.amount))
+                .await;
+        }
+    };
+    match market::wallet::top_up(&state, s.user.id, cents, None).await {
+        Ok(t) if t.status == "succeeded" => Redirect::to("/pro/offers?done=topped_up").into_response(),
+        Ok(t) => Redirect::to(t.checkout_url.as_deref().unwrap_or("/pro/offers")).into_response(),
+        Err(ServiceError::Invalid(_)) => {
+            render_with(&state, &s, Some(refused), StatusCode::UNPROCESSABLE_ENTITY, false, Some(&form.amount)).await
+        }
         Err(e) => ApiError::from(e).into_response(),
     }
 }
