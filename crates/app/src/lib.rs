@@ -58,9 +58,13 @@ impl App {
         let notifier = tokio::spawn(self.state.queue.clone().run_notifier(shutdown.clone()));
         // The live feed: every node publishes; nodes serving HTTP also listen for their streams.
         let feed_sender = tokio::spawn(services::market::feed::run_sender(self.ctx.clone(), shutdown.clone()));
-        let feed_listener = listener
-            .is_some()
-            .then(|| tokio::spawn(services::market::feed::run_listener(self.ctx.clone(), shutdown.clone())));
+        let feed_listener = listener.is_some().then(|| {
+            tokio::spawn(services::market::feed::run_listener(
+                self.ctx.clone(),
+                settings.jobs.poll_interval,
+                shutdown.clone(),
+            ))
+        });
         let housekeeping = run_worker.then(|| tokio::spawn(housekeeping(self.ctx.clone(), shutdown.clone())));
         let worker = run_worker.then(|| {
             let token = shutdown.clone();

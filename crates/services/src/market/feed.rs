@@ -37,7 +37,8 @@ impl Feed {
         self.wake.notify_one();
     }
 
-    /// Names of pros with new events, as NOTIFYs from any node arrive here.
+    /// Names of pros with new events, as NOTIFYs from any node arrive here; an empty list wakes
+    /// every stream (the listener has just (re)connected and may have missed some).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<Uuid>>> {
         self.local.subscribe()
     }
@@ -67,32 +68,33 @@ pub async fn run_sender(ctx: Ctx, shutdown: CancellationToken) {
     }
 }
 
-/// Listens for every node's NOTIFYs and hands them to this node's streams until `shutdown`;
-/// reconnects after a lost connection (and wakes every stream then, as something may have been
-/// missed meanwhile).
-pub async fn run_listener(ctx: Ctx, shutdown: CancellationToken) {
-    loop {
+/// Listens for every node's NOTIFYs and hands them to this node's streams until `shutdown`.
+/// After (re)connecting it wakes every stream, as something may have been missed while deaf;
+/// a listener that cannot connect retries every `retry_every` (streams still catch up on their
+/// next wake or reconnect meanwhile).
+pub async fn run_listener(ctx: Ctx, retry_every: std::time::Duration, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
         let mut listener = match PgListener::connect_with(&ctx.pool).await {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!(error = %e, "live feed: cannot listen; retrying");
-                tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
-                }
+                let _ = tokio::time::timeout(retry_every, shutdown.cancelled()).await;
+                continue;
             }
         };
         if let Err(e) = listener.listen(CHANNEL).await {
             tracing::warn!(error = %e, "live feed: LISTEN failed; retrying");
+            let _ = tokio::time::timeout(retry_every, shutdown.cancelled()).await;
             continue;
         }
+        // No receiver (no open stream on this node) is not an error.
+        let _ = ctx.feed.local.send(Arc::new(Vec::new()));
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 n = listener.recv() => match n {
                     Ok(n) => {
                         let ids: Vec<Uuid> = n.payload().split(',').filter_map(|s| Uuid::parse_str(s).ok()).collect();
-                        // No receiver (no open stream on this node) is not an error.
                         let _ = ctx.feed.local.send(Arc::new(ids));
                     }
                     Err(e) => {

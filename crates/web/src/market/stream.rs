@@ -67,7 +67,7 @@ pub async fn events_for(state: AppState, pro: Uuid, headers: &HeaderMap) -> Resp
             }
             if r.caught_up {
                 match r.woken.recv().await {
-                    Ok(pros) if !pros.contains(&r.pro) => continue,
+                    Ok(pros) if !pros.is_empty() && !pros.contains(&r.pro) => continue,
                     // Lagged: some wake-ups were dropped; the rows tell what they were.
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
