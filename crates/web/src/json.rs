@@ -26,3 +26,30 @@ pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Resu
         Problem::status(status, Some(format!("The body is not the JSON we expect: {e}"))).into_response()
     })
 }
+
+/// Longest `Idempotency-Key` taken (Stripe's limit).
+pub const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+/// The request's `Idempotency-Key` (if any), bound to `principal` and to the body it came with;
+/// a key that is empty, too long or not visible text is a 422 naming the header.
+pub fn idempotency_key(
+    headers: &HeaderMap,
+    principal: impl FnOnce() -> String,
+    body: &Bytes,
+) -> Result<Option<services::intake::Idempotency>, crate::problem::ApiError> {
+    use sha2::{Digest, Sha256};
+    match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => Ok(None),
+        Some(Ok(key)) if !key.is_empty() && key.len() <= IDEMPOTENCY_KEY_MAX => {
+            Ok(Some(services::intake::Idempotency {
+                principal: principal(),
+                key: key.to_owned(),
+                request_hash: Sha256::digest(body).to_vec(),
+            }))
+        }
+        Some(_) => Err(crate::problem::ApiError::Validation(vec![domain::FieldError {
+            field: "Idempotency-Key",
+            message: "An Idempotency-Key is 1 to 255 visible characters.".into(),
+        }])),
+    }
+}

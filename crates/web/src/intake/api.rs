@@ -14,9 +14,8 @@ use axum::response::{IntoResponse, Response};
 use domain::FieldError;
 use domain::lead::{LeadInput, LeadStatus};
 use serde::{Deserialize, Serialize};
-use services::intake::{self, Idempotency, Outcome, Source, Submission, Submitted, Verified};
+use services::intake::{self, Outcome, Source, Submission, Submitted, Verified};
 use services::{CodeError, ServiceError};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -96,9 +95,6 @@ fn render(outcome: &Outcome, replayed: bool) -> Response {
     res
 }
 
-/// Longest `Idempotency-Key` accepted (Stripe's limit).
-const IDEMPOTENCY_KEY_MAX: usize = 255;
-
 /// Submit a homeowner's request. Without an API key it counts as our own site's; with one, as
 /// the partner's (who may then read it back). Unless the partner verified the phone itself, the
 /// homeowner is texted a code and the lead waits in `pending_verification`.
@@ -137,22 +133,12 @@ pub async fn create_lead(
         Ok(r) => r,
         Err(res) => return res,
     };
-    let idem = match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
-        None => None,
-        Some(Ok(key)) if !key.is_empty() && key.len() <= IDEMPOTENCY_KEY_MAX => Some(Idempotency {
-            // A partner's keys are its own; without a key the Idempotency-Key alone names the
-            // request (a client whose address changes between tries still gets its replay).
-            principal: partner.map_or_else(|| "anonymous".to_owned(), |p| format!("partner:{}", p.0)),
-            key: key.to_owned(),
-            request_hash: Sha256::digest(&body).to_vec(),
-        }),
-        Some(_) => {
-            return ApiError::Validation(vec![FieldError {
-                field: "Idempotency-Key",
-                message: "An Idempotency-Key is 1 to 255 visible characters.".into(),
-            }])
-            .into_response();
-        }
+    // A partner's keys are its own; without a partner the Idempotency-Key alone names the
+    // request (a client whose address changes between tries still gets its replay).
+    let principal = || partner.map_or_else(|| "anonymous".to_owned(), |p| format!("partner:{}", p.0));
+    let idem = match crate::json::idempotency_key(&headers, principal, &body) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
     };
     let sub = Submission {
         input: req.input,

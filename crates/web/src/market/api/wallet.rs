@@ -4,22 +4,17 @@ use super::{ListQuery, USD, answer, failed, parse_limit};
 use crate::AppState;
 use crate::auth::sessions::ApiPro;
 use crate::json::json_body;
-use crate::problem::{ApiError, Problem};
+use crate::problem::Problem;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::FieldError;
 use domain::market::ledger::TransferKind;
 use serde::{Deserialize, Serialize};
-use services::intake::Idempotency;
 use services::market::{self, Page};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-const IDEMPOTENCY_KEY_MAX: usize = 255;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Wallet {
@@ -140,20 +135,9 @@ pub async fn create_top_up(
         Ok(r) => r,
         Err(res) => return res,
     };
-    let idem = match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
-        None => None,
-        Some(Ok(key)) if !key.is_empty() && key.len() <= IDEMPOTENCY_KEY_MAX => Some(Idempotency {
-            principal: format!("pro:{}:top-up", s.user.id),
-            key: key.to_owned(),
-            request_hash: Sha256::digest(&body).to_vec(),
-        }),
-        Some(_) => {
-            return ApiError::Validation(vec![FieldError {
-                field: "Idempotency-Key",
-                message: "An Idempotency-Key is 1 to 255 visible characters.".into(),
-            }])
-            .into_response();
-        }
+    let idem = match crate::json::idempotency_key(&headers, || format!("pro:{}:top-up", s.user.id), &body) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
     };
     match market::wallet::top_up(&state, s.user.id, req.amount_cents, idem.as_ref()).await {
         Ok(t) => answer(
