@@ -6,6 +6,7 @@ pub mod app_secrets;
 pub mod audit;
 pub mod categories;
 pub mod db;
+pub mod demand;
 pub mod dev_outbox;
 pub mod disputes;
 pub mod email_tokens;

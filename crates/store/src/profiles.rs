@@ -95,7 +95,9 @@ pub async fn set_insurance(
     Ok(old)
 }
 
-/// Replaces the service area: the base, the radius, and every covered ZIP.
+/// Replaces the service area: the base, the radius, and every covered ZIP — those within the
+/// radius, and those the pro named (marked as named even when the radius covers them too, so
+/// the pro reads back what they typed).
 pub async fn set_area(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -117,8 +119,8 @@ pub async fn set_area(
     sqlx::query!("DELETE FROM pro_service_zips WHERE pro_id = $1", user_id).execute(&mut *conn).await?;
     sqlx::query!(
         "INSERT INTO pro_service_zips (pro_id, zip, hand_picked)
-         SELECT $1::uuid, z, false FROM unnest($2::text[]) AS z
-         UNION SELECT $1::uuid, z, true FROM unnest($3::text[]) AS z WHERE z <> ALL($2::text[])
+         SELECT $1::uuid, z, false FROM unnest($2::text[]) AS z WHERE z <> ALL($3::text[])
+         UNION SELECT $1::uuid, z, true FROM unnest($3::text[]) AS z
          ON CONFLICT DO NOTHING",
         user_id,
         radius_zips,

@@ -21,9 +21,18 @@ pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Resu
         )
         .into_response());
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| (e.path().to_string(), e.into_inner()))
+        .and_then(|v| de.end().map(|()| v).map_err(|e| (String::new(), e)));
+    read.map_err(|(path, e)| {
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        Problem::status(status, Some(format!("The body is not the JSON we expect: {e}"))).into_response()
+        let mut problem = Problem::status(status, Some(format!("The body is not the JSON we expect: {e}")));
+        // A field of the wrong type or form is named by its path (`area.radius_miles`).
+        if e.is_data() && !path.is_empty() && path != "." {
+            problem.errors.push(crate::problem::FieldError { field: path, message: e.to_string() });
+        }
+        problem.into_response()
     })
 }
 

@@ -7,6 +7,7 @@
 use crate::auth::api as auth_api;
 use crate::intake::api;
 use crate::market::api as market_api;
+use crate::pro_profile::api as profile_api;
 use crate::problem::{FieldError, Problem};
 use crate::{AppState, problem};
 use axum::body::Bytes;
@@ -77,6 +78,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(market_api::wallet_entries))
         .routes(routes!(market_api::create_top_up))
         .routes(routes!(crate::market::stream::stream))
+        .routes(routes!(profile_api::get_profile, profile_api::update_profile))
+        .routes(routes!(profile_api::submit_profile))
+}
+
+/// The `/api/v1` routes that take files: the router gives them the upload limit, not the JSON one.
+pub fn upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(profile_api::upload_insurance))
 }
 
 /// The finished document, serialised once per process, with its ETag.
@@ -89,7 +97,7 @@ pub struct Document {
 pub fn document() -> &'static Document {
     static DOC: OnceLock<Document> = OnceLock::new();
     DOC.get_or_init(|| {
-        let (_, mut doc) = routes().split_for_parts();
+        let (_, mut doc) = routes().merge(upload_routes()).split_for_parts();
         conventions(&mut doc);
         let json = Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default());
         let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&Sha256::digest(&json)[..16])))

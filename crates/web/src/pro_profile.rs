@@ -23,6 +23,8 @@ use services::pros::onboarding::{self, Part};
 use store::profiles::Profile;
 use uuid::Uuid;
 
+pub mod api;
+
 type Errors = Vec<FieldError>;
 /// A profile form's fields in the order sent, repeated names kept (`category`).
 #[derive(Debug, Default, serde::Deserialize)]
@@ -70,6 +72,8 @@ struct ProfilePage<'a> {
     max_price: String,
     daily_cap: String,
     weekly_budget: String,
+    /// What the saved settings bring, rendered by the same template the live preview answers with.
+    preview: String,
 }
 
 impl FieldErrors for ProfilePage<'_> {
@@ -127,6 +131,12 @@ async fn profile_page(
             None => (i, *name, false, "08:00".to_owned(), "17:00".to_owned()),
         })
         .collect();
+    let saved_area = ServiceArea::parse(
+        p.base_zip.as_deref().unwrap_or(""),
+        &p.radius_miles.map(|r| r.to_string()).unwrap_or_default(),
+        &covered.iter().filter(|z| z.hand_picked).map(|z| z.zip.as_str()).collect::<Vec<_>>().join(","),
+    );
+    let preview = preview_panel(state, saved_area.ok(), &offered, p.max_price_cents.map(domain::Cents)).await;
     let chrome = Chrome::of(state);
     let when = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
     html(
@@ -152,10 +162,83 @@ async fn profile_page(
             max_price: dollars(p.max_price_cents),
             daily_cap: p.daily_cap.map(|d| d.to_string()).unwrap_or_default(),
             weekly_budget: dollars(p.weekly_budget_cents),
+            preview,
             p: &p,
         },
         status,
     )
+}
+
+/// One row of the preview: a chosen service's prices and the requests it matched.
+struct PreviewRow {
+    name: String,
+    exclusive: bool,
+    /// (price, urgency in words)
+    prices: Vec<(domain::Cents, &'static str)>,
+    matched: i64,
+    above_max_price: i64,
+}
+
+#[derive(Template)]
+#[template(path = "pro_preview.html")]
+struct PreviewPanel {
+    message: Option<&'static str>,
+    max_price: Option<domain::Cents>,
+    rows: Vec<PreviewRow>,
+}
+
+/// The panel for an area (none: not given yet or not readable), services and price limit.
+async fn preview_panel(
+    state: &AppState,
+    area: Option<ServiceArea>,
+    slugs: &[String],
+    max_price: Option<domain::Cents>,
+) -> String {
+    let message = match (&area, slugs.is_empty()) {
+        (None, _) => Some("Give your base ZIP code and how far you travel to see the requests near you."),
+        (Some(_), true) => Some("Tick the jobs you do to see their prices and how many requests came in."),
+        _ => None,
+    };
+    let rows = match (&area, message) {
+        (Some(area), None) => match services::pros::preview::preview(state, area, slugs, max_price).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "profile preview failed");
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    };
+    let rows = rows
+        .into_iter()
+        .map(|r| PreviewRow {
+            name: r.name,
+            exclusive: r.exclusive,
+            prices: r.prices.iter().rev().map(|(u, c)| (*c, urgency_words(*u))).collect(),
+            matched: r.matched,
+            above_max_price: r.above_max_price,
+        })
+        .collect();
+    PreviewPanel { message, max_price, rows }.render().unwrap_or_default()
+}
+
+fn urgency_words(u: domain::Urgency) -> &'static str {
+    match u {
+        domain::Urgency::Emergency => "emergency",
+        domain::Urgency::Within48h => "within 48 h",
+        domain::Urgency::Flexible => "flexible",
+    }
+}
+
+/// The live preview while the pro edits area, services and price limit (htmx swaps it in):
+/// what the form holds now, saved or not.
+pub async fn preview(State(state): State<AppState>, ProPage(_): ProPage, Query(pairs): Query<Pairs>) -> Response {
+    let area =
+        ServiceArea::parse(field(&pairs, "base_zip"), field(&pairs, "radius_miles"), field(&pairs, "extra_zips")).ok();
+    let slugs: Vec<String> = pairs.0.iter().filter(|(k, _)| k == "category").map(|(_, v)| v.clone()).take(50).collect();
+    let max_price = profile::parse_dollars(field(&pairs, "max_price")).ok().flatten();
+    let panel = preview_panel(&state, area, &slugs, max_price).await;
+    ([(header::CACHE_CONTROL, "no-store")], axum::response::Html(panel)).into_response()
 }
 
 fn notice_for(done: Option<&str>) -> Option<&'static str> {

@@ -53,6 +53,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/sessions/{id}/end", post(portal_pages::end_session))
         .route("/pro/password", post(portal_pages::change_password))
         .route("/pro/profile", get(pro_profile::show))
+        .route("/pro/profile/preview", get(pro_profile::preview))
         .route("/pro/profile/business", post(pro_profile::business))
         .route("/pro/profile/area", post(pro_profile::area))
         .route("/pro/profile/services", post(pro_profile::services))
@@ -81,6 +82,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let upload_limit = state.settings.auth.upload_max_bytes;
     let uploads = Router::new()
         .route("/pro/profile/insurance", get(pro_profile::own_insurance).post(pro_profile::upload_insurance))
+        .merge(openapi::upload_routes().split_for_parts().0)
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(RequestBodyLimitLayer::new(upload_limit + 64 * 1024));
     router

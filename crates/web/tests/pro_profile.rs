@@ -2,6 +2,7 @@
 //! the profile for review, and staff approve it. Bad input is explained and changes nothing;
 //! certificates are sniffed, size-limited and shown only to their owner and staff.
 
+use domain::Clock;
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use reqwest::multipart::{Form, Part};
@@ -393,4 +394,79 @@ async fn changing_the_licence_or_insurance_after_approval_goes_back_to_review() 
     assert_eq!(upload(&app, &p, "renewed.pdf", PDF.to_vec()).await?.0, StatusCode::SEE_OTHER);
     assert_eq!(status_of(&app, p.id).await?, "pending_approval", "a new certificate is checked again");
     Ok(())
+}
+
+#[tokio::test]
+async fn the_profile_previews_prices_and_last_months_requests_for_the_settings_being_edited() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pro(&app, "jane@example.com", "+16125550123").await?;
+    // Requests near 55401: two flexible and one emergency drain cleaning, one burst pipe; one far
+    // away (New York); and two at the edge of the 30 days, one just inside and one just outside.
+    let mut leads = Vec::new();
+    for (i, (category, urgency, zip)) in [
+        ("drain-cleaning", "flexible", "55401"),
+        ("drain-cleaning", "flexible", "55402"),
+        ("drain-cleaning", "emergency", "55401"),
+        ("burst-pipe", "within_48h", "55401"),
+        ("drain-cleaning", "flexible", "10001"),
+        ("drain-cleaning", "flexible", "55401"),
+        ("drain-cleaning", "flexible", "55401"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        leads.push(app.verified_lead(&format!("61255502{i:02}"), category, urgency, zip).await?);
+    }
+    let now = app.clock.now();
+    for (lead, age) in [
+        (leads[5], time::Duration::days(30) - time::Duration::seconds(1)),
+        (leads[6], time::Duration::days(30) + time::Duration::seconds(1)),
+    ] {
+        sqlx::query("UPDATE leads SET created_at = $2, verified_at = $2 WHERE id = $1")
+            .bind(lead)
+            .bind(now - age)
+            .execute(&app.pool)
+            .await?;
+    }
+    let preview = |query: &'static str| {
+        let app = &app;
+        let sid = p.sid.clone();
+        async move {
+            let res = app.get(&format!("/pro/profile/preview?{query}")).header(COOKIE, cookie(&sid)).send().await?;
+            anyhow::ensure!(res.status() == StatusCode::OK, "preview answered {}", res.status());
+            Ok::<_, anyhow::Error>(res.text().await?)
+        }
+    };
+    let counts = |html: &str| -> Vec<String> {
+        html.split("<strong>").skip(1).filter_map(|r| r.split("</strong>").next()).map(str::to_owned).collect()
+    };
+
+    // Drain cleaning $25 base: flexible $20.00, within 48 h $25.00, emergency $37.50.
+    let html =
+        preview("base_zip=55401&radius_miles=10&extra_zips=&category=drain-cleaning&category=burst-pipe").await?;
+    assert!(html.contains("Drain cleaning") && html.contains("$20.00") && html.contains("$37.50"), "{html}");
+    assert_eq!(counts(&html), ["1", "4"], "burst pipe: 1; drain cleaning: 3 recent + 1 just inside 30 days");
+    // A price limit leaves out the emergency, and says so.
+    let html = preview("base_zip=55401&radius_miles=10&category=drain-cleaning&max_price=30").await?;
+    assert_eq!(counts(&html), ["3"]);
+    assert!(html.contains("+1 above your price limit"), "{html}");
+    // New York, by hand, brings its request in.
+    let html = preview("base_zip=55401&radius_miles=10&extra_zips=10001&category=drain-cleaning").await?;
+    assert_eq!(counts(&html), ["5"]);
+    // Half-filled settings explain what to give; hostile input is text, never markup.
+    let html = preview("base_zip=554&radius_miles=10&category=drain-cleaning").await?;
+    assert!(html.contains("Give your base ZIP code") && counts(&html).is_empty(), "{html}");
+    let html = preview("base_zip=55401&radius_miles=10").await?;
+    assert!(html.contains("Tick the jobs you do"), "{html}");
+    let html = preview("base_zip=55401&radius_miles=10&category=%3Cscript%3E&max_price=%3Cb%3E").await?;
+    assert!(!html.contains("<script>") && counts(&html).is_empty(), "{html}");
+    // Only its pro sees it.
+    assert_ne!(app.get("/pro/profile/preview?base_zip=55401&radius_miles=10").send().await?.status(), StatusCode::OK);
+
+    // The profile page shows the same panel for the saved settings.
+    post(&app, &p, "/pro/profile/area", &[("base_zip", "55401"), ("radius_miles", "10")]).await?;
+    post(&app, &p, "/pro/profile/services", &[("category", "drain-cleaning")]).await?;
+    let page = app.get("/pro/profile").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(page.contains("What your settings bring") && counts(&page) == ["4"], "{page}");
+    app.shutdown().await
 }

@@ -225,7 +225,11 @@ pub fn parse_dollars(s: &str) -> Result<Option<Cents>, NotDollars> {
     if total == 0 || total > 100_000_000 { Err(NotDollars) } else { Ok(Some(Cents(total))) }
 }
 
+/// The most a limit in cents may be: $1,000,000.
+const MAX_LIMIT_CENTS: i64 = 100_000_000;
+
 impl LeadPreferences {
+    /// From what the portal's form sent: amounts in dollars as people write them.
     pub fn parse(
         max_price: &str,
         shared: bool,
@@ -248,28 +252,71 @@ impl LeadPreferences {
             ))
         });
         let daily_cap = match daily_cap.trim() {
-            "" => Some(None),
-            s => match s.parse::<i32>() {
-                Ok(n) if (1..=1000).contains(&n) => Some(Some(n)),
-                _ => {
-                    errors.push(err(
-                        "daily_cap",
-                        "The most leads a day is a whole number from 1 to 1000 — or leave it empty.",
-                    ));
-                    None
-                }
-            },
+            "" => Ok(None),
+            s => s.parse::<i64>().map(Some).map_err(|_| errors.push(daily_cap_error())),
         };
-        if !shared && !exclusive {
-            errors.push(err("lead_types", "Choose shared leads, exclusive leads, or both."));
-        }
-        match (max_price, weekly_budget, daily_cap) {
-            (Ok(max_price), Ok(weekly_budget), Some(daily_cap)) if errors.is_empty() => {
-                Ok(Self { max_price, shared, exclusive, daily_cap, weekly_budget, paused })
+        // What could not be read is left out of the range checks, so each field is named once.
+        let typed = Self::new(
+            max_price.unwrap_or(None),
+            shared,
+            exclusive,
+            daily_cap.unwrap_or(None),
+            weekly_budget.unwrap_or(None),
+            paused,
+        );
+        match typed {
+            Ok(p) if errors.is_empty() => Ok(p),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                errors.extend(more);
+                Err(errors)
             }
-            _ => Err(errors),
         }
     }
+
+    /// From typed values (the JSON API): the same limits, whatever the shape they came in.
+    pub fn new(
+        max_price: Option<Cents>,
+        shared: bool,
+        exclusive: bool,
+        daily_cap: Option<i64>,
+        weekly_budget: Option<Cents>,
+        paused: bool,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let in_range = |c: Option<Cents>| c.is_none_or(|c| (1..=MAX_LIMIT_CENTS).contains(&c.0));
+        if !in_range(max_price) {
+            errors
+                .push(err("max_price", "The most you'll pay for one lead is from $0.01 to $1,000,000 — or no limit."));
+        }
+        if !in_range(weekly_budget) {
+            errors.push(err("weekly_budget", "A weekly budget is from $0.01 to $1,000,000 — or no limit."));
+        }
+        let daily_cap = match daily_cap.map(i32::try_from) {
+            None => None,
+            Some(Ok(n)) if (1..=1000).contains(&n) => Some(n),
+            Some(_) => {
+                errors.push(daily_cap_error());
+                None
+            }
+        };
+        if !shared && !exclusive {
+            errors.push(lead_types_error());
+        }
+        if errors.is_empty() {
+            Ok(Self { max_price, shared, exclusive, daily_cap, weekly_budget, paused })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn daily_cap_error() -> FieldError {
+    err("daily_cap", "The most leads a day is a whole number from 1 to 1000 — or leave it empty.")
+}
+
+fn lead_types_error() -> FieldError {
+    err("lead_types", "Choose shared leads, exclusive leads, or both.")
 }
 
 /// What a pro's account has, for the checklist.
@@ -291,6 +338,20 @@ impl Progress {
         let Progress { email_verified, phone_verified, licence, insurance, service_area, services, hours, preferences } =
             *self;
         email_verified && phone_verified && licence && insurance && service_area && services && hours && preferences
+    }
+
+    /// The checklist in the order a pro meets it: (item, done, what to do about it).
+    pub fn checklist(&self) -> [(&'static str, bool, &'static str); 8] {
+        [
+            ("email_verified", self.email_verified, "Confirm your e-mail address with the link we sent you."),
+            ("phone_verified", self.phone_verified, "Confirm your mobile number with the code we texted you."),
+            ("business", self.licence, "Give your business name and plumbing licence."),
+            ("insurance", self.insurance, "Upload your insurance certificate."),
+            ("area", self.service_area, "Say where you work: a base ZIP code and how far you travel."),
+            ("services", self.services, "Choose the kinds of job you do."),
+            ("hours", self.hours, "Say when you take jobs."),
+            ("preferences", self.preferences, "Choose which leads you want and your limits."),
+        ]
     }
 }
 
@@ -347,5 +408,39 @@ mod tests {
         assert_eq!((p.max_price, p.daily_cap, p.weekly_budget), (Some(Cents(8000)), Some(5), Some(Cents(50_000))));
         let e = LeadPreferences::parse("x", false, false, "0", "y", false).err().unwrap_or_default();
         assert_eq!(e.len(), 4);
+        let e = LeadPreferences::parse("5", false, false, "0", "6", false).err().unwrap_or_default();
+        assert_eq!(e.iter().map(|e| e.field).collect::<Vec<_>>(), ["daily_cap", "lead_types"]);
+    }
+
+    #[test]
+    fn the_checklist_is_done_exactly_when_review_can_start() {
+        let all = Progress {
+            email_verified: true,
+            phone_verified: true,
+            licence: true,
+            insurance: true,
+            service_area: true,
+            services: true,
+            hours: true,
+            preferences: true,
+        };
+        assert!(all.ready_for_review() && all.checklist().iter().all(|(_, done, _)| *done));
+        let missing = Progress { insurance: false, ..all };
+        assert!(!missing.ready_for_review());
+        let open: Vec<_> = missing.checklist().iter().filter(|(_, done, _)| !done).map(|(i, _, _)| *i).collect();
+        assert_eq!(open, ["insurance"]);
+    }
+
+    #[test]
+    fn typed_preferences_keep_the_same_limits() {
+        let ok = LeadPreferences::new(Some(Cents(1)), false, true, Some(1000), Some(Cents(100_000_000)), true);
+        assert!(ok.is_ok(), "{ok:?}");
+        let e = LeadPreferences::new(Some(Cents(0)), true, true, Some(1001), Some(Cents(100_000_001)), false)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(e.iter().map(|e| e.field).collect::<Vec<_>>(), ["max_price", "weekly_budget", "daily_cap"]);
+        assert!(LeadPreferences::new(Some(Cents(-5)), true, true, Some(0), None, false).is_err());
+        assert!(LeadPreferences::new(None, true, true, Some(i64::from(i32::MAX) + 1), None, false).is_err());
+        assert!(LeadPreferences::new(None, true, true, None, None, false).is_ok(), "no limits is fine");
     }
 }

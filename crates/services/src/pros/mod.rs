@@ -2,4 +2,5 @@
 
 pub mod approval;
 pub mod onboarding;
+pub mod preview;
 pub mod ready;

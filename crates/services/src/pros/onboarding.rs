@@ -9,7 +9,6 @@ use bytes::Bytes;
 use domain::FieldError;
 use domain::account::BusinessName;
 use domain::account::profile::{Hours, LeadPreferences, Licence, Progress, ServiceArea};
-use sqlx::PgConnection;
 use store::accounts::User;
 use store::profiles::{HoursRow, Preferences, Profile};
 use uuid::Uuid;
@@ -66,47 +65,55 @@ pub async fn progress(ctx: &Ctx, user: &User) -> Result<(Progress, Option<Profil
     Ok((progress, p))
 }
 
-/// Writes one part with its audit entry, in one transaction.
-/// Writes one part with its audit entry. `change` answers whether the part changed something
-/// staff vetted (the licence, the insurance): an approved pro then goes back to review.
-async fn save<F>(ctx: &Ctx, pro: Uuid, ip: &str, part: Part, change: F) -> Result<(), ServiceError>
-where
-    F: for<'c> FnOnce(&'c mut PgConnection) -> futures::future::BoxFuture<'c, Result<bool, sqlx::Error>>,
-{
-    let mut tx = ctx.pool.begin().await?;
-    let vetted_changed = change(&mut tx).await?;
-    let back_to_review = vetted_changed && store::profiles::back_to_review(&mut tx, pro, ctx.clock.now()).await?;
-    let detail = serde_json::json!({"part": part.as_str(), "back_to_review": back_to_review});
-    audit::record(&mut tx, ctx, Audit::own(pro, AuditAction::ProfileChanged, Some(ip)).detail(detail)).await?;
-    tx.commit().await?;
-    Ok(())
+/// A pro's profile with everything its parts hold, as one reads it back.
+#[derive(Debug, Clone)]
+pub struct Whole {
+    pub profile: Profile,
+    pub progress: Progress,
+    /// ZIPs picked by hand, beyond the radius.
+    pub extra_zips: Vec<String>,
+    /// Category slugs.
+    pub services: Vec<String>,
+    pub hours: Vec<HoursRow>,
 }
 
-pub async fn set_business(
-    ctx: &Ctx,
-    pro: Uuid,
-    ip: &str,
-    name: BusinessName,
-    licence: Licence,
-) -> Result<(), ServiceError> {
-    let now = ctx.clock.now();
-    save(ctx, pro, ip, Part::Business, move |c| {
-        Box::pin(async move {
-            let before = store::profiles::get(c, pro).await?;
-            store::profiles::set_business(c, pro, name.as_str(), &licence.number, &licence.state, now).await?;
-            // The business name is the pro's to change; the licence is what staff checked.
-            Ok(before.is_some_and(|p| {
-                p.licence_number.as_deref() != Some(licence.number.as_str())
-                    || p.licence_state.as_deref() != Some(licence.state.as_str())
-            }))
-        })
-    })
-    .await
+/// The whole profile of the signed-in pro `user`; not found for an account without one.
+pub async fn whole(ctx: &Ctx, user: &User) -> Result<Whole, ServiceError> {
+    let (progress, profile) = progress(ctx, user).await?;
+    let profile = profile.ok_or(ServiceError::NotFound)?;
+    let mut conn = ctx.pool.acquire().await?;
+    let extra_zips = store::profiles::covered_zips(&mut conn, user.id)
+        .await?
+        .into_iter()
+        .filter(|z| z.hand_picked)
+        .map(|z| z.zip)
+        .collect();
+    let services = store::profiles::categories(&mut conn, user.id).await?;
+    let hours = store::profiles::hours(&mut conn, user.id).await?;
+    Ok(Whole { profile, progress, extra_zips, services, hours })
 }
 
-/// The area as covered ZIPs: those within the radius of the base, and those picked by hand.
-/// Every ZIP must exist in the reference data.
-pub async fn set_area(ctx: &Ctx, pro: Uuid, ip: &str, area: ServiceArea) -> Result<(), ServiceError> {
+/// Parts of a profile to replace at once; each part given replaces that part whole.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub business: Option<(BusinessName, Licence)>,
+    pub area: Option<ServiceArea>,
+    /// Category slugs.
+    pub services: Option<Vec<String>>,
+    pub hours: Option<Hours>,
+    pub preferences: Option<LeadPreferences>,
+}
+
+/// An area checked against the reference data, ready to write.
+struct CheckedArea {
+    area: ServiceArea,
+    radius_zips: Vec<String>,
+    time_zone: Option<String>,
+}
+
+/// Every ZIP must exist in the reference data; the covered ZIPs are those within the radius of
+/// the base and those picked by hand.
+async fn check_area(ctx: &Ctx, area: ServiceArea) -> Result<CheckedArea, ServiceError> {
     let mut unknown = Vec::new();
     for z in std::iter::once(&area.base).chain(area.extra.iter()) {
         if ctx.zip(z).await?.is_none() {
@@ -119,70 +126,126 @@ pub async fn set_area(ctx: &Ctx, pro: Uuid, ip: &str, area: ServiceArea) -> Resu
         let message = format!("We couldn't find ZIP {} — check the 5 digits?", unknown.join(", "));
         return Err(ServiceError::Invalid(vec![FieldError { field, message }]));
     }
-    let radius_zips: Vec<String> = {
+    let within = async {
         let mut conn = ctx.pool.acquire().await?;
-        store::zips::within_radius(&mut conn, &area.base, domain::Miles(f64::from(area.radius_miles)))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|n| n.info.zip)
-            .collect()
+        store::zips::within_radius(&mut conn, &area.base, domain::Miles(f64::from(area.radius_miles))).await
     };
-    let extra: Vec<String> = area.extra.iter().map(|z| z.as_str().to_owned()).collect();
-    let (now, base, radius) = (ctx.clock.now(), area.base.as_str().to_owned(), i32::from(area.radius_miles));
+    let radius_zips = within.await?.unwrap_or_default().into_iter().map(|n| n.info.zip).collect();
     // The base ZIP's time zone is the likely one, until the pro says otherwise.
-    let tz = ctx.zip(&area.base).await?.map(|z| z.time_zone);
-    save(ctx, pro, ip, Part::Area, move |c| {
-        Box::pin(async move {
-            store::profiles::set_area(c, pro, &base, radius, &radius_zips, &extra, now).await?;
-            if let Some(tz) = tz {
-                store::profiles::default_time_zone(c, pro, &tz).await?;
+    let time_zone = ctx.zip(&area.base).await?.map(|z| z.time_zone);
+    Ok(CheckedArea { area, radius_zips, time_zone })
+}
+
+/// Replaces the parts in `changes`, all or none: each is checked against the reference data
+/// first (every refusal named at once), then all are written in one transaction with an audit
+/// entry per part. A change to what staff vetted (the licence) sends an approved pro back to
+/// review.
+pub async fn update(ctx: &Ctx, pro: Uuid, ip: &str, changes: Changes) -> Result<(), ServiceError> {
+    let Changes { business, area, services, hours, preferences } = changes;
+    let mut errors = Vec::new();
+    let area = match area {
+        Some(a) => match check_area(ctx, a).await {
+            Ok(a) => Some(a),
+            Err(ServiceError::Invalid(e)) => {
+                errors.extend(e);
+                None
             }
-            Ok(false)
-        })
-    })
-    .await
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    if let Some(slugs) = &services {
+        let known = ctx.categories().await?;
+        if slugs.is_empty() || slugs.iter().any(|s| !known.iter().any(|c| &c.slug == s)) {
+            let message = "Choose at least one kind of job you do.".to_owned();
+            errors.push(FieldError { field: "services", message });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.pool.begin().await?;
+    let mut parts = Vec::new();
+    let mut vetted_changed = false;
+    if let Some((name, licence)) = business {
+        let before = store::profiles::get(&mut tx, pro).await?;
+        store::profiles::set_business(&mut tx, pro, name.as_str(), &licence.number, &licence.state, now).await?;
+        // The business name is the pro's to change; the licence is what staff checked.
+        vetted_changed |= before.is_some_and(|p| {
+            p.licence_number.as_deref() != Some(licence.number.as_str())
+                || p.licence_state.as_deref() != Some(licence.state.as_str())
+        });
+        parts.push(Part::Business);
+    }
+    if let Some(CheckedArea { area, radius_zips, time_zone }) = area {
+        let extra: Vec<String> = area.extra.iter().map(|z| z.as_str().to_owned()).collect();
+        let radius = i32::from(area.radius_miles);
+        store::profiles::set_area(&mut tx, pro, area.base.as_str(), radius, &radius_zips, &extra, now).await?;
+        if let Some(tz) = time_zone {
+            store::profiles::default_time_zone(&mut tx, pro, &tz).await?;
+        }
+        parts.push(Part::Area);
+    }
+    if let Some(slugs) = services {
+        store::profiles::set_categories(&mut tx, pro, &slugs).await?;
+        parts.push(Part::Services);
+    }
+    if let Some(h) = hours {
+        let rows: Vec<HoursRow> = h
+            .days
+            .iter()
+            .map(|d| HoursRow { weekday: i16::from(d.weekday), opens: d.opens, closes: d.closes })
+            .collect();
+        store::profiles::set_hours(&mut tx, pro, &rows, &h.time_zone, h.emergency_24_7, now).await?;
+        parts.push(Part::Hours);
+    }
+    if let Some(p) = preferences {
+        let prefs = Preferences {
+            max_price_cents: p.max_price.map(|c| c.0),
+            accepts_shared: p.shared,
+            accepts_exclusive: p.exclusive,
+            daily_cap: p.daily_cap,
+            weekly_budget_cents: p.weekly_budget.map(|c| c.0),
+            paused: p.paused,
+        };
+        store::profiles::set_preferences(&mut tx, pro, &prefs, now).await?;
+        parts.push(Part::Preferences);
+    }
+    let back_to_review = vetted_changed && store::profiles::back_to_review(&mut tx, pro, now).await?;
+    for part in parts {
+        let detail = serde_json::json!({"part": part.as_str(), "back_to_review": back_to_review});
+        audit::record(&mut tx, ctx, Audit::own(pro, AuditAction::ProfileChanged, Some(ip)).detail(detail)).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_business(
+    ctx: &Ctx,
+    pro: Uuid,
+    ip: &str,
+    name: BusinessName,
+    licence: Licence,
+) -> Result<(), ServiceError> {
+    update(ctx, pro, ip, Changes { business: Some((name, licence)), ..Changes::default() }).await
+}
+
+pub async fn set_area(ctx: &Ctx, pro: Uuid, ip: &str, area: ServiceArea) -> Result<(), ServiceError> {
+    update(ctx, pro, ip, Changes { area: Some(area), ..Changes::default() }).await
 }
 
 /// The kinds of job the pro does: at least one, each a category we have.
 pub async fn set_services(ctx: &Ctx, pro: Uuid, ip: &str, slugs: Vec<String>) -> Result<(), ServiceError> {
-    let known = ctx.categories().await?;
-    if slugs.is_empty() || slugs.iter().any(|s| !known.iter().any(|c| &c.slug == s)) {
-        let message = "Choose at least one kind of job you do.".to_owned();
-        return Err(ServiceError::Invalid(vec![FieldError { field: "services", message }]));
-    }
-    save(ctx, pro, ip, Part::Services, move |c| {
-        Box::pin(async move { store::profiles::set_categories(c, pro, &slugs).await.map(|()| false) })
-    })
-    .await
+    update(ctx, pro, ip, Changes { services: Some(slugs), ..Changes::default() }).await
 }
 
 pub async fn set_hours(ctx: &Ctx, pro: Uuid, ip: &str, h: Hours) -> Result<(), ServiceError> {
-    let rows: Vec<HoursRow> =
-        h.days.iter().map(|d| HoursRow { weekday: i16::from(d.weekday), opens: d.opens, closes: d.closes }).collect();
-    let now = ctx.clock.now();
-    save(ctx, pro, ip, Part::Hours, move |c| {
-        Box::pin(async move {
-            store::profiles::set_hours(c, pro, &rows, &h.time_zone, h.emergency_24_7, now).await.map(|()| false)
-        })
-    })
-    .await
+    update(ctx, pro, ip, Changes { hours: Some(h), ..Changes::default() }).await
 }
 
 pub async fn set_preferences(ctx: &Ctx, pro: Uuid, ip: &str, p: LeadPreferences) -> Result<(), ServiceError> {
-    let prefs = Preferences {
-        max_price_cents: p.max_price.map(|c| c.0),
-        accepts_shared: p.shared,
-        accepts_exclusive: p.exclusive,
-        daily_cap: p.daily_cap,
-        weekly_budget_cents: p.weekly_budget.map(|c| c.0),
-        paused: p.paused,
-    };
-    let now = ctx.clock.now();
-    save(ctx, pro, ip, Part::Preferences, move |c| {
-        Box::pin(async move { store::profiles::set_preferences(c, pro, &prefs, now).await.map(|()| false) })
-    })
-    .await
+    update(ctx, pro, ip, Changes { preferences: Some(p), ..Changes::default() }).await
 }
 
 /// The types we take, told by the file's first bytes, never by its name or the browser's word.
@@ -204,19 +267,20 @@ pub async fn upload_insurance(ctx: &Ctx, pro: Uuid, ip: &str, bytes: Bytes) -> R
     };
     let key = format!("insurance/{pro}/{}.{ext}", Uuid::now_v7());
     ctx.providers.storage.put(&key, bytes).await.map_err(anyhow::Error::from)?;
+    let mut tx = ctx.pool.begin().await?;
     let now = ctx.clock.now();
-    let storage = ctx.providers.storage.clone();
-    save(ctx, pro, ip, Part::Insurance, move |c| {
-        Box::pin(async move {
-            if let Some(old) = store::profiles::set_insurance(c, pro, &key, content_type, now).await? {
-                // The replaced certificate goes; a failure here only leaves an orphan file.
-                let _ = storage.delete(&old).await;
-            }
-            // A new certificate is one staff have not seen.
-            Ok(true)
-        })
-    })
-    .await
+    let replaced = store::profiles::set_insurance(&mut tx, pro, &key, content_type, now).await?;
+    // A new certificate is one staff have not seen.
+    let back_to_review = store::profiles::back_to_review(&mut tx, pro, now).await?;
+    let detail = serde_json::json!({"part": Part::Insurance.as_str(), "back_to_review": back_to_review});
+    audit::record(&mut tx, ctx, Audit::own(pro, AuditAction::ProfileChanged, Some(ip)).detail(detail)).await?;
+    tx.commit().await?;
+    if let Some(old) = replaced {
+        // The replaced certificate goes once the new one is recorded; a failure here only
+        // leaves an orphan file.
+        let _ = ctx.providers.storage.delete(&old).await;
+    }
+    Ok(())
 }
 
 /// A pro's insurance certificate and its (sniffed) type. For its owner and for staff only: the
