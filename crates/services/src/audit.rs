@@ -32,10 +32,12 @@ pub enum AuditAction {
     ProfileSubmitted,
     ProApproved,
     PricesChanged,
+    DisputeCredited,
+    DisputeDenied,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         Self::Signup,
         Self::EmailVerified,
         Self::PhoneVerified,
@@ -60,6 +62,8 @@ impl AuditAction {
         Self::ProfileSubmitted,
         Self::ProApproved,
         Self::PricesChanged,
+        Self::DisputeCredited,
+        Self::DisputeDenied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +92,8 @@ impl AuditAction {
             Self::ProfileSubmitted => "profile_submitted",
             Self::ProApproved => "pro_approved",
             Self::PricesChanged => "prices_changed",
+            Self::DisputeCredited => "dispute_credited",
+            Self::DisputeDenied => "dispute_denied",
         }
     }
 

@@ -58,6 +58,8 @@ pub enum Conflict {
     AlreadyDisputed,
     /// Disputes are taken within 14 days of the purchase.
     DisputeWindowClosed,
+    /// The dispute was decided already (by someone else, or by a second tap).
+    AlreadyDecided,
 }
 
 impl Conflict {

@@ -239,6 +239,26 @@ impl TestApp {
         Ok(secret)
     }
 
+    /// A staff member signed in by the login form with the second factor given: the browser
+    /// session cookie's value.
+    pub async fn staff_session(&self, email: &str) -> anyhow::Result<String> {
+        let (id, password) = self.create_staff(email).await?;
+        let secret = self.enrol_staff(id).await?;
+        let res = self.post("/login").form(&[("email", email), ("password", password.as_str())]).send().await?;
+        let sid = session_cookie(&res).unwrap_or_default();
+        let cookie = format!("__Host-pl_session={sid}");
+        let page = self.get("/staff/mfa").header(reqwest::header::COOKIE, &cookie).send().await?.text().await?;
+        let code = services::infra::totp::code_at(&secret, domain::Clock::now(&self.clock));
+        let res = self
+            .post("/staff/mfa")
+            .header(reqwest::header::COOKIE, &cookie)
+            .form(&[("csrf", csrf_in(&page).as_str()), ("code", code.as_str())])
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == reqwest::StatusCode::SEE_OTHER, "second factor refused");
+        Ok(session_cookie(&res).unwrap_or(sid))
+    }
+
     /// A partner with a working API key: (partner id, key).
     pub async fn create_partner(&self, name: &str) -> anyhow::Result<(uuid::Uuid, String)> {
         let (prefix, _, full, hash) = services::infra::partner_keys::new_key();
@@ -265,6 +285,11 @@ impl TestApp {
 
 /// The password [`TestApp::signup_pro`] gives its accounts.
 pub const PRO_PASSWORD: &str = "tangerine voltage marmot 42";
+
+/// The CSRF token of the first form in a page.
+pub fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
+}
 
 /// The value of the session cookie a response sets (empty when it is being removed).
 pub fn session_cookie(res: &reqwest::Response) -> Option<String> {

@@ -98,4 +98,20 @@ impl TestApp {
         anyhow::ensure!(res.status() == reqwest::StatusCode::OK, "verification answered {}", res.status());
         Ok(id.parse()?)
     }
+
+    /// A verified lead from `phone` offered to `pro` (who must be its best match) and bought:
+    /// the purchase's id.
+    pub async fn bought_lead(&self, pro: &Pro, phone: &str, category: &str, zip: &str) -> anyhow::Result<Uuid> {
+        let lead = self.verified_lead(phone, category, "within_48h", zip).await?;
+        self.run_pending_jobs().await?;
+        let offer: Uuid = sqlx::query_scalar("SELECT id FROM offers WHERE pro_id = $1 AND lead_id = $2")
+            .bind(pro.id)
+            .bind(lead)
+            .fetch_one(&self.pool)
+            .await?;
+        let res = self.post(&format!("/api/v1/pro/offers/{offer}/claim")).bearer_auth(&pro.token).send().await?;
+        anyhow::ensure!(res.status() == reqwest::StatusCode::OK, "claim answered {}", res.status());
+        let body: serde_json::Value = res.json().await?;
+        Ok(body["purchase"]["id"].as_str().unwrap_or_default().parse()?)
+    }
 }

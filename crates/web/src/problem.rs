@@ -127,6 +127,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(Conflict::DisputeWindowClosed) => {
                 Problem::typed(StatusCode::CONFLICT, ProblemType::DisputeWindowClosed, None).into()
             }
+            ServiceError::Conflict(Conflict::AlreadyDecided) => {
+                ApiError::Conflict("That dispute was decided already.".into())
+            }
             ServiceError::Refused(refusal) => {
                 let (status, kind) = match refusal {
                     Refusal::SoldOut => (StatusCode::CONFLICT, ProblemType::OfferSoldOut),

@@ -72,6 +72,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/staff/confirm", get(staff_pages::show_confirm).post(staff_pages::confirm))
         .route("/staff/team", get(staff_pages::team).post(staff_pages::add_staff))
         .route("/staff/prices", get(crate::market::prices_page::show).post(crate::market::prices_page::save))
+        .route("/staff/disputes", get(crate::market::disputes_page::show))
+        .route("/staff/disputes/{id}", post(crate::market::disputes_page::decide))
         // Every /api/v1 route, described by the same attributes that route it.
         .merge(openapi::routes().split_for_parts().0)
         .merge(extra)

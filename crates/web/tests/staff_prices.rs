@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::Value;
 use testkit::market::ProSetup;
-use testkit::{TestApp, session_cookie};
+use testkit::{TestApp, csrf_in};
 
 type R = anyhow::Result<()>;
 
@@ -13,30 +13,9 @@ fn cookie(value: &str) -> String {
     format!("__Host-pl_session={value}")
 }
 
-fn csrf_in(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
-}
-
 /// A signed-in staff member's session cookie, second factor given.
 async fn staff(app: &TestApp) -> anyhow::Result<String> {
-    let email = "ops@plumberleads.example";
-    let (id, password) =
-        services::accounts::create_staff(&app.state, None, email, "Ola Ops", domain::account::Role::Staff)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let secret = app.enrol_staff(id).await?;
-    let res = app.post("/login").form(&[("email", email), ("password", password.as_str())]).send().await?;
-    let sid = session_cookie(&res).unwrap_or_default();
-    let page = app.get("/staff/mfa").header(COOKIE, cookie(&sid)).send().await?.text().await?;
-    let code = services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock));
-    let res = app
-        .post("/staff/mfa")
-        .header(COOKIE, cookie(&sid))
-        .form(&[("csrf", csrf_in(&page).as_str()), ("code", code.as_str())])
-        .send()
-        .await?;
-    anyhow::ensure!(res.status() == StatusCode::SEE_OTHER, "second factor refused");
-    Ok(session_cookie(&res).unwrap_or(sid))
+    app.staff_session("ops@plumberleads.example").await
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! *Marketplace API (v1)*). Handlers parse, call one use case in `services::market`, render.
 
 pub mod api;
+pub mod disputes_page;
 pub mod inbox;
 pub mod prices_page;
 pub mod stream;
