@@ -81,5 +81,13 @@ async fn inboxes(app: &TestApp, phone: &Browser, desk: &Browser) -> R {
     // The other plumber sees the count move, still without a reload.
     desk.wait_for_text(".offer__buyers", "1 of 3 taken", wait).await?;
     desk.screenshot(shots().join("inbox-taken-desktop.png")).await?;
+
+    // The statement: the lead bought and the money added, newest first.
+    phone.click("a[href='/pro/wallet']").await?;
+    phone.wait_for_text("#balance", "$525.00", wait).await?;
+    let lines = phone.texts(".statement tbody tr").await?;
+    ensure!(lines.len() == 3 && lines[1].contains("Lead bought") && lines[1].contains("-$25.00"), "{lines:?}");
+    ensure!(phone.horizontal_overflow().await? == 0, "the statement fits the phone");
+    phone.screenshot(shots().join("wallet-statement-phone.png")).await?;
     Ok(())
 }

@@ -6,3 +6,4 @@ pub mod disputes_page;
 pub mod inbox;
 pub mod prices_page;
 pub mod stream;
+pub mod wallet_page;
