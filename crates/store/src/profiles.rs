@@ -28,6 +28,10 @@ pub struct Profile {
     pub weekly_budget_cents: Option<i64>,
     pub paused: bool,
     pub preferences_set: bool,
+    pub offer_sms: bool,
+    pub offer_email: bool,
+    pub quiet_from: Option<Time>,
+    pub quiet_until: Option<Time>,
     pub submitted_at: Option<OffsetDateTime>,
     pub approved_at: Option<OffsetDateTime>,
 }
@@ -38,7 +42,8 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Profil
         r#"SELECT user_id, business_name, status AS "status!: ProStatus", licence_number, licence_state::text AS licence_state,
                   insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
                   emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
-                  weekly_budget_cents, paused, preferences_set, submitted_at, approved_at
+                  weekly_budget_cents, paused, preferences_set, offer_sms, offer_email, quiet_from, quiet_until,
+                  submitted_at, approved_at
            FROM pros WHERE user_id = $1"#,
         user_id
     )
@@ -263,6 +268,30 @@ pub async fn set_preferences(
     Ok(())
 }
 
+/// How the pro hears of offers: text, e-mail, and quiet hours for texts (both ends or none).
+pub async fn set_notifications(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    sms: bool,
+    email: bool,
+    quiet: Option<(Time, Time)>,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE pros SET offer_sms = $2, offer_email = $3, quiet_from = $4, quiet_until = $5, updated_at = $6
+         WHERE user_id = $1",
+        user_id,
+        sms,
+        email,
+        quiet.map(|q| q.0),
+        quiet.map(|q| q.1),
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Sends the profile to staff for review.
 pub async fn submit(conn: &mut PgConnection, user_id: Uuid, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
@@ -318,7 +347,8 @@ pub async fn pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Profile>
         r#"SELECT user_id, business_name, status AS "status!: ProStatus", licence_number, licence_state::text AS licence_state,
                   insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
                   emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
-                  weekly_budget_cents, paused, preferences_set, submitted_at, approved_at
+                  weekly_budget_cents, paused, preferences_set, offer_sms, offer_email, quiet_from, quiet_until,
+                  submitted_at, approved_at
            FROM pros WHERE status = 'pending_approval' ORDER BY submitted_at, user_id LIMIT $1"#,
         limit
     )

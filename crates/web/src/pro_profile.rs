@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::FieldError;
 use domain::account::BusinessName;
-use domain::account::profile::{self, Hours, LeadPreferences, Licence, ServiceArea};
+use domain::account::profile::{self, Hours, LeadPreferences, Licence, Notifications, ServiceArea};
 use services::ServiceError;
 use services::accounts::SignedIn;
 use services::pros::onboarding::{self, Part};
@@ -74,6 +74,8 @@ struct ProfilePage<'a> {
     weekly_budget: String,
     /// What the saved settings bring, rendered by the same template the live preview answers with.
     preview: String,
+    quiet_from: String,
+    quiet_until: String,
 }
 
 impl FieldErrors for ProfilePage<'_> {
@@ -163,6 +165,8 @@ async fn profile_page(
             daily_cap: p.daily_cap.map(|d| d.to_string()).unwrap_or_default(),
             weekly_budget: dollars(p.weekly_budget_cents),
             preview,
+            quiet_from: p.quiet_from.map(hhmm).unwrap_or_default(),
+            quiet_until: p.quiet_until.map(hhmm).unwrap_or_default(),
             p: &p,
         },
         status,
@@ -249,6 +253,7 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
         Some("services") => Some("Services saved."),
         Some("hours") => Some("Hours saved."),
         Some("preferences") => Some("Lead preferences saved."),
+        Some("notifications") => Some("Notifications saved."),
         _ => None,
     }
 }
@@ -361,6 +366,25 @@ pub async fn preferences(
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     saved(&state, &s, Part::Preferences, result).await
+}
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ProPage(s): ProPage,
+    SignedForm(pairs): SignedForm<Pairs>,
+) -> Response {
+    let parsed = Notifications::parse(
+        checked(&pairs, "offer_sms"),
+        checked(&pairs, "offer_email"),
+        field(&pairs, "quiet_from"),
+        field(&pairs, "quiet_until"),
+    );
+    let result = match parsed {
+        Ok(n) => onboarding::set_notifications(&state, s.user.id, &ip.to_string(), n).await,
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    saved(&state, &s, Part::Notifications, result).await
 }
 
 pub async fn upload_insurance(

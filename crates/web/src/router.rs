@@ -59,6 +59,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/profile/services", post(pro_profile::services))
         .route("/pro/profile/hours", post(pro_profile::hours))
         .route("/pro/profile/preferences", post(pro_profile::preferences))
+        .route("/pro/profile/notifications", post(pro_profile::notifications))
         .route("/pro/submit", post(pro_profile::submit))
         .route("/pro/offers", get(market_inbox::page))
         .route("/pro/offers/events", get(market_inbox::events))

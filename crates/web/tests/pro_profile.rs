@@ -470,3 +470,49 @@ async fn the_profile_previews_prices_and_last_months_requests_for_the_settings_b
     assert!(page.contains("What your settings bring") && counts(&page) == ["4"], "{page}");
     app.shutdown().await
 }
+
+#[tokio::test]
+async fn a_pro_chooses_how_offers_reach_them_and_quiet_hours_for_texts() -> R {
+    let app = TestApp::spawn().await?;
+    let p = pro(&app, "jane@example.com", "+16125550123").await?;
+    let channels = |app: &TestApp, id: uuid::Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            let row: (bool, bool, Option<String>, Option<String>) = sqlx::query_as(
+                "SELECT offer_sms, offer_email, quiet_from::text, quiet_until::text FROM pros WHERE user_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await?;
+            anyhow::Ok(row)
+        }
+    };
+    assert_eq!(channels(&app, p.id).await?, (true, true, None, None), "both channels, no quiet hours, at first");
+    let page = app.get("/pro/profile").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(page.contains("name=\"offer_sms\" checked") && page.contains("How we tell you about offers"));
+
+    // Half-filled quiet hours: explained beside the field, nothing changed.
+    let (status, body) =
+        post(&app, &p, "/pro/profile/notifications", &[("offer_email", "on"), ("quiet_from", "21:00")]).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Give both times for quiet hours"), "{body}");
+    assert_eq!(channels(&app, p.id).await?, (true, true, None, None));
+
+    // E-mail only, with quiet hours past midnight.
+    let fields = [("offer_email", "on"), ("quiet_from", "21:00"), ("quiet_until", "07:00")];
+    assert_eq!(
+        post(&app, &p, "/pro/profile/notifications", &fields).await?,
+        (StatusCode::SEE_OTHER, "/pro/profile?done=notifications#notifications".into())
+    );
+    assert_eq!(channels(&app, p.id).await?, (false, true, Some("21:00:00".into()), Some("07:00:00".into())));
+    let page = app.get("/pro/profile?done=notifications").header(COOKIE, cookie(&p.sid)).send().await?.text().await?;
+    assert!(
+        page.contains("Notifications saved.")
+            && page.contains("value=\"21:00\"")
+            && !page.contains("name=\"offer_sms\" checked")
+    );
+    // And none at all: back to no quiet hours.
+    post(&app, &p, "/pro/profile/notifications", &[("offer_sms", "on")]).await?;
+    assert_eq!(channels(&app, p.id).await?, (true, false, None, None));
+    app.shutdown().await
+}

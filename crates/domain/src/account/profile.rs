@@ -319,6 +319,37 @@ fn lead_types_error() -> FieldError {
     err("lead_types", "Choose shared leads, exclusive leads, or both.")
 }
 
+/// How a pro hears of new offers: by text, by e-mail (the inbox and its live feed always), and
+/// the hours texts wait for (emergencies excepted). Quiet hours may run past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notifications {
+    pub sms: bool,
+    pub email: bool,
+    /// (from, until), in the pro's time zone.
+    pub quiet: Option<(Time, Time)>,
+}
+
+impl Notifications {
+    pub fn parse(sms: bool, email: bool, quiet_from: &str, quiet_until: &str) -> Result<Self, Vec<FieldError>> {
+        let quiet = match (quiet_from.trim(), quiet_until.trim()) {
+            ("", "") => None,
+            (from, until) => match (parse_time(from), parse_time(until)) {
+                (Some(from), Some(until)) if from != until => Some((from, until)),
+                (Some(_), Some(_)) => {
+                    return Err(vec![err("quiet_hours", "Quiet hours start and end at different times.")]);
+                }
+                _ => {
+                    return Err(vec![err(
+                        "quiet_hours",
+                        "Give both times for quiet hours, like 21:00 and 07:00 — or leave both empty.",
+                    )]);
+                }
+            },
+        };
+        Ok(Self { sms, email, quiet })
+    }
+}
+
 /// What a pro's account has, for the checklist.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -429,6 +460,23 @@ mod tests {
         assert!(!missing.ready_for_review());
         let open: Vec<_> = missing.checklist().iter().filter(|(_, done, _)| !done).map(|(i, _, _)| *i).collect();
         assert_eq!(open, ["insurance"]);
+    }
+
+    #[test]
+    fn quiet_hours_need_both_ends_and_may_cross_midnight() {
+        let n = Notifications::parse(true, false, "21:00", "07:00").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            n.quiet,
+            Some((
+                Time::from_hms(21, 0, 0).unwrap_or(Time::MIDNIGHT),
+                Time::from_hms(7, 0, 0).unwrap_or(Time::MIDNIGHT)
+            ))
+        );
+        assert_eq!(Notifications::parse(false, false, " ", "").map(|n| n.quiet), Ok(None));
+        for (from, until) in [("21:00", ""), ("", "07:00"), ("9pm", "07:00"), ("25:00", "07:00"), ("08:00", "08:00")] {
+            let e = Notifications::parse(true, true, from, until).err().unwrap_or_default();
+            assert_eq!(e.iter().map(|e| e.field).collect::<Vec<_>>(), ["quiet_hours"], "{from}–{until}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::{Ctx, ServiceError};
 use bytes::Bytes;
 use domain::FieldError;
 use domain::account::BusinessName;
-use domain::account::profile::{Hours, LeadPreferences, Licence, Progress, ServiceArea};
+use domain::account::profile::{Hours, LeadPreferences, Licence, Notifications, Progress, ServiceArea};
 use store::accounts::User;
 use store::profiles::{HoursRow, Preferences, Profile};
 use uuid::Uuid;
@@ -22,11 +22,19 @@ pub enum Part {
     Services,
     Hours,
     Preferences,
+    Notifications,
 }
 
 impl Part {
-    pub const ALL: [Part; 6] =
-        [Part::Business, Part::Insurance, Part::Area, Part::Services, Part::Hours, Part::Preferences];
+    pub const ALL: [Part; 7] = [
+        Part::Business,
+        Part::Insurance,
+        Part::Area,
+        Part::Services,
+        Part::Hours,
+        Part::Preferences,
+        Part::Notifications,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,6 +44,7 @@ impl Part {
             Part::Services => "services",
             Part::Hours => "hours",
             Part::Preferences => "preferences",
+            Part::Notifications => "notifications",
         }
     }
 
@@ -102,6 +111,7 @@ pub struct Changes {
     pub services: Option<Vec<String>>,
     pub hours: Option<Hours>,
     pub preferences: Option<LeadPreferences>,
+    pub notifications: Option<Notifications>,
 }
 
 /// An area checked against the reference data, ready to write.
@@ -141,7 +151,7 @@ async fn check_area(ctx: &Ctx, area: ServiceArea) -> Result<CheckedArea, Service
 /// entry per part. A change to what staff vetted (the licence) sends an approved pro back to
 /// review.
 pub async fn update(ctx: &Ctx, pro: Uuid, ip: &str, changes: Changes) -> Result<(), ServiceError> {
-    let Changes { business, area, services, hours, preferences } = changes;
+    let Changes { business, area, services, hours, preferences, notifications } = changes;
     let mut errors = Vec::new();
     let area = match area {
         Some(a) => match check_area(ctx, a).await {
@@ -212,6 +222,10 @@ pub async fn update(ctx: &Ctx, pro: Uuid, ip: &str, changes: Changes) -> Result<
         store::profiles::set_preferences(&mut tx, pro, &prefs, now).await?;
         parts.push(Part::Preferences);
     }
+    if let Some(n) = notifications {
+        store::profiles::set_notifications(&mut tx, pro, n.sms, n.email, n.quiet, now).await?;
+        parts.push(Part::Notifications);
+    }
     let back_to_review = vetted_changed && store::profiles::back_to_review(&mut tx, pro, now).await?;
     for part in parts {
         let detail = serde_json::json!({"part": part.as_str(), "back_to_review": back_to_review});
@@ -246,6 +260,10 @@ pub async fn set_hours(ctx: &Ctx, pro: Uuid, ip: &str, h: Hours) -> Result<(), S
 
 pub async fn set_preferences(ctx: &Ctx, pro: Uuid, ip: &str, p: LeadPreferences) -> Result<(), ServiceError> {
     update(ctx, pro, ip, Changes { preferences: Some(p), ..Changes::default() }).await
+}
+
+pub async fn set_notifications(ctx: &Ctx, pro: Uuid, ip: &str, n: Notifications) -> Result<(), ServiceError> {
+    update(ctx, pro, ip, Changes { notifications: Some(n), ..Changes::default() }).await
 }
 
 /// The types we take, told by the file's first bytes, never by its name or the browser's word.

@@ -270,7 +270,11 @@ fn changes(patch: ProfilePatch) -> Result<Changes, Vec<FieldError>> {
         .ok()
     });
     let services = patch.services;
-    if errors.is_empty() { Ok(Changes { business, area, services, hours, preferences }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Changes { business, area, services, hours, preferences, notifications: None })
+    } else {
+        Err(errors)
+    }
 }
 
 /// Your profile, its status and what remains before review.
