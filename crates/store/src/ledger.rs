@@ -188,3 +188,58 @@ pub async fn check(conn: &mut PgConnection) -> Result<Check, sqlx::Error> {
         unmatched_purchases: r.unmatched,
     })
 }
+
+/// One line of a monthly statement, its time in the pro's time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementLine {
+    pub kind: TransferKind,
+    pub amount_cents: i64,
+    pub balance_after_cents: i64,
+    pub reference: String,
+    pub local_time: time::PrimitiveDateTime,
+}
+
+/// A calendar month of a pro's wallet in their own time zone: (time zone, opening balance,
+/// lines oldest first). `start` and `end` are local midnights (the month's first day and the
+/// next month's).
+pub async fn month(
+    conn: &mut PgConnection,
+    pro_id: Uuid,
+    start: time::PrimitiveDateTime,
+    end: time::PrimitiveDateTime,
+) -> Result<(String, i64, Vec<StatementLine>), sqlx::Error> {
+    let tz: String =
+        sqlx::query_scalar!(r#"SELECT coalesce(time_zone, 'UTC') AS "tz!" FROM pros WHERE user_id = $1"#, pro_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or_else(|| "UTC".to_owned());
+    let opening = sqlx::query_scalar!(
+        "SELECT e.balance_after_cents FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+         WHERE a.pro_id = $1 AND e.created_at < ($2::timestamp AT TIME ZONE $3)
+         ORDER BY e.id DESC LIMIT 1",
+        pro_id,
+        start,
+        tz
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or(0);
+    let lines = sqlx::query_as!(
+        StatementLine,
+        r#"SELECT t.kind AS "kind!: TransferKind", e.amount_cents, e.balance_after_cents, t.reference,
+                  (e.created_at AT TIME ZONE $4) AS "local_time!"
+           FROM ledger_entries e
+           JOIN ledger_accounts a ON a.id = e.account_id
+           JOIN ledger_transfers t ON t.id = e.transfer_id
+           WHERE a.pro_id = $1
+             AND e.created_at >= ($2::timestamp AT TIME ZONE $4) AND e.created_at < ($3::timestamp AT TIME ZONE $4)
+           ORDER BY e.id"#,
+        pro_id,
+        start,
+        end,
+        tz
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok((tz, opening, lines))
+}

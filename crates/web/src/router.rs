@@ -66,6 +66,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/offers/{id}/claim", post(market_inbox::claim))
         .route("/pro/offers/{id}/decline", post(market_inbox::decline))
         .route("/pro/wallet", get(crate::market::wallet_page::show))
+        .route("/pro/wallet/statements/{month}", get(crate::market::wallet_page::month))
         .route("/pro/wallet/top-up", post(market_inbox::top_up))
         .route("/staff/pros/{id}/insurance", get(pro_profile::staff_insurance))
         .route("/staff/pros/{id}/approve", post(staff_pages::approve_pro))

@@ -128,3 +128,30 @@ pub async fn check(ctx: &Ctx) -> Result<store::ledger::Check, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::ledger::check(&mut conn).await?)
 }
+
+/// A calendar month's statement in the pro's own time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub year: i32,
+    pub month: time::Month,
+    pub time_zone: String,
+    pub opening: Cents,
+    pub closing: Cents,
+    pub lines: Vec<store::ledger::StatementLine>,
+}
+
+/// The statement for `year`-`month` (local midnight to local midnight).
+pub async fn statement(ctx: &Ctx, pro_id: Uuid, year: i32, month: time::Month) -> Result<Statement, ServiceError> {
+    let first = time::Date::from_calendar_date(year, month, 1).map_err(|_| ServiceError::NotFound)?;
+    let next = if month == time::Month::December {
+        time::Date::from_calendar_date(year + 1, time::Month::January, 1)
+    } else {
+        time::Date::from_calendar_date(year, month.next(), 1)
+    }
+    .map_err(|_| ServiceError::NotFound)?;
+    let mut conn = ctx.pool.acquire().await?;
+    let (time_zone, opening, lines) =
+        store::ledger::month(&mut conn, pro_id, first.midnight(), next.midnight()).await?;
+    let closing = lines.last().map_or(opening, |l| l.balance_after_cents);
+    Ok(Statement { year, month, time_zone, opening: Cents(opening), closing: Cents(closing), lines })
+}
