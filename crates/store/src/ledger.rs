@@ -32,9 +32,14 @@ async fn house(conn: &mut PgConnection, account: Account) -> Result<Uuid, sqlx::
         Account::Credits => "credits",
         Account::Wallet => return Err(sqlx::Error::Protocol("a wallet is not a house account".into())),
     };
-    sqlx::query_scalar!("SELECT id FROM ledger_accounts WHERE kind = $1::text::ledger_account_kind", kind)
-        .fetch_one(conn)
-        .await
+    // `kind <> 'wallet'` spelled out lets the prepared (generic) plan use the partial index
+    // `ledger_house_accounts`; without it every claim scanned all wallets (bench/market).
+    sqlx::query_scalar!(
+        "SELECT id FROM ledger_accounts WHERE kind = $1::text::ledger_account_kind AND kind <> 'wallet'",
+        kind
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Posts a transfer for one pro's wallet; returns the wallet's balance after it. A transfer for
