@@ -226,6 +226,19 @@ async fn top_ups_with_one_idempotency_key_credit_once() -> R {
     let res = send("top-up-1", 20_000).await?;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.json::<Value>().await?["type"], "/problems/idempotency-key-reused");
+    // One receipt for the one top-up (and one for the fixture's first), with the balance after it.
+    let receipts: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->>'text_body' FROM jobs WHERE kind = 'send_email' AND payload->>'to' = $1 \
+         AND payload->>'subject' LIKE 'Receipt: %' ORDER BY id",
+    )
+    .bind(&p[0].email)
+    .fetch_all(&app.pool)
+    .await?;
+    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert!(
+        receipts[1].contains("$100.00 was added") && receipts[1].contains("Balance after: $125.00"),
+        "{receipts:?}"
+    );
     ledger_sound(&app).await
 }
 

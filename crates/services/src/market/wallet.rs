@@ -5,6 +5,7 @@
 use super::offers::parse_limit;
 use super::{Page, page};
 use crate::intake::Idempotency;
+use crate::jobs::SendEmail;
 use crate::{Ctx, ServiceError};
 use domain::Cents;
 use domain::FieldError;
@@ -89,6 +90,21 @@ pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError
     }
     let balance = store::ledger::post(&mut tx, top_up.pro_id, &Transfer::top_up(*amount), reference, now).await?;
     super::feed::wallet_changed(&mut tx, top_up.pro_id, balance, now).await?;
+    // The receipt goes out with the credit, through the outbox (PRODUCT.md: receipts by e-mail).
+    if let Some(pro) = store::accounts::find(&mut tx, top_up.pro_id).await? {
+        let when = now.format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+        let receipt = SendEmail {
+            to: pro.email,
+            subject: format!("Receipt: {amount} added to your wallet"),
+            text_body: format!(
+                "Thank you. {amount} was added to your PlumberLeads wallet.\n\nDate: {when}\nReference: {reference}\n                 Balance after: {}\n\nYour statement: {}\n\nPlumberLeads",
+                Cents(balance),
+                ctx.settings.http.public_url.join("pro/wallet").map(|u| u.to_string()).unwrap_or_default()
+            ),
+            html_body: None,
+        };
+        ctx.queue.enqueue(&mut tx, &receipt).await?;
+    }
     tx.commit().await?;
     ctx.feed.publish([top_up.pro_id]);
     let provider = format!("{:?}", ctx.settings.providers.payments).to_lowercase();
