@@ -93,20 +93,29 @@ impl Browser {
         let profile = tempfile::Builder::new().prefix("testkit-chromium-").tempdir()?;
         let log_path = profile.path().join("chromedriver.log");
 
-        let mut chromedriver = Command::new(&chromedriver_bin)
-            .arg("--port=0")
-            .arg(format!("--log-path={}", log_path.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("could not run {}; try `{INSTALL_HINT}`", chromedriver_bin.display()))?;
-
-        let port = match tokio::time::timeout(START_TIMEOUT, announced_port(&mut chromedriver)).await {
-            Ok(Ok(port)) => port,
-            Ok(Err(e)) => return Err(e.context(driver_log(&log_path))),
-            Err(_) => bail!("ChromeDriver did not say its port within {START_TIMEOUT:?}\n{}", driver_log(&log_path)),
+        // With `--port=0` ChromeDriver takes a free port on one address family and then the
+        // same number on the other, which another process may hold ("IPv4 port not
+        // available"): a new attempt takes a new port.
+        let mut attempt = 0;
+        let (mut chromedriver, port) = loop {
+            attempt += 1;
+            let mut chromedriver = Command::new(&chromedriver_bin)
+                .arg("--port=0")
+                .arg(format!("--log-path={}", log_path.display()))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("could not run {}; try `{INSTALL_HINT}`", chromedriver_bin.display()))?;
+            match tokio::time::timeout(START_TIMEOUT, announced_port(&mut chromedriver)).await {
+                Ok(Ok(port)) => break (chromedriver, port),
+                Ok(Err(e)) if attempt < 3 && format!("{e:#}").contains("port not available") => continue,
+                Ok(Err(e)) => return Err(e.context(driver_log(&log_path))),
+                Err(_) => {
+                    bail!("ChromeDriver did not say its port within {START_TIMEOUT:?}\n{}", driver_log(&log_path))
+                }
+            }
         };
         let server = format!("http://127.0.0.1:{port}");
         let client = LoopbackClient::build()?;
