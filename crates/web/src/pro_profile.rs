@@ -94,6 +94,7 @@ fn dollars(c: Option<i64>) -> String {
     c.map(|c| format!("{}.{:02}", c / 100, c % 100)).unwrap_or_default()
 }
 
+/// "HH:MM", as time inputs and the profile API write it.
 fn hhmm(t: time::Time) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }

@@ -26,6 +26,19 @@ struct Line {
     balance_after: String,
 }
 
+impl Line {
+    /// One movement as both statements show it: signed from the pro's side, balance after.
+    fn new(when: String, kind: TransferKind, amount_cents: i64, balance_after_cents: i64) -> Self {
+        Line {
+            when,
+            what: what(kind),
+            amount: signed(amount_cents),
+            credit: amount_cents > 0,
+            balance_after: Cents(balance_after_cents).to_string(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "wallet.html")]
 struct Statement<'a> {
@@ -85,12 +98,8 @@ pub async fn show(State(state): State<AppState>, ProPage(s): ProPage, Query(q): 
     let when = time::macros::format_description!("[month repr:short] [day padding:none], [year] [hour]:[minute] UTC");
     let lines = items
         .into_iter()
-        .map(|e| Line {
-            when: e.created_at.format(&when).unwrap_or_default(),
-            what: what(e.kind),
-            amount: signed(e.amount_cents),
-            credit: e.amount_cents > 0,
-            balance_after: Cents(e.balance_after_cents).to_string(),
+        .map(|e| {
+            Line::new(e.created_at.format(&when).unwrap_or_default(), e.kind, e.amount_cents, e.balance_after_cents)
         })
         .collect();
     let page = Statement {
@@ -150,12 +159,8 @@ pub async fn month(State(state): State<AppState>, ProPage(s): ProPage, Path(key)
     let lines = st
         .lines
         .iter()
-        .map(|l| Line {
-            when: l.local_time.format(&when).unwrap_or_default(),
-            what: what(l.kind),
-            amount: signed(l.amount_cents),
-            credit: l.amount_cents > 0,
-            balance_after: Cents(l.balance_after_cents).to_string(),
+        .map(|l| {
+            Line::new(l.local_time.format(&when).unwrap_or_default(), l.kind, l.amount_cents, l.balance_after_cents)
         })
         .collect();
     let page = MonthPage {

@@ -2,6 +2,7 @@
 //! through the same use cases (`services::pros::onboarding`). A section sent replaces that section;
 //! a refusal names each field by its path (`area.base_zip`), and nothing is saved unless all is.
 
+use super::hhmm;
 use crate::AppState;
 use crate::auth::sessions::ApiPro;
 use crate::client_ip::ClientIp;
@@ -120,10 +121,6 @@ pub struct ProfilePatch {
     services: Option<Vec<String>>,
     hours: Option<ProfileHours>,
     preferences: Option<ProfilePreferences>,
-}
-
-fn hhmm(t: time::Time) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 fn view(w: Whole) -> ProfileView {
