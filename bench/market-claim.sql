@@ -26,15 +26,12 @@ WHERE l.id = CAST(:lead_id AS uuid)
 FOR NO KEY UPDATE OF l \gset lead_
 -- store::offers::lock
 SELECT status FROM offers WHERE id = CAST(:offer_id AS uuid) FOR NO KEY UPDATE;
--- store::profiles::lock_limits
-SELECT daily_cap, weekly_budget_cents FROM pros WHERE user_id = CAST(:pro_id AS uuid) FOR NO KEY UPDATE;
--- store::purchases::spent
-WITH t AS (SELECT (now() AT TIME ZONE coalesce(time_zone, 'UTC')) AS local_now, coalesce(time_zone, 'UTC') AS tz
-           FROM pros WHERE user_id = CAST(:pro_id AS uuid))
-SELECT count(*) FILTER (WHERE p.purchased_at >= date_trunc('day', t.local_now) AT TIME ZONE t.tz),
-       coalesce(sum(p.price_cents), 0)::bigint
-FROM t LEFT JOIN purchases p
-  ON p.pro_id = CAST(:pro_id AS uuid) AND p.purchased_at >= date_trunc('week', t.local_now) AT TIME ZONE t.tz;
+-- store::profiles::lock_limits (today's and this week's purchases as the purchases trigger keeps them)
+SELECT daily_cap, weekly_budget_cents,
+       CASE WHEN bought_on = t.local_now::date THEN bought_that_day ELSE 0 END::bigint,
+       CASE WHEN spent_week_of = date_trunc('week', t.local_now)::date THEN spent_that_week_cents ELSE 0 END
+FROM pros CROSS JOIN LATERAL (SELECT now() AT TIME ZONE coalesce(time_zone, 'UTC') AS local_now) t
+WHERE user_id = CAST(:pro_id AS uuid) FOR NO KEY UPDATE OF pros;
 -- store::ledger::balance
 SELECT balance_cents FROM ledger_accounts WHERE pro_id = CAST(:pro_id AS uuid);
 -- store::purchases::insert (its trigger counts the buyer on the lead)

@@ -356,18 +356,32 @@ pub async fn pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Profile>
     .await
 }
 
-/// A pro's claim limits, with their row locked: one pro's claims are counted in turn.
+/// A pro's claim limits and what counts against them now, with their row locked: one pro's claims
+/// are counted in turn. Today's and this week's purchases are the figures the purchases trigger
+/// keeps on the row (migration `matching_facts`), the same ones matching reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub daily_cap: Option<i32>,
     pub weekly_budget_cents: Option<i64>,
+    pub bought_today: i64,
+    pub spent_this_week_cents: i64,
 }
 
-pub async fn lock_limits(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Limits>, sqlx::Error> {
+pub async fn lock_limits(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Option<Limits>, sqlx::Error> {
     sqlx::query_as!(
         Limits,
-        "SELECT daily_cap, weekly_budget_cents FROM pros WHERE user_id = $1 FOR NO KEY UPDATE",
-        user_id
+        r#"SELECT daily_cap, weekly_budget_cents,
+                  CASE WHEN bought_on = t.local_now::date THEN bought_that_day ELSE 0 END::bigint AS "bought_today!",
+                  CASE WHEN spent_week_of = date_trunc('week', t.local_now)::date THEN spent_that_week_cents ELSE 0 END
+                    AS "spent_this_week_cents!"
+           FROM pros CROSS JOIN LATERAL (SELECT $2::timestamptz AT TIME ZONE coalesce(time_zone, 'UTC') AS local_now) t
+           WHERE user_id = $1 FOR NO KEY UPDATE OF pros"#,
+        user_id,
+        now
     )
     .fetch_optional(conn)
     .await

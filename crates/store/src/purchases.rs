@@ -98,30 +98,6 @@ pub async fn list_for_pro(
     .await
 }
 
-/// What a pro has bought in their current day and week (their own time zone): the caps a claim
-/// must stay within. Read after the pro's row is locked, so claims by one pro count in turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spent {
-    pub today: i64,
-    pub this_week_cents: i64,
-}
-
-pub async fn spent(conn: &mut PgConnection, pro_id: Uuid, now: OffsetDateTime) -> Result<Spent, sqlx::Error> {
-    let r = sqlx::query!(
-        r#"WITH t AS (SELECT ($2::timestamptz AT TIME ZONE coalesce(time_zone, 'UTC')) AS local_now, coalesce(time_zone, 'UTC') AS tz
-                      FROM pros WHERE user_id = $1)
-           SELECT count(*) FILTER (WHERE p.purchased_at >= date_trunc('day', t.local_now) AT TIME ZONE t.tz) AS "today!",
-                  coalesce(sum(p.price_cents), 0)::bigint AS "week!"
-           FROM t LEFT JOIN purchases p
-             ON p.pro_id = $1 AND p.purchased_at >= date_trunc('week', t.local_now) AT TIME ZONE t.tz"#,
-        pro_id,
-        now
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(Spent { today: r.today, this_week_cents: r.week })
-}
-
 /// One of a pro's purchases, its row locked for an update.
 pub async fn lock_for_pro(
     conn: &mut PgConnection,

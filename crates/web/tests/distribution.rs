@@ -303,3 +303,69 @@ async fn a_pro_can_see_why_they_got_a_lead_or_not() -> R {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     Ok(())
 }
+
+/// The rule that left `pro` out of `lead`, if any.
+async fn left_out_by(app: &TestApp, lead: Uuid, pro: &Pro) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT rule FROM match_exclusions WHERE lead_id = $1 AND pro_id = $2")
+        .bind(lead)
+        .bind(pro.id)
+        .fetch_optional(&app.pool)
+        .await?)
+}
+
+/// A verified $20.00 lead, distributed; `n` picks its phone.
+async fn lead_at(app: &TestApp, n: u32) -> anyhow::Result<Uuid> {
+    let lead = app.verified_lead(&format!("61255502{n:02}"), "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    Ok(lead)
+}
+
+#[tokio::test]
+async fn the_daily_cap_and_weekly_budget_count_purchases_and_live_offers_until_the_pros_own_midnight() -> R {
+    // Wednesday 22:00 in Minneapolis.
+    let wednesday_night = datetime!(2026-12-03 04:00 UTC);
+    let app = app_at(wednesday_night).await?;
+    let capped =
+        app.active_pro(0, &ProSetup { daily_cap: Some(2), weekly_budget_cents: None, ..ProSetup::default() }).await?;
+    let budgeted = app
+        .active_pro(1, &ProSetup { daily_cap: None, weekly_budget_cents: Some(5_000), ..ProSetup::default() })
+        .await?;
+    for n in 0..2 {
+        let lead = lead_at(&app, n).await?;
+        for pro in [&capped, &budgeted] {
+            let offer = offer_of(&app, pro, lead).await?;
+            let res = app.post(&format!("/api/v1/pro/offers/{offer}/claim")).bearer_auth(&pro.token).send().await?;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    }
+    // Two bought today ($40.00 this week): the cap of 2 is reached, and a third $20.00 would
+    // pass the $50.00 budget.
+    let third = lead_at(&app, 2).await?;
+    assert_eq!(left_out_by(&app, third, &capped).await?.as_deref(), Some("cap_reached"));
+    assert_eq!(left_out_by(&app, third, &budgeted).await?.as_deref(), Some("budget_reached"));
+
+    // A second before their midnight, still today; at midnight, a new day but the same week.
+    app.clock.set(datetime!(2026-12-03 05:59:59 UTC));
+    let late = lead_at(&app, 3).await?;
+    assert_eq!(left_out_by(&app, late, &capped).await?.as_deref(), Some("cap_reached"));
+    app.clock.set(datetime!(2026-12-03 06:00 UTC));
+    let thursday = lead_at(&app, 4).await?;
+    assert!(offered(&app, thursday).await?.iter().any(|o| o.0 == capped.id), "a new day for the cap");
+    assert_eq!(left_out_by(&app, thursday, &budgeted).await?.as_deref(), Some("budget_reached"));
+
+    // A live offer counts too: one live (none bought today) leaves room for one more, not two.
+    let second = lead_at(&app, 5).await?;
+    assert!(offered(&app, second).await?.iter().any(|o| o.0 == capped.id), "1 live + 0 bought < 2");
+    let third_live = lead_at(&app, 6).await?;
+    assert_eq!(left_out_by(&app, third_live, &capped).await?.as_deref(), Some("cap_reached"), "2 live");
+
+    // The budget starts again at their Monday 00:00, not a second before.
+    app.clock.set(datetime!(2026-12-07 05:59:59 UTC));
+    app.run_pending_jobs().await?;
+    let sunday = lead_at(&app, 7).await?;
+    assert_eq!(left_out_by(&app, sunday, &budgeted).await?.as_deref(), Some("budget_reached"));
+    app.clock.set(datetime!(2026-12-07 06:00 UTC));
+    let monday = lead_at(&app, 8).await?;
+    assert!(offered(&app, monday).await?.iter().any(|o| o.0 == budgeted.id), "a new week for the budget");
+    Ok(())
+}

@@ -49,10 +49,9 @@ pub async fn claim(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, S
         return Err(ServiceError::Refused(Refusal::Expired));
     }
     let price = Cents(offer.price_cents);
-    let limits = store::profiles::lock_limits(&mut tx, pro_id).await?.ok_or(ServiceError::NotFound)?;
-    let spent = store::purchases::spent(&mut tx, pro_id, now).await?;
-    let over_cap = limits.daily_cap.is_some_and(|cap| spent.today >= i64::from(cap));
-    let over_budget = limits.weekly_budget_cents.is_some_and(|b| spent.this_week_cents + price.0 > b);
+    let limits = store::profiles::lock_limits(&mut tx, pro_id, now).await?.ok_or(ServiceError::NotFound)?;
+    let over_cap = limits.daily_cap.is_some_and(|cap| limits.bought_today >= i64::from(cap));
+    let over_budget = limits.weekly_budget_cents.is_some_and(|b| limits.spent_this_week_cents + price.0 > b);
     if over_cap || over_budget {
         return Err(ServiceError::Refused(Refusal::CapReached));
     }

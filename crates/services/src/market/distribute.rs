@@ -166,8 +166,11 @@ async fn offer_batch(
     let categories = ctx.categories().await?;
     let category_name =
         categories.iter().find(|c| c.slug == lead.category).map_or(lead.category.as_str(), |c| c.name.as_str());
+    let chosen: Vec<Uuid> = offers.iter().map(|o| o.pro_id).collect();
+    let contacts = if chosen.is_empty() { Vec::new() } else { store::matching::contacts(tx, &chosen).await? };
     for offer in &offers {
         let Some(pro) = candidates.iter().find(|c| c.pro_id == offer.pro_id) else { continue };
+        let Some(contact) = contacts.iter().find(|c| c.pro_id == offer.pro_id) else { continue };
         let news = notify::OfferNews {
             category_name,
             city: &lead.city,
@@ -178,7 +181,7 @@ async fn offer_batch(
             expires_at,
             now,
         };
-        notify::new_offer(ctx, tx, pro, &news).await?;
+        notify::new_offer(ctx, tx, pro, contact, &news).await?;
     }
     Ok(offers.iter().map(|o| (o.id, o.pro_id)).collect())
 }

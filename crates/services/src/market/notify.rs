@@ -9,7 +9,7 @@ use domain::Cents;
 use domain::market::sale::QuietHours;
 use domain::pricing::Urgency;
 use sqlx::PgConnection;
-use store::matching::Candidate;
+use store::matching::{Candidate, Contact};
 use time::OffsetDateTime;
 
 /// The offer as its message describes it.
@@ -28,6 +28,7 @@ pub async fn new_offer(
     ctx: &Ctx,
     tx: &mut PgConnection,
     pro: &Candidate,
+    contact: &Contact,
     news: &OfferNews<'_>,
 ) -> Result<(), sqlx::Error> {
     let minutes = (news.expires_at - news.now).whole_minutes().max(1);
@@ -43,14 +44,14 @@ pub async fn new_offer(
     };
     if pro.offer_sms
         && (!quiet || news.urgency == Urgency::Emergency)
-        && let Some(phone) = &pro.phone
+        && let Some(phone) = &contact.phone
     {
         let body = format!("PlumberLeads: {line}. Claim within {minutes} min: {link}");
         ctx.queue.enqueue(tx, &SendSms { to: phone.clone(), body }).await?;
     }
     if pro.offer_email {
         let mail = SendEmail {
-            to: pro.email.clone(),
+            to: contact.email.clone(),
             subject: format!("New lead: {line}"),
             text_body: format!(
                 "A new lead matches your settings:\n\n{line}.\n\nIt is yours to claim for {minutes} minutes, \
