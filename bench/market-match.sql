@@ -32,4 +32,4 @@ CROSS JOIN LATERAL (SELECT now() AT TIME ZONE coalesce(p.time_zone, 'UTC') AS lo
 CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(o.price_cents), 0)::bigint AS cents
                     FROM offers o
                     WHERE o.pro_id = p.user_id AND o.status = 'pending' AND o.expires_at > now()) live
-WHERE sz.zip = :zip AND p.user_id NOT IN (SELECT pro_id FROM offered);
+WHERE sz.zip = :zip AND sz.pro_id NOT IN (SELECT pro_id FROM offered);

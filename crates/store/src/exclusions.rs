@@ -1,5 +1,5 @@
 //! Why a pro was not offered a lead: the first rule that left them out, per lead and pro (the
-//! latest look wins).
+//! latest look's record replaces the one before).
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -11,6 +11,10 @@ pub async fn record(
     left_out: &[(Uuid, &str)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
+    // The latest look replaces the lead's record: removing it first and inserting plainly costs a
+    // third of an upsert (~1,500 rows a look at the 15,000-pro scale; an upsert's speculative
+    // insertion was 45-65 ms of it), and a first look, the usual case, has nothing to remove.
+    sqlx::query!("DELETE FROM match_exclusions WHERE lead_id = $1", lead_id).execute(&mut *conn).await?;
     if left_out.is_empty() {
         return Ok(());
     }
@@ -18,8 +22,7 @@ pub async fn record(
     let rules: Vec<String> = left_out.iter().map(|l| l.1.to_owned()).collect();
     sqlx::query!(
         "INSERT INTO match_exclusions (lead_id, pro_id, rule, at)
-         SELECT $1, p, r, $4 FROM unnest($2::uuid[], $3::text[]) AS t(p, r)
-         ON CONFLICT (lead_id, pro_id) DO UPDATE SET rule = EXCLUDED.rule, at = EXCLUDED.at",
+         SELECT $1, p, r, $4 FROM unnest($2::uuid[], $3::text[]) AS t(p, r)",
         lead_id,
         &pros,
         &rules,

@@ -82,7 +82,7 @@ pub async fn candidates(
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(o.price_cents), 0)::bigint AS cents
                                FROM offers o
                                WHERE o.pro_id = p.user_id AND o.status = 'pending' AND o.expires_at > $4) live
-           WHERE sz.zip = $1 AND p.user_id NOT IN (SELECT pro_id FROM offered)"#,
+           WHERE sz.zip = $1 AND sz.pro_id NOT IN (SELECT pro_id FROM offered)"#,
         zip,
         category,
         phone,

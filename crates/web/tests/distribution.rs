@@ -369,3 +369,28 @@ async fn the_daily_cap_and_weekly_budget_count_purchases_and_live_offers_until_t
     assert!(offered(&app, monday).await?.iter().any(|o| o.0 == budgeted.id), "a new week for the budget");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_pro_moving_time_zone_moves_the_day_their_purchases_count_in() -> R {
+    // 23:30 on Wednesday in Minneapolis is 00:30 on Thursday in New York.
+    let app = app_at(datetime!(2026-12-03 05:30 UTC)).await?;
+    let pro = app.active_pro(0, &ProSetup::default()).await?;
+    app.bought_lead(&pro, "6125550301", "drain-cleaning", "55401").await?;
+    let day = |app: &TestApp| {
+        let pool = app.pool.clone();
+        let id = pro.id;
+        async move {
+            sqlx::query_as::<_, (time::Date, i32)>("SELECT bought_on, bought_that_day FROM pros WHERE user_id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+        }
+    };
+    assert_eq!(day(&app).await?, (time::macros::date!(2026 - 12 - 02), 1));
+    sqlx::query("UPDATE pros SET time_zone = 'America/New_York' WHERE user_id = $1")
+        .bind(pro.id)
+        .execute(&app.pool)
+        .await?;
+    assert_eq!(day(&app).await?, (time::macros::date!(2026 - 12 - 03), 1));
+    Ok(())
+}
