@@ -38,19 +38,6 @@ SELECT balance_cents FROM ledger_accounts WHERE pro_id = CAST(:pro_id AS uuid);
 INSERT INTO purchases (id, offer_id, lead_id, pro_id, price_cents, purchased_at, updated_at)
 VALUES (CAST(:purchase_id AS uuid), CAST(:offer_id AS uuid), CAST(:lead_id AS uuid), CAST(:pro_id AS uuid),
         CAST(:price_cents AS bigint), now(), now());
--- store::ledger::post: the wallet, the transfer, the house account, both locked in order, two entries
-SELECT id FROM ledger_accounts WHERE pro_id = CAST(:pro_id AS uuid) \gset wallet_
-INSERT INTO ledger_transfers (id, kind, reference, created_at)
-VALUES (CAST(:transfer_id AS uuid), 'purchase', CAST(:purchase_id AS text), now());
-SELECT id FROM ledger_accounts WHERE kind = 'revenue'::text::ledger_account_kind \gset revenue_
-SELECT a.id FROM unnest(ARRAY[CAST(:wallet_id AS uuid), CAST(:revenue_id AS uuid)]) WITH ORDINALITY AS t(id, n)
-JOIN LATERAL (SELECT id FROM ledger_accounts WHERE id = t.id FOR NO KEY UPDATE) a ON true ORDER BY t.n;
-INSERT INTO ledger_entries (transfer_id, account_id, amount_cents, balance_after_cents, created_at)
-VALUES (CAST(:transfer_id AS uuid), CAST(:wallet_id AS uuid), -CAST(:price_cents AS bigint), 0, now())
-RETURNING balance_after_cents;
-INSERT INTO ledger_entries (transfer_id, account_id, amount_cents, balance_after_cents, created_at)
-VALUES (CAST(:transfer_id AS uuid), CAST(:revenue_id AS uuid), CAST(:price_cents AS bigint), 0, now())
-RETURNING balance_after_cents;
 -- store::offers::decide
 UPDATE offers SET status = 'claimed', decided_at = now(), decline_reason = NULL
 WHERE id = CAST(:offer_id AS uuid) AND status = 'pending';
@@ -61,10 +48,6 @@ SELECT p.business_name, u.phone FROM pros p JOIN identity.users u ON u.id = p.us
 INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at)
 VALUES ('send_sms', '{"to": "+19172000000", "body": "PlumberLeads: Bench Plumbing (+16512000000) took your request and will call you soon."}',
         5, now(), now(), now());
--- feed::wallet_changed
-INSERT INTO pro_events (pro_id, offer_id, kind, data, created_at)
-SELECT p, o, 'wallet.changed', '{"balance_cents": 1}', now()
-FROM unnest(ARRAY[CAST(:pro_id AS uuid)], ARRAY[NULL::uuid]) AS t(p, o);
 \set full (:lead_buyers + 1 >= :lead_max_buyers)
 \if :full
 -- Full: the other offers close (offers::expire, their offer.closed events), the sale ends.
@@ -83,6 +66,23 @@ INSERT INTO pro_events (pro_id, offer_id, kind, data, created_at)
 SELECT pro_id, id, 'offer.taken', '{"buyers": {"max": 3, "taken": 1}}', now()
 FROM offers WHERE lead_id = CAST(:lead_id AS uuid) AND status = 'pending' AND pro_id <> CAST(:pro_id AS uuid);
 \endif
+-- store::ledger::post, last (it locks the house revenue account every claim shares): the wallet, the transfer, the house account, both locked in order, two entries
+SELECT id FROM ledger_accounts WHERE pro_id = CAST(:pro_id AS uuid) \gset wallet_
+INSERT INTO ledger_transfers (id, kind, reference, created_at)
+VALUES (CAST(:transfer_id AS uuid), 'purchase', CAST(:purchase_id AS text), now());
+SELECT id FROM ledger_accounts WHERE kind = 'revenue'::text::ledger_account_kind AND kind <> 'wallet' \gset revenue_
+SELECT a.id FROM unnest(ARRAY[CAST(:wallet_id AS uuid), CAST(:revenue_id AS uuid)]) WITH ORDINALITY AS t(id, n)
+JOIN LATERAL (SELECT id FROM ledger_accounts WHERE id = t.id FOR NO KEY UPDATE) a ON true ORDER BY t.n;
+INSERT INTO ledger_entries (transfer_id, account_id, amount_cents, balance_after_cents, created_at)
+VALUES (CAST(:transfer_id AS uuid), CAST(:wallet_id AS uuid), -CAST(:price_cents AS bigint), 0, now())
+RETURNING balance_after_cents;
+INSERT INTO ledger_entries (transfer_id, account_id, amount_cents, balance_after_cents, created_at)
+VALUES (CAST(:transfer_id AS uuid), CAST(:revenue_id AS uuid), CAST(:price_cents AS bigint), 0, now())
+RETURNING balance_after_cents;
+-- feed::wallet_changed
+INSERT INTO pro_events (pro_id, offer_id, kind, data, created_at)
+SELECT p, o, 'wallet.changed', '{"balance_cents": 1}', now()
+FROM unnest(ARRAY[CAST(:pro_id AS uuid)], ARRAY[NULL::uuid]) AS t(p, o);
 -- store::purchases::by_offer: the answer
 SELECT p.id, p.offer_id, p.lead_id, p.pro_id, p.status, p.price_cents, p.purchased_at,
        p.quote_cents, p.job_value_cents, p.lost_reason,
