@@ -119,3 +119,46 @@ async fn offers_reach_open_streams_on_every_instance_and_a_reconnect_misses_noth
     assert_eq!(app.get("/api/v1/pro/stream").send().await?.status(), StatusCode::UNAUTHORIZED);
     Ok(())
 }
+
+async fn top_up(app: &TestApp, token: &str) -> anyhow::Result<()> {
+    let res = app
+        .post("/api/v1/pro/wallet/top-ups")
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "amount_cents": 2500 }))
+        .send()
+        .await?;
+    anyhow::ensure!(res.status() == StatusCode::CREATED, "top-up answered {}", res.status());
+    Ok(())
+}
+
+async fn ended(stream: &mut Stream) -> bool {
+    matches!(stream.next().await, Err(e) if e.to_string() == "stream ended")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_ends_when_its_access_token_expires_or_its_session_is_logged_out() -> R {
+    let app = TestApp::spawn().await?;
+    let pro = app.active_pro(0, &ProSetup::default()).await?;
+    let mut stream = Stream::open(&app, &pro.token, None).await?;
+
+    // Access tokens last 15 minutes: a second before, the stream still delivers.
+    app.clock.advance(time::Duration::minutes(15) - time::Duration::seconds(1));
+    top_up(&app, &pro.token).await?;
+    assert_eq!(stream.next().await?.1, "wallet.changed");
+    // At 15 minutes it ends instead (the news, made with fresh access, waits for a reconnect).
+    app.clock.advance(time::Duration::seconds(1));
+    let (fresh, _) = app.api_login(&pro.email, testkit::PRO_PASSWORD).await?;
+    top_up(&app, &fresh).await?;
+    assert!(ended(&mut stream).await, "the expired token's stream ended");
+
+    // A stream on a session that logs out ends at the next news.
+    let mut second = Stream::open(&app, &fresh, None).await?;
+    let res = app.post("/api/v1/auth/logout").bearer_auth(&fresh).send().await?;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (other, _) = app.api_login(&pro.email, testkit::PRO_PASSWORD).await?;
+    let mut third = Stream::open(&app, &other, None).await?;
+    top_up(&app, &other).await?;
+    assert_eq!(third.next().await?.1, "wallet.changed", "the live session's stream goes on");
+    assert!(ended(&mut second).await, "the logged-out session's stream ended");
+    Ok(())
+}

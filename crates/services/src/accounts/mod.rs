@@ -18,7 +18,7 @@ pub use mfa::{
     totp_secrets, verify_second_factor,
 };
 pub use password::{change_password, request_reset, reset_password};
-pub use sessions::{SessionKey, SignedIn, end_session, find_session, is_live, refresh};
+pub use sessions::{SessionKey, SignedIn, end_session, find_session, is_live, live_until, refresh, still_open};
 pub use signup::{signup, start_session};
 pub use staff::{create_staff, reset_second_factor, staff_address};
 pub use verify::{resend_email_link, resend_phone_code, verify_email, verify_phone};

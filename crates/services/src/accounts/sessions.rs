@@ -31,8 +31,21 @@ impl SignedIn {
 
 /// Within its idle and absolute limits at `now`.
 pub fn is_live(ctx: &Ctx, s: &Session, now: OffsetDateTime) -> bool {
+    now < live_until(ctx, s)
+}
+
+/// When the session stops being live unless it is used again: its absolute limit or its idle
+/// limit, whichever comes first.
+pub fn live_until(ctx: &Ctx, s: &Session) -> OffsetDateTime {
     let idle = time::Duration::try_from(ctx.settings.sessions.idle_timeout).unwrap_or(time::Duration::MINUTE * 30);
-    now < s.expires_at && now < s.last_seen_at + idle
+    s.expires_at.min(s.last_seen_at + idle)
+}
+
+/// Whether the session is still open (not logged out or ended by its owner); read without
+/// counting as a use, so a long-lived reader does not keep it alive.
+pub async fn still_open(ctx: &Ctx, session_id: Uuid) -> Result<bool, ServiceError> {
+    let mut conn = ctx.pool.acquire().await?;
+    Ok(store::sessions::find_open(&mut conn, session_id).await?.is_some())
 }
 
 /// How a session is asked for: a browser brings its secret (we keep only its hash), an access

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use domain::account::Role;
 use services::accounts::{SessionKey, SignedIn, find_session, staff_address};
+use time::OffsetDateTime;
 
 /// `__Host-`: the browser only accepts it over HTTPS (or on localhost), for the whole site,
 /// from this exact host.
@@ -109,26 +110,36 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let Some(token) = token else {
-            return Err(unauthorized("Log in first: send your access token as a Bearer token."));
-        };
-        let Some(claims) = state.tokens.verify(token, state.clock.now()) else {
-            return Err(unauthorized("That access token is not valid or has expired. Refresh it, or log in again."));
-        };
-        match find_session(state, SessionKey::Id(claims.sid)).await.map_err(|e| ApiError::from(e).into_response())? {
-            // A staff session counts only with its second factor (API staff sessions always have it).
-            Some(s) if s.user.id == claims.sub && (s.session.mfa_at.is_some() || s.role() == Some(Role::Pro)) => {
-                Ok(ApiUser(s))
-            }
-            _ => Err(unauthorized("That session has ended. Log in again.")),
-        }
+        Ok(ApiUser(bearer(parts, state).await?.0))
     }
+}
+
+/// The caller of a valid access token whose session is still open, and when the token expires.
+async fn bearer(parts: &Parts, state: &AppState) -> Result<(SignedIn, OffsetDateTime), Response> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token else {
+        return Err(unauthorized("Log in first: send your access token as a Bearer token."));
+    };
+    let Some(claims) = state.tokens.verify(token, state.clock.now()) else {
+        return Err(unauthorized("That access token is not valid or has expired. Refresh it, or log in again."));
+    };
+    match find_session(state, SessionKey::Id(claims.sid)).await.map_err(|e| ApiError::from(e).into_response())? {
+        // A staff session counts only with its second factor (API staff sessions always have it).
+        Some(s) if s.user.id == claims.sub && (s.session.mfa_at.is_some() || s.role() == Some(Role::Pro)) => {
+            let expires = OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            Ok((s, expires))
+        }
+        _ => Err(unauthorized("That session has ended. Log in again.")),
+    }
+}
+
+fn not_a_pro() -> Response {
+    Problem::status(StatusCode::FORBIDDEN, Some("This is for plumbers' accounts.".into())).into_response()
 }
 
 /// An API caller who must be a pro.
@@ -139,12 +150,29 @@ impl FromRequestParts<AppState> for ApiPro {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let ApiUser(s) = ApiUser::from_request_parts(parts, state).await?;
-        if s.role() == Some(Role::Pro) {
-            Ok(ApiPro(s))
-        } else {
-            Err(Problem::status(StatusCode::FORBIDDEN, Some("This is for plumbers' accounts.".into())).into_response())
+        let (s, _) = bearer(parts, state).await?;
+        if s.role() != Some(Role::Pro) {
+            return Err(not_a_pro());
         }
+        Ok(ApiPro(s))
+    }
+}
+
+/// An API pro and the moment their access runs out (the token's expiry or the session's limits,
+/// whichever is first): what a long-lived answer such as the live feed must not outlast.
+#[derive(Debug, Clone)]
+pub struct ApiProUntil(pub SignedIn, pub OffsetDateTime);
+
+impl FromRequestParts<AppState> for ApiProUntil {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let (s, token_expires) = bearer(parts, state).await?;
+        if s.role() != Some(Role::Pro) {
+            return Err(not_a_pro());
+        }
+        let until = token_expires.min(services::accounts::live_until(state, &s.session));
+        Ok(ApiProUntil(s, until))
     }
 }
 

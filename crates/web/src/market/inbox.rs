@@ -190,7 +190,9 @@ async fn leads(state: &AppState, pro: Uuid) -> Result<Vec<LeadCard>, ServiceErro
 
 /// The inbox's live feed, signed in by the session cookie (EventSource sends no headers).
 pub async fn events(State(state): State<AppState>, ProPage(s): ProPage, headers: HeaderMap) -> Response {
-    super::stream::events_for(state, s.user.id, &headers).await
+    let until = services::accounts::live_until(&state, &s.session);
+    super::stream::events_for(state, super::stream::Grant { pro: s.user.id, session: s.session.id, until }, &headers)
+        .await
 }
 
 fn refusal_text(r: Refusal) -> &'static str {
