@@ -59,9 +59,9 @@ pub async fn of_purchase(conn: &mut PgConnection, purchase_id: Uuid) -> Result<O
     .await
 }
 
-/// The evidence our own data holds for a dispute of `purchase_id`: whether the same phone sent
-/// another verified request in the 7 days before this one (a duplicate), and whether the lead's
-/// ZIP is outside the pro's area.
+/// The evidence our own data holds for a dispute of `purchase_id` (the view `purchase_evidence`):
+/// whether the same phone sent another verified request in the 7 days before this one (a
+/// duplicate), and whether the lead's ZIP is outside the pro's area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Evidence {
     pub duplicate: bool,
@@ -70,12 +70,7 @@ pub struct Evidence {
 
 pub async fn evidence(conn: &mut PgConnection, purchase_id: Uuid) -> Result<Evidence, sqlx::Error> {
     let r = sqlx::query!(
-        r#"SELECT
-             EXISTS (SELECT 1 FROM leads l2
-                     WHERE l2.phone = l.phone AND l2.id <> l.id AND l2.verified_at IS NOT NULL
-                       AND l2.created_at >= l.created_at - interval '7 days' AND l2.created_at < l.created_at) AS "duplicate!",
-             NOT EXISTS (SELECT 1 FROM pro_service_zips z WHERE z.pro_id = p.pro_id AND z.zip = l.zip) AS "outside_area!"
-           FROM purchases p JOIN leads l ON l.id = p.lead_id WHERE p.id = $1"#,
+        r#"SELECT duplicate AS "duplicate!", outside_area AS "outside_area!" FROM purchase_evidence WHERE purchase_id = $1"#,
         purchase_id
     )
     .fetch_one(conn)
@@ -128,13 +123,10 @@ pub async fn open_ones(conn: &mut PgConnection, limit: i64) -> Result<Vec<OpenDi
         OpenDispute,
         r#"SELECT d.id, d.purchase_id, p.pro_id, pr.business_name, u.email AS pro_email,
                   l.category, l.urgency, l.zip, l.description, p.price_cents, p.purchased_at,
-                  d.reason, d.note, d.created_at,
-                  EXISTS (SELECT 1 FROM leads l2
-                          WHERE l2.phone = l.phone AND l2.id <> l.id AND l2.verified_at IS NOT NULL
-                            AND l2.created_at >= l.created_at - interval '7 days' AND l2.created_at < l.created_at) AS "duplicate!",
-                  NOT EXISTS (SELECT 1 FROM pro_service_zips z WHERE z.pro_id = p.pro_id AND z.zip = l.zip) AS "outside_area!"
+                  d.reason, d.note, d.created_at, e.duplicate AS "duplicate!", e.outside_area AS "outside_area!"
            FROM disputes d
            JOIN purchases p ON p.id = d.purchase_id
+           JOIN purchase_evidence e ON e.purchase_id = p.id
            JOIN leads l ON l.id = p.lead_id
            JOIN pros pr ON pr.user_id = p.pro_id
            JOIN identity.users u ON u.id = p.pro_id
