@@ -294,7 +294,7 @@ class Driver:
         it made while offers and purchases were empty (per-pro sequential scans of offers inside
         matching, seconds a lead once there are a few thousand), and the job queue's dead rows pile
         up. Once when `stop` is None; else every --upkeep seconds until `stop` is set."""
-        tables = "jobs, leads, offers, purchases, pros, ledger_accounts, pro_events, match_exclusions, lead_events, ledger_entries, lead_verifications, identity.sessions"
+        tables = "jobs, leads, offers, purchases, pros, ledger_accounts, pro_events, pro_changes, match_exclusions, lead_events, ledger_entries, lead_verifications, identity.sessions"
         async with await self.db() as c:
             while True:
                 t = now()
@@ -430,7 +430,7 @@ class Driver:
         per_lead = [(at - sent_at[lead]) * 1000 for lead, at in first.items()]
         rows = await self.query(
             """SELECT l.id, l.status::text, extract(epoch FROM o.first - l.verified_at) * 1000,
-                      coalesce(o.offers, 0), (SELECT count(*) FROM match_exclusions e WHERE e.lead_id = l.id),
+                      coalesce(o.offers, 0), (SELECT coalesce(sum(cardinality(e.pro_ids)), 0) FROM match_exclusions e WHERE e.lead_id = l.id),
                       extract(epoch FROM l.verified_at), extract(epoch FROM o.first)
                FROM leads l
                LEFT JOIN LATERAL (SELECT count(*) AS offers, min(created_at) AS first FROM offers WHERE lead_id = l.id) o ON true
@@ -599,6 +599,30 @@ class Driver:
             "ok_latency_ms": summary(ok),
         }
 
+    async def server_histograms(self, session, names):
+        """Mean and bucket-bound p50/p99 (ms) of the server's own histograms, from /metrics."""
+        async with session.get(f"{self.base}/metrics") as res:
+            text = await res.text()
+        out = {}
+        for name in names:
+            buckets, total, count = [], 0.0, 0.0
+            for line in text.splitlines():
+                if line.startswith(name + "_bucket{"):
+                    le = line.split('le="', 1)[1].split('"', 1)[0]
+                    buckets.append((float("inf") if le == "+Inf" else float(le), float(line.rsplit(" ", 1)[1])))
+                elif line.startswith(name + "_sum"):
+                    total = float(line.rsplit(" ", 1)[1])
+                elif line.startswith(name + "_count"):
+                    count = float(line.rsplit(" ", 1)[1])
+            buckets.sort()
+
+            def bound(q):
+                return next((le * 1000 for le, n in buckets if n >= q * count), None) if count else None
+
+            out[name] = {"n": int(count), "mean": total / count * 1000 if count else None,
+                         "p50_le": bound(0.5), "p99_le": bound(0.99)}
+        return out
+
     # --- the run -------------------------------------------------------------------------------
 
     async def run(self):
@@ -629,6 +653,8 @@ class Driver:
             await self.wait_idle()
 
             await self.stream_phase(session, leads[:warm], leads[warm:warm + timed], feeds)
+            self.results["in_server"] = await self.server_histograms(
+                session, ("distribution_matching_seconds", "roster_refresh_seconds"))
             s = self.results["stream"]
             print(f"  verified {s['verified_ok']} leads at {s['achieved_rate']:.0f}/s; distribution offered "
                   f"{s['leads_with_offers_db']} ({s['looks_withdrawn']} looks withdrawn after the drain limit); "
@@ -705,10 +731,17 @@ def report(path, extra_path):
         ("   client event-loop lag (max); VACUUM ANALYZE runs (autovacuum stand-in)",
          f"{fmt(s['max_loop_lag_ms'])} ms; {s['upkeep_runs']} taking {fmt(s['upkeep_seconds'])} s", ""),
     ]
+    for name, title, target in (
+        ("distribution_matching_seconds", "2. matching one lead in the server (covering query, roster, rules, rank)", "< 5 ms"),
+        ("roster_refresh_seconds", "   the roster's read of changed pros before each look", ""),
+    ):
+        h = (r.get("in_server") or {}).get(name) or {}
+        rows.append((title, f"mean {fmt(h.get('mean'), 2)} ms  p50 <= {fmt(h.get('p50_le'), 1)} ms  "
+                            f"p99 <= {fmt(h.get('p99_le'), 1)} ms  (n={h.get('n', 0)}, /metrics buckets)", target))
     m = x.get("match") or {}
-    rows.append(("2. matching one lead: candidate query (pgbench, 1 client)",
+    rows.append(("   its one query: the covering pros (pgbench, 1 client)",
                  f"mean {fmt(m.get('mean_ms'), 2)} ms  p99 {fmt(m.get('p99_ms'), 2)} ms  "
-                 f"({m.get('candidates', '?')} pros cover ZIP {m.get('zip', '?')}; {m.get('runs', '?')} runs)", "< 5 ms"))
+                 f"({m.get('candidates', '?')} pros cover ZIP {m.get('zip', '?')}; {m.get('runs', '?')} runs)", ""))
     for key, title in (("claims_distinct", "3a. claims, distinct offers (HTTP)"), ("claims_hot", "3b. claims, hot lead (HTTP)")):
         c = r.get(key)
         if not c:

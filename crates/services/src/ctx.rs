@@ -54,6 +54,8 @@ pub struct Parts {
     pub lead_writer: LeadWriter,
     /// Tells every node's open `/pro/stream`s that something changed for these pros.
     pub feed: crate::market::feed::Feed,
+    /// Every pro's matching facts, made current from the database before each look.
+    pub roster: crate::market::roster::Roster,
     categories: RwLock<Option<(Instant, Arc<Vec<Category>>)>>,
     zips: OnceCell<HashMap<String, ZipInfo>>,
 }
@@ -84,6 +86,7 @@ impl Ctx {
             queue,
             providers,
             feed: crate::market::feed::Feed::default(),
+            roster: crate::market::roster::Roster::default(),
             categories: RwLock::default(),
             zips: OnceCell::new(),
         }))

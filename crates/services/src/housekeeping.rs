@@ -28,5 +28,7 @@ pub async fn prune(ctx: &Ctx) -> Result<Pruned, ServiceError> {
     store::sessions::prune(&mut conn, now - time::Duration::days(30)).await?;
     // The live feed replays ten minutes to a reconnecting client; a day is plenty.
     store::pro_events::prune(&mut conn, now - time::Duration::DAY).await?;
+    // Every instance's roster has read a change within minutes of its writing (or reloads).
+    store::roster::prune_changes(&mut conn).await?;
     Ok(Pruned { idempotency_keys, rate_limit_windows })
 }

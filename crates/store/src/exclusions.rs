@@ -1,5 +1,6 @@
 //! Why a pro was not offered a lead: the first rule that left them out, per lead and pro (the
-//! latest look's record replaces the one before).
+//! latest look's record replaces the one before), kept as one row per lead and rule with the
+//! pros it left out (migration `exclusions_by_rule`).
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -11,9 +12,8 @@ pub async fn record(
     left_out: &[(Uuid, &str)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    // The latest look replaces the lead's record: removing it first and inserting plainly costs a
-    // third of an upsert (~1,500 rows a look at the 15,000-pro scale; an upsert's speculative
-    // insertion was 45-65 ms of it), and a first look, the usual case, has nothing to remove.
+    // The latest look replaces the lead's record; a first look, the usual case, has nothing to
+    // remove.
     sqlx::query!("DELETE FROM match_exclusions WHERE lead_id = $1", lead_id).execute(&mut *conn).await?;
     if left_out.is_empty() {
         return Ok(());
@@ -21,8 +21,8 @@ pub async fn record(
     let pros: Vec<Uuid> = left_out.iter().map(|l| l.0).collect();
     let rules: Vec<String> = left_out.iter().map(|l| l.1.to_owned()).collect();
     sqlx::query!(
-        "INSERT INTO match_exclusions (lead_id, pro_id, rule, at)
-         SELECT $1, p, r, $4 FROM unnest($2::uuid[], $3::text[]) AS t(p, r)",
+        "INSERT INTO match_exclusions (lead_id, rule, pro_ids, at)
+         SELECT $1, r, array_agg(p), $4 FROM unnest($2::uuid[], $3::text[]) AS t(p, r) GROUP BY r",
         lead_id,
         &pros,
         &rules,
@@ -59,8 +59,8 @@ pub async fn missed(
         Missed,
         r#"SELECT e.lead_id, e.rule, e.at, l.category, l.urgency, l.zip, z.city, l.created_at
            FROM match_exclusions e JOIN leads l ON l.id = e.lead_id JOIN zip_codes z ON z.zip = l.zip
-           WHERE e.pro_id = $1 AND e.at >= $2 AND ($3::uuid IS NULL OR e.lead_id < $3)
-             AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.lead_id = e.lead_id AND o.pro_id = e.pro_id)
+           WHERE e.pro_ids @> ARRAY[$1::uuid] AND e.at >= $2 AND ($3::uuid IS NULL OR e.lead_id < $3)
+             AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.lead_id = e.lead_id AND o.pro_id = $1)
            ORDER BY e.lead_id DESC
            LIMIT $4"#,
         pro_id,
@@ -74,7 +74,7 @@ pub async fn missed(
 
 /// This pro's exclusion from one lead, if they were left out of it.
 pub async fn of(conn: &mut PgConnection, lead_id: Uuid, pro_id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT rule FROM match_exclusions WHERE lead_id = $1 AND pro_id = $2", lead_id, pro_id)
+    sqlx::query_scalar!("SELECT rule FROM match_exclusions WHERE lead_id = $1 AND $2 = ANY (pro_ids)", lead_id, pro_id)
         .fetch_optional(conn)
         .await
 }

@@ -29,6 +29,7 @@ pub mod profiles;
 pub mod purchases;
 pub mod rate_limit;
 pub mod rejections;
+pub mod roster;
 pub mod sandbox;
 pub mod sessions;
 pub mod top_ups;

@@ -306,7 +306,7 @@ async fn a_pro_can_see_why_they_got_a_lead_or_not() -> R {
 
 /// The rule that left `pro` out of `lead`, if any.
 async fn left_out_by(app: &TestApp, lead: Uuid, pro: &Pro) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT rule FROM match_exclusions WHERE lead_id = $1 AND pro_id = $2")
+    Ok(sqlx::query_scalar("SELECT rule FROM match_exclusions WHERE lead_id = $1 AND $2 = ANY (pro_ids)")
         .bind(lead)
         .bind(pro.id)
         .fetch_optional(&app.pool)
@@ -392,5 +392,51 @@ async fn a_pro_moving_time_zone_moves_the_day_their_purchases_count_in() -> R {
         .execute(&app.pool)
         .await?;
     assert_eq!(day(&app).await?, (time::macros::date!(2026 - 12 - 03), 1));
+    Ok(())
+}
+
+/// Each instance keeps the pros' facts in memory and reads what changed before each look: a
+/// change made through another instance, or by a transaction that began before the previous
+/// read and committed after it, is seen at the next look.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_look_sees_every_committed_change_to_a_pro_whichever_instance_or_order_made_it() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    let other = TestApp::builder()
+        .setting("DATABASE_URL", &app.db.url)
+        .setting("PLUMBERLEADS_PUBLIC_URL", &app.url)
+        .spawn()
+        .await?;
+    let fine = app.active_pro(0, &ProSetup::default()).await?;
+    let broke = app.active_pro(1, &ProSetup { balance_cents: 0, ..ProSetup::default() }).await?;
+    let gas = ProSetup { categories: vec!["gas-line"], ..ProSetup::default() };
+    let late = app.active_pro(2, &gas).await?;
+
+    // A transaction pauses `late` and is still open while this instance reads its roster for the
+    // first lead (which `late` does not take anyway, so nothing else touches them).
+    let mut slow = app.pool.begin().await?;
+    sqlx::query("UPDATE pros SET paused = true WHERE user_id = $1").bind(late.id).execute(&mut *slow).await?;
+    let drains = app.verified_lead("6125550171", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let got: Vec<Uuid> = offered(&app, drains).await?.into_iter().map(|o| o.0).collect();
+    assert_eq!(got, vec![fine.id], "the broke pro is left out");
+    slow.commit().await?;
+
+    // The other instance tops the broke pro's wallet up (signed in there: each test instance has
+    // its own key).
+    let (token, _) = other.api_login(&broke.email, testkit::PRO_PASSWORD).await?;
+    let res = other
+        .post("/api/v1/pro/wallet/top-ups")
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "amount_cents": 5000 }))
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let gas_leak = app.verified_lead("6125550172", "gas-line", "within_48h", "55401").await?;
+    let pipes = app.verified_lead("6125550173", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    assert_eq!(left_out_by(&app, gas_leak, &late).await?.as_deref(), Some("paused"), "paused after the first read");
+    let got: Vec<Uuid> = offered(&app, pipes).await?.into_iter().map(|o| o.0).collect();
+    assert!(got.contains(&broke.id), "topped up on the other instance: {got:?}");
     Ok(())
 }

@@ -3,21 +3,22 @@
 //! start the sale, expire offers whose time is up, send the next batch, close the sale — so the
 //! same rules run whether a verification, a claim, a decline or the clock asked for a look.
 
+use super::roster::Wanted;
 use super::{feed, notify};
 use crate::{Ctx, ServiceError};
 use ::jobs::{Job, JobError};
 use domain::Cents;
-use domain::geo::{LatLon, Miles};
+use domain::geo::LatLon;
 use domain::lead::LeadStatus;
-use domain::market::eligibility::{LeadFacts, ProFacts, WeeklyHours};
+use domain::market::eligibility::{LeadFacts, ProFacts};
 use domain::market::ranking::{self, Weights};
 use domain::market::sale::{Sale, SaleTiming};
 use domain::pricing::{BPS_ONE, Urgency};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
-use store::matching::Candidate;
+use std::time::Instant;
 use store::offers::NewOffer;
-use time::{OffsetDateTime, Weekday};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Looks at one lead's sale. `at`: the look this job was scheduled for; a look rescheduled since
@@ -56,6 +57,9 @@ pub struct Looked {
 pub async fn look(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Result<Looked, ServiceError> {
     let now = ctx.clock.now();
     let timing = SaleTiming::default();
+    let started = Instant::now();
+    ctx.roster.refresh(&ctx.pool).await?;
+    metrics::histogram!("roster_refresh_seconds").record(started.elapsed().as_secs_f64());
     let mut tx = ctx.pool.begin().await?;
     let Some(lead) = store::lead_sales::lock(&mut tx, lead_id).await? else {
         return Ok(Looked::default());
@@ -130,11 +134,19 @@ async fn offer_batch(
     let base = Cents(lead.category_base_cents);
     let price = multipliers.price(base, urgency, sale.exclusivity());
     let facts = LeadFacts { category: lead.category.clone(), urgency, exclusive: sale.exclusive, price };
-    let here = LatLon::new(lead.lat, lead.lon);
-    let candidates = store::matching::candidates(tx, lead.id, &lead.zip, &lead.category, &lead.phone, now).await?;
-    let pros: Vec<ProFacts> = candidates.iter().cloned().map(|c| pro_facts(c, here)).collect();
+    let matching = Instant::now();
+    let wanted = Wanted {
+        lead_id: lead.id,
+        zip: &lead.zip,
+        category: &lead.category,
+        phone: &lead.phone,
+        at: LatLon::new(lead.lat, lead.lon),
+    };
+    let candidates = ctx.roster.candidates(tx, &wanted, now).await?;
+    let pros: Vec<ProFacts> = candidates.iter().map(|c| c.facts.clone()).collect();
     let ranked = ranking::rank(&facts, &pros, &weights(ctx), places);
     let left_out: Vec<(Uuid, &str)> = ranked.left_out.iter().map(|(pro, why)| (*pro, why.as_str())).collect();
+    metrics::histogram!("distribution_matching_seconds").record(matching.elapsed().as_secs_f64());
     store::exclusions::record(tx, lead.id, &left_out, now).await?;
     let expires_at = sale.offer_expiry(urgency, now, timing);
     let exclusive_bps = if sale.exclusive { multipliers.exclusive_bps } else { BPS_ONE };
@@ -169,7 +181,7 @@ async fn offer_batch(
     let chosen: Vec<Uuid> = offers.iter().map(|o| o.pro_id).collect();
     let contacts = if chosen.is_empty() { Vec::new() } else { store::matching::contacts(tx, &chosen).await? };
     for offer in &offers {
-        let Some(pro) = candidates.iter().find(|c| c.pro_id == offer.pro_id) else { continue };
+        let Some(pro) = candidates.iter().find(|c| c.facts.pro_id == offer.pro_id) else { continue };
         let Some(contact) = contacts.iter().find(|c| c.pro_id == offer.pro_id) else { continue };
         let news = notify::OfferNews {
             category_name,
@@ -188,49 +200,4 @@ async fn offer_batch(
 
 fn weights(_ctx: &Ctx) -> Weights {
     Weights::default()
-}
-
-fn pro_facts(c: Candidate, lead_at: LatLon) -> ProFacts {
-    let weekday = match c.local_isodow {
-        1 => Weekday::Monday,
-        2 => Weekday::Tuesday,
-        3 => Weekday::Wednesday,
-        4 => Weekday::Thursday,
-        5 => Weekday::Friday,
-        6 => Weekday::Saturday,
-        _ => Weekday::Sunday,
-    };
-    let hours = c
-        .hours_weekday
-        .iter()
-        .zip(c.hours_opens.iter().zip(c.hours_closes.iter()))
-        .map(|(&d, (&o, &cl))| (u8::try_from(d).unwrap_or(u8::MAX), o, cl))
-        .collect();
-    let distance = match (c.base_lat, c.base_lon) {
-        (Some(lat), Some(lon)) => LatLon::new(lat, lon).distance_to(lead_at),
-        _ => Miles(0.0),
-    };
-    ProFacts {
-        pro_id: c.pro_id,
-        status: c.status,
-        paused: c.paused,
-        covers_zip: true,
-        offers_category: c.offers_category,
-        accepts_shared: c.accepts_shared,
-        accepts_exclusive: c.accepts_exclusive,
-        emergency_24_7: c.emergency_24_7,
-        hours: WeeklyHours(hours),
-        local_now: (weekday, c.local_time),
-        max_price: c.max_price_cents.map(Cents),
-        daily_cap: c.daily_cap.map(i64::from),
-        leads_today: c.leads_today,
-        weekly_budget: c.weekly_budget_cents.map(Cents),
-        committed_this_week: Cents(c.committed_this_week_cents),
-        balance: Cents(c.balance_cents),
-        bought_from_this_phone_recently: c.bought_from_phone,
-        distance,
-        radius: Miles(f64::from(c.radius_miles.unwrap_or(1))),
-        median_claim_seconds: c.median_claim_seconds,
-        rating: None,
-    }
 }

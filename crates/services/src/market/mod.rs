@@ -12,6 +12,7 @@ mod notify;
 pub mod offers;
 pub mod prices;
 pub mod purchases;
+pub mod roster;
 pub mod wallet;
 pub mod why;
 

@@ -3,13 +3,14 @@
 //! offer by text and e-mail as they chose, never by text in their quiet hours unless it is an
 //! emergency; a homeowner hears who bought their request.
 
+use super::roster::Candidate;
 use crate::Ctx;
 use crate::jobs::{SendEmail, SendSms};
 use domain::Cents;
 use domain::market::sale::QuietHours;
 use domain::pricing::Urgency;
 use sqlx::PgConnection;
-use store::matching::{Candidate, Contact};
+use store::matching::Contact;
 use time::OffsetDateTime;
 
 /// The offer as its message describes it.
@@ -38,18 +39,18 @@ pub async fn new_offer(
         "{urgent}{} lead in {} {}, {:.1} mi away, {}",
         news.category_name, news.city, news.zip, news.distance_miles, news.price
     );
-    let quiet = match (pro.quiet_from, pro.quiet_until) {
+    let quiet = match (pro.pro.quiet_from, pro.pro.quiet_until) {
         (Some(from), Some(until)) => QuietHours { from, until }.contains(pro.local_time),
         _ => false,
     };
-    if pro.offer_sms
+    if pro.pro.offer_sms
         && (!quiet || news.urgency == Urgency::Emergency)
         && let Some(phone) = &contact.phone
     {
         let body = format!("PlumberLeads: {line}. Claim within {minutes} min: {link}");
         ctx.queue.enqueue(tx, &SendSms { to: phone.clone(), body }).await?;
     }
-    if pro.offer_email {
+    if pro.pro.offer_email {
         let mail = SendEmail {
             to: contact.email.clone(),
             subject: format!("New lead: {line}"),

@@ -1,0 +1,255 @@
+//! The pros as matching sees them, kept in this instance's memory. Each look first reads what
+//! changed since the previous read (`store::roster`: the pros touched by transactions the last
+//! read could not see), then asks the database only which pros cover the lead's ZIP; eligibility
+//! and ranking run over the facts here. Every instance keeps its own copy, made current from the
+//! database before each use, so nothing depends on which instance made a change. What matching
+//! decides from these facts the claim re-checks under row locks: a stale fact can cost an offer,
+//! never a cap, a budget or a balance.
+
+use domain::Cents;
+use domain::geo::{LatLon, Miles};
+use domain::market::eligibility::{ProFacts, WeeklyHours};
+use sqlx::{PgConnection, PgPool};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use store::roster::{Horizon, RosterPro};
+use time::{OffsetDateTime, Time};
+use uuid::Uuid;
+
+/// Changes are kept an hour (`store::roster::prune_changes`); a roster not read for half of that
+/// reads everything again rather than trust a gap.
+const RELOAD_AFTER: Duration = Duration::from_secs(30 * 60);
+
+#[derive(Default)]
+pub struct Roster {
+    state: RwLock<State>,
+    /// One read at a time: an older read applied after a newer one would bring back old facts.
+    reading: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct State {
+    pros: HashMap<Uuid, Arc<RosterPro>>,
+    horizon: Option<Horizon>,
+    read_at: Option<Instant>,
+}
+
+/// One candidate for one lead at one instant: the facts the rules read, and what notifying them
+/// needs.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub facts: ProFacts,
+    pub pro: Arc<RosterPro>,
+    /// The time of day where the pro works.
+    pub local_time: Time,
+}
+
+/// The lead as the candidate query needs it.
+pub struct Wanted<'a> {
+    pub lead_id: Uuid,
+    pub zip: &'a str,
+    pub category: &'a str,
+    pub phone: &'a str,
+    pub at: LatLon,
+}
+
+impl Roster {
+    /// Reads what changed since the previous read (everything, the first time or after a long
+    /// pause), on a connection of its own: facts read inside a look's transaction could be
+    /// undone by its rollback, and the roster would keep them.
+    pub async fn refresh(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let _one_at_a_time = self.reading.lock().await;
+        let since = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            state.read_at.filter(|at| at.elapsed() < RELOAD_AFTER).and(state.horizon)
+        };
+        let mut conn = pool.acquire().await?;
+        let (horizon, changed) = store::roster::changed(&mut conn, since).await?;
+        let facts = if changed.is_empty() { Vec::new() } else { store::roster::facts(&mut conn, &changed).await? };
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if since.is_none() {
+            state.pros.clear();
+        }
+        for pro in &changed {
+            state.pros.remove(pro);
+        }
+        state.pros.extend(facts.into_iter().map(|f| (f.pro_id, Arc::new(f))));
+        state.horizon = Some(horizon);
+        state.read_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// The pros whose area covers the lead's ZIP and who were not offered it yet, as of `now` in
+    /// each one's time zone.
+    pub async fn candidates(
+        &self,
+        conn: &mut PgConnection,
+        lead: &Wanted<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Candidate>, sqlx::Error> {
+        let covering = store::matching::covering(conn, lead.lead_id, lead.zip, lead.phone, now).await?;
+        // A pro who covers the ZIP but joined after the last read is not known here yet: the
+        // next look will see them.
+        let known: Vec<(Arc<RosterPro>, bool)> = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            covering
+                .iter()
+                .filter_map(|c| state.pros.get(&c.pro_id).map(|p| (p.clone(), c.bought_from_phone)))
+                .collect()
+        };
+        let zones: Vec<String> = known
+            .iter()
+            .map(|(p, _)| p.time_zone.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let local: HashMap<String, time::PrimitiveDateTime> =
+            store::matching::local_times(conn, &zones, now).await?.into_iter().collect();
+        Ok(known
+            .into_iter()
+            .filter_map(|(pro, bought)| {
+                let local_now = *local.get(&pro.time_zone)?;
+                Some(candidate(pro, bought, lead, local_now, now))
+            })
+            .collect())
+    }
+}
+
+fn candidate(
+    pro: Arc<RosterPro>,
+    bought_from_phone: bool,
+    lead: &Wanted<'_>,
+    local_now: time::PrimitiveDateTime,
+    now: OffsetDateTime,
+) -> Candidate {
+    let today = local_now.date();
+    let monday = today - time::Duration::days(i64::from(today.weekday().number_days_from_monday()));
+    // Offers still claimable count against the day's cap and the week's budget as if bought.
+    let (live, live_cents) = pro
+        .pending_expiries
+        .iter()
+        .zip(&pro.pending_prices)
+        .filter(|(expires, _)| **expires > now)
+        .fold((0i64, 0i64), |(n, cents), (_, price)| (n + 1, cents.saturating_add(*price)));
+    let bought_today = if pro.bought_on == Some(today) { i64::from(pro.bought_that_day) } else { 0 };
+    let spent_this_week = if pro.spent_week_of == Some(monday) { pro.spent_that_week_cents } else { 0 };
+    let recent_claims = pro.last_bought_at.is_some_and(|at| at > now - time::Duration::days(30));
+    let hours = pro
+        .hours_weekday
+        .iter()
+        .zip(pro.hours_opens.iter().zip(pro.hours_closes.iter()))
+        .map(|(&d, (&o, &c))| (u8::try_from(d).unwrap_or(u8::MAX), o, c))
+        .collect();
+    let distance = match (pro.base_lat, pro.base_lon) {
+        (Some(lat), Some(lon)) => LatLon::new(lat, lon).distance_to(lead.at),
+        _ => Miles(0.0),
+    };
+    let facts = ProFacts {
+        pro_id: pro.pro_id,
+        status: pro.status,
+        paused: pro.paused,
+        covers_zip: true,
+        offers_category: pro.categories.iter().any(|c| c == lead.category),
+        accepts_shared: pro.accepts_shared,
+        accepts_exclusive: pro.accepts_exclusive,
+        emergency_24_7: pro.emergency_24_7,
+        hours: WeeklyHours(hours),
+        local_now: (today.weekday(), local_now.time()),
+        max_price: pro.max_price_cents.map(Cents),
+        daily_cap: pro.daily_cap.map(i64::from),
+        leads_today: bought_today + live,
+        weekly_budget: pro.weekly_budget_cents.map(Cents),
+        committed_this_week: Cents(spent_this_week.saturating_add(live_cents)),
+        balance: Cents(pro.balance_cents),
+        bought_from_this_phone_recently: bought_from_phone,
+        distance,
+        radius: Miles(f64::from(pro.radius_miles.unwrap_or(1))),
+        median_claim_seconds: if recent_claims { pro.median_claim_seconds } else { None },
+        rating: None,
+    };
+    Candidate { facts, local_time: local_now.time(), pro }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::account::ProStatus;
+    use time::Weekday;
+    use time::macros::{date, datetime, time};
+
+    fn pro() -> RosterPro {
+        RosterPro {
+            pro_id: Uuid::nil(),
+            status: ProStatus::Active,
+            paused: false,
+            categories: vec!["drain-cleaning".into()],
+            accepts_shared: true,
+            accepts_exclusive: true,
+            emergency_24_7: false,
+            hours_weekday: vec![0],
+            hours_opens: vec![time!(08:00)],
+            hours_closes: vec![time!(17:00)],
+            time_zone: "America/Chicago".into(),
+            max_price_cents: None,
+            daily_cap: Some(3),
+            weekly_budget_cents: Some(10_000),
+            last_bought_at: Some(datetime!(2026-11-30 15:00 UTC)),
+            bought_on: Some(date!(2026 - 11 - 30)),
+            bought_that_day: 2,
+            spent_week_of: Some(date!(2026 - 11 - 30)),
+            spent_that_week_cents: 5_000,
+            median_claim_seconds: Some(40.0),
+            balance_cents: 20_000,
+            base_lat: None,
+            base_lon: None,
+            radius_miles: Some(10),
+            offer_sms: true,
+            offer_email: true,
+            quiet_from: None,
+            quiet_until: None,
+            pending_expiries: vec![datetime!(2026-11-30 16:10 UTC), datetime!(2026-11-30 16:00 UTC)],
+            pending_prices: vec![2_500, 4_000],
+        }
+    }
+
+    fn wanted() -> Wanted<'static> {
+        Wanted { lead_id: Uuid::nil(), zip: "55401", category: "drain-cleaning", phone: "", at: LatLon::new(0.0, 0.0) }
+    }
+
+    #[test]
+    fn the_day_and_week_are_the_pros_own_and_only_claimable_offers_count() {
+        let now = datetime!(2026-11-30 16:00 UTC);
+        let c = candidate(Arc::new(pro()), false, &wanted(), datetime!(2026-11-30 10:00), now);
+        // The offer expiring at 16:00 is no longer claimable at 16:00; the one at 16:10 is.
+        assert_eq!(c.facts.leads_today, 3);
+        assert_eq!(c.facts.committed_this_week, Cents(7_500));
+        assert_eq!(c.facts.local_now, (Weekday::Monday, time!(10:00)));
+        assert!(c.facts.offers_category);
+        // The next local day counts only the live offer against the cap; the week goes on.
+        let c = candidate(Arc::new(pro()), false, &wanted(), datetime!(2026-12-01 00:00), now);
+        assert_eq!((c.facts.leads_today, c.facts.committed_this_week), (1, Cents(7_500)));
+        let c = candidate(Arc::new(pro()), false, &wanted(), datetime!(2026-12-07 09:00), now);
+        assert_eq!((c.facts.leads_today, c.facts.committed_this_week), (1, Cents(2_500)));
+        // Sunday 2026-12-06 is still the week of Monday 2026-11-30.
+        let c = candidate(Arc::new(pro()), false, &wanted(), datetime!(2026-12-06 23:59), now);
+        assert_eq!(c.facts.committed_this_week, Cents(7_500));
+    }
+
+    #[test]
+    fn responsiveness_counts_claims_of_the_last_thirty_days_only() {
+        let bought = datetime!(2026-11-30 15:00 UTC);
+        let local = datetime!(2026-12-20 10:00);
+        let c = candidate(
+            Arc::new(pro()),
+            false,
+            &wanted(),
+            local,
+            bought + time::Duration::days(30) - time::Duration::SECOND,
+        );
+        assert_eq!(c.facts.median_claim_seconds, Some(40.0));
+        let c = candidate(Arc::new(pro()), false, &wanted(), local, bought + time::Duration::days(30));
+        assert_eq!(c.facts.median_claim_seconds, None);
+    }
+}
