@@ -147,6 +147,29 @@ async fn a_job_commits_or_vanishes_with_the_callers_transaction() -> R {
 }
 
 #[tokio::test]
+async fn jobs_enqueued_together_are_each_a_job_of_its_own_in_order_and_only_if_committed() -> R {
+    let f = Fixture::new().await?;
+    let rows =
+        vec![f.queue.row(&Record { n: 7 })?, f.queue.row(&Flaky { succeed_on: 1 })?, f.queue.row(&Record { n: 8 })?];
+    let mut tx = f.pool.begin().await?;
+    assert_eq!(f.queue.enqueue_all(&mut tx, &rows).await?, 3);
+    tx.rollback().await?;
+    let mut tx = f.pool.begin().await?;
+    assert_eq!(f.queue.enqueue_all(&mut tx, &[]).await?, 0);
+    assert_eq!(f.queue.enqueue_all(&mut tx, &rows).await?, 3);
+    tx.commit().await?;
+
+    let stored: Vec<(String, i32)> =
+        sqlx::query_as("SELECT kind, max_attempts FROM jobs ORDER BY id").fetch_all(&f.pool).await?;
+    let expected = [("test_record", 5), ("test_flaky", 3), ("test_record", 5)];
+    assert_eq!(stored, expected.map(|(k, m)| (k.to_owned(), m)).to_vec(), "each keeps its kind and attempts");
+    assert_eq!(f.worker().run_pending().await?, 3);
+    let order: Vec<i64> = sqlx::query_scalar("SELECT n FROM runs ORDER BY id").fetch_all(&f.pool).await?;
+    assert_eq!(order, vec![7, -1, 8], "run in the order given; the rolled-back copies never ran");
+    Ok(())
+}
+
+#[tokio::test]
 async fn failures_retry_after_exponential_backoff_then_succeed() -> R {
     let f = Fixture::new().await?;
     let worker = f.worker();

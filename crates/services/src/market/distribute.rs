@@ -180,6 +180,7 @@ async fn offer_batch(
         categories.iter().find(|c| c.slug == lead.category).map_or(lead.category.as_str(), |c| c.name.as_str());
     let chosen: Vec<Uuid> = offers.iter().map(|o| o.pro_id).collect();
     let contacts = if chosen.is_empty() { Vec::new() } else { store::matching::contacts(tx, &chosen).await? };
+    let mut messages = Vec::with_capacity(offers.len() * 2);
     for offer in &offers {
         let Some(pro) = candidates.iter().find(|c| c.facts.pro_id == offer.pro_id) else { continue };
         let Some(contact) = contacts.iter().find(|c| c.pro_id == offer.pro_id) else { continue };
@@ -193,8 +194,9 @@ async fn offer_batch(
             expires_at,
             now,
         };
-        notify::new_offer(ctx, tx, pro, contact, &news).await?;
+        notify::new_offer(ctx, pro, contact, &news, &mut messages).map_err(anyhow::Error::from)?;
     }
+    ctx.queue.enqueue_all(tx, &messages).await?;
     Ok(offers.iter().map(|o| (o.id, o.pro_id)).collect())
 }
 

@@ -6,6 +6,7 @@
 use super::roster::Candidate;
 use crate::Ctx;
 use crate::jobs::{SendEmail, SendSms};
+use ::jobs::JobRow;
 use domain::Cents;
 use domain::market::sale::QuietHours;
 use domain::pricing::Urgency;
@@ -25,13 +26,15 @@ pub struct OfferNews<'a> {
     pub now: OffsetDateTime,
 }
 
-pub async fn new_offer(
+/// The jobs that tell `pro` of a new offer, added to `out`: the caller enqueues a whole batch's
+/// messages in one statement of the transaction that makes the offers.
+pub fn new_offer(
     ctx: &Ctx,
-    tx: &mut PgConnection,
     pro: &Candidate,
     contact: &Contact,
     news: &OfferNews<'_>,
-) -> Result<(), sqlx::Error> {
+    out: &mut Vec<JobRow>,
+) -> Result<(), serde_json::Error> {
     let minutes = (news.expires_at - news.now).whole_minutes().max(1);
     let link = ctx.settings.http.public_url.join("pro").map(|u| u.to_string()).unwrap_or_default();
     let urgent = if news.urgency == Urgency::Emergency { "EMERGENCY " } else { "" };
@@ -48,7 +51,7 @@ pub async fn new_offer(
         && let Some(phone) = &contact.phone
     {
         let body = format!("PlumberLeads: {line}. Claim within {minutes} min: {link}");
-        ctx.queue.enqueue(tx, &SendSms { to: phone.clone(), body }).await?;
+        out.push(ctx.queue.row(&SendSms { to: phone.clone(), body })?);
     }
     if pro.pro.offer_email {
         let mail = SendEmail {
@@ -60,7 +63,7 @@ pub async fn new_offer(
             ),
             html_body: None,
         };
-        ctx.queue.enqueue(tx, &mail).await?;
+        out.push(ctx.queue.row(&mail)?);
     }
     Ok(())
 }
