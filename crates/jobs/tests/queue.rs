@@ -170,6 +170,21 @@ async fn jobs_enqueued_together_are_each_a_job_of_its_own_in_order_and_only_if_c
 }
 
 #[tokio::test]
+async fn only_the_queues_own_bookkeeping_skips_the_wait_for_the_wal_flush() -> R {
+    let f = Fixture::new().await?;
+    let setting = "SELECT current_setting('synchronous_commit')";
+    let queue_side: String = sqlx::query_scalar(setting).fetch_one(f.queue.pool()).await?;
+    assert_eq!(queue_side, "off", "claims and completions commit asynchronously");
+    let mut tx = f.pool.begin().await?;
+    f.queue.enqueue(&mut tx, &Record { n: 1 }).await?;
+    let caller_side: String = sqlx::query_scalar(setting).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    assert_eq!(caller_side, "on", "an enqueue commits with its caller's business write, durably");
+    assert_eq!(f.worker().run_pending().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
 async fn failures_retry_after_exponential_backoff_then_succeed() -> R {
     let f = Fixture::new().await?;
     let worker = f.worker();
