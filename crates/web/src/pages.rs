@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama: compile-time templates, HTML-escaped by default).
 
-use crate::html::Chrome;
+use crate::auth::sessions::MaybeSignedIn;
+use crate::html::{Chrome, html};
 use crate::{AppState, problem::ApiError};
 use askama::Template;
 use axum::extract::State;
@@ -24,7 +25,17 @@ struct ErrorPage<'a> {
     detail: &'a str,
 }
 
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn home(
+    State(state): State<AppState>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // Someone signed in sees their own header; everyone else shares one cached rendering (and a
+    // visitor without a session cookie costs no session look-up).
+    if let Some(who) = &who {
+        let categories = state.categories().await?;
+        return Ok(html(&Home { chrome: Chrome::signed_in(&state, who), categories: &categories }, StatusCode::OK));
+    }
     let page = state
         .cached_page("home", || async {
             let categories = state.categories().await?;

@@ -140,7 +140,7 @@ async fn profile_page(
         &covered.iter().filter(|z| z.hand_picked).map(|z| z.zip.as_str()).collect::<Vec<_>>().join(","),
     );
     let preview = preview_panel(state, saved_area.ok(), &offered, p.max_price_cents.map(domain::Cents)).await;
-    let chrome = Chrome::of(state);
+    let chrome = Chrome::signed_in(state, s);
     let when = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
     html(
         &ProfilePage {

@@ -78,7 +78,7 @@ async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
     choose(browser, "contact_preference", "sms").await?;
     choose(browser, "consent", "yes").await?;
     think(app);
-    browser.click_text("button[type=submit]", "Send my request").await?;
+    browser.click_text("main button[type=submit]", "Send my request").await?;
 
     // The form comes back with the mistake pointed out, at the top and at the field.
     let summary = browser.wait_for_text("#error-summary", "Please check one thing", WAIT).await?;
@@ -111,7 +111,7 @@ async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
     // Fixed, sent again: on to the code.
     browser.fill("#f-phone", "(612) 555-0123").await?;
     think(app);
-    browser.click_text("button[type=submit]", "Send my request").await?;
+    browser.click_text("main button[type=submit]", "Send my request").await?;
     browser.wait_for_url("/request/verify?t=", WAIT).await?;
     browser.wait_for_text("h1", "Confirm your phone", WAIT).await?;
     browser.wait_for_text("main", "(•••) •••-0123", WAIT).await?;
@@ -120,7 +120,7 @@ async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
 
     let code = app.latest_code("+16125550123").await?;
     browser.fill("#f-code", &code).await?;
-    browser.click_text("button[type=submit]", "Confirm").await?;
+    browser.click_text("main button[type=submit]", "Confirm").await?;
     browser.wait_for_url("/request/done?t=", WAIT).await?;
     browser.wait_for_text("h1", "You're all set", WAIT).await?;
     fits_the_phone(browser, "the confirmation page").await?;

@@ -35,7 +35,7 @@ async fn plumber(app: &TestApp, b: &Browser) -> R {
     b.fill("#f-email", EMAIL).await?;
     b.fill("#f-phone", "612 555 0177").await?;
     b.fill("#f-password", "password1234").await?;
-    b.click("button[type=submit]").await?;
+    b.click("main button[type=submit]").await?;
     let said = b.wait_for_text("#e-password", "most common passwords", wait).await?;
     ensure!(said.contains("Try a few unrelated words together"), "{said}");
     ensure!(b.value("#f-email").await? == EMAIL, "the rest of the form is kept");
@@ -43,10 +43,20 @@ async fn plumber(app: &TestApp, b: &Browser) -> R {
     b.screenshot(shots().join("signup-error.png")).await?;
 
     b.fill("#f-password", PRO_PASSWORD).await?;
-    b.click("button[type=submit]").await?;
+    b.click("main button[type=submit]").await?;
     b.wait_for_url("/pro", wait).await?;
     b.wait_for_text("h1", "Pat's Plumbing", wait).await?;
     b.screenshot(shots().join("pro-checklist.png")).await?;
+    // Signed in, the header names the person, links their home and logs them out, on every page.
+    ensure!(b.texts(".site-nav__who").await? == ["Pat Lee"], "the header greets the pro");
+    ensure!(b.attr(".site-nav__who", "href").await?.as_deref() == Some("/pro"), "their name leads home");
+    ensure!(b.texts(".site-nav a").await?.iter().all(|t| t != "Log in"), "no 'Log in' once signed in");
+    b.goto(&format!("{}/", app.url)).await?;
+    b.wait_for_text(".site-nav__who", "Pat Lee", wait).await?;
+    b.screenshot(shots().join("home-signed-in.png")).await?;
+    ensure!(b.horizontal_overflow().await? <= 0, "the signed-in header fits the phone");
+    b.click(".site-nav__who").await?;
+    b.wait_for_url("/pro", wait).await?;
 
     // The e-mail link, as the pro would open it from their mailbox.
     let token = app.emailed_token(EMAIL, "/verify-email").await?;
@@ -63,13 +73,17 @@ async fn plumber(app: &TestApp, b: &Browser) -> R {
     let done = b.texts(".checklist__item--done").await?;
     ensure!(done.len() == 2, "e-mail and mobile done: {done:?}");
 
-    b.click_text("button", "Log out").await?;
+    b.click(".site-nav__logout button").await?;
     b.wait_for_text(".notice", "You're logged out", wait).await?;
+    ensure!(b.texts(".site-nav__who").await?.is_empty(), "logged out: nobody greeted");
+    ensure!(b.texts(".site-nav a").await?.iter().any(|t| t == "Log in"), "logged out: 'Log in' is back");
+    b.goto(&format!("{}/", app.url)).await?;
+    ensure!(b.texts(".site-nav__who").await?.is_empty(), "the shared home page greets nobody after logout");
     b.goto(&format!("{}/pro/account", app.url)).await?;
     b.wait_for_url("/login", wait).await?;
     b.fill("#f-email", EMAIL).await?;
     b.fill("#f-password", PRO_PASSWORD).await?;
-    b.click("button[type=submit]").await?;
+    b.click("main button[type=submit]").await?;
     b.wait_for_url("/pro/account", wait).await?;
     b.wait_for_text("h1", "Password and devices", wait).await?;
     b.screenshot(shots().join("pro-account.png")).await?;
@@ -129,7 +143,7 @@ async fn staff_approves(app: &TestApp, b: &Browser) -> R {
     b.goto(&format!("{}/login", app.url)).await?;
     b.fill("#f-email", "olga@plumberleads.example").await?;
     b.fill("#f-password", &password).await?;
-    b.click("button[type=submit]").await?;
+    b.click("main button[type=submit]").await?;
     b.wait_for_text("h1", "Set up two-step sign-in", wait).await?;
     b.find(".qr svg").await?;
     b.screenshot(shots().join("staff-enrol.png")).await?;
@@ -142,11 +156,15 @@ async fn staff_approves(app: &TestApp, b: &Browser) -> R {
     let shown = b.text("#totp-secret").await?;
     ensure!(shown == services::infra::totp::secret_text(&secret), "the key on the page is the one enrolled");
     b.fill("#f-code", &services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock))).await?;
-    b.click("button[type=submit]").await?;
+    b.click("main button[type=submit]").await?;
     b.wait_for_text("h1", "Save your recovery codes", wait).await?;
     ensure!(b.texts(".recovery-codes code").await?.len() == 10, "ten recovery codes");
     b.click_text("a", "I've saved them").await?;
     b.wait_for_text("h1", "Back office", wait).await?;
+    ensure!(
+        b.attr(".site-nav__who", "href").await?.as_deref() == Some("/staff"),
+        "staff's name leads to the back office"
+    );
     b.click_text("button", "Approve Pat's Plumbing").await?;
     b.wait_for_text(".notice", "Approved", wait).await?;
     b.screenshot_full_page(shots().join("staff-approved.png")).await?;

@@ -18,7 +18,7 @@ async fn open_inbox(app: &TestApp, b: &Browser, email: &str) -> R {
     b.goto(&format!("{}/login", app.url)).await?;
     b.fill("#f-email", email).await?;
     b.fill("#f-password", PRO_PASSWORD).await?;
-    b.click("button[type=submit]").await?;
+    b.click("main button[type=submit]").await?;
     b.wait_for_url("/pro", Browser::WAIT).await?;
     // An approved plumber's home is the inbox.
     b.wait_for_url("/pro/offers", Browser::WAIT).await?;

@@ -34,7 +34,7 @@ async fn edit(app: &TestApp, b: &Browser) -> R {
     b.goto(&format!("{}/login", app.url)).await?;
     b.fill("#f-email", "jane@example.com").await?;
     b.fill("#f-password", PRO_PASSWORD).await?;
-    b.click("button[type=submit]").await?;
+    b.click("main button[type=submit]").await?;
     b.wait_for_url("/pro", wait).await?;
     b.goto(&format!("{}/pro/profile", app.url)).await?;
     b.wait_for_text("#preview", "Give your base ZIP code", wait).await?;

@@ -90,7 +90,7 @@ async fn pro_home_page(
         .and_then(|p| domain::lead::UsPhone::parse(p).ok())
         .map(|p| p.masked())
         .unwrap_or_default();
-    let chrome = Chrome::of(state);
+    let chrome = Chrome::signed_in(state, s);
     html(
         &ProHome {
             chrome,
@@ -237,7 +237,7 @@ async fn account_page(
             .collect(),
         Err(e) => return e.into_response(),
     };
-    let chrome = Chrome::of(state);
+    let chrome = Chrome::signed_in(state, s);
     html(&AccountPage { chrome, sessions: &rows, csrf: &s.session.csrf_token, errors, notice }, status)
 }
 

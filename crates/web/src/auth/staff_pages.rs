@@ -62,7 +62,7 @@ async fn mfa_page(
         }
         SecondFactorStep::Verify => (false, String::new(), String::new()),
     };
-    let chrome = Chrome::of(state);
+    let chrome = Chrome::signed_in(state, who);
     html(
         &MfaPage {
             chrome,
@@ -193,7 +193,7 @@ pub async fn home(
         })
         .collect();
     let notice = (q.done() == Some("approved")).then_some("Approved. They can receive leads now.");
-    let chrome = Chrome::of(&state);
+    let chrome = Chrome::signed_in(&state, &who);
     html(
         &StaffHome {
             chrome,
@@ -245,7 +245,7 @@ pub struct NextQuery {
 }
 
 fn confirm_page(state: &AppState, who: &SignedIn, next: &str, errors: &Errors, status: StatusCode) -> Response {
-    let chrome = Chrome::of(state);
+    let chrome = Chrome::signed_in(state, who);
     let notice = Some("For your safety, confirm it's you before this change.");
     html(&ConfirmPage { chrome, next, csrf: &who.session.csrf_token, errors, notice }, status)
 }
@@ -328,7 +328,7 @@ async fn team_page(
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
-    let chrome = Chrome::of(state);
+    let chrome = Chrome::signed_in(state, who);
     html(&TeamPage { chrome, members: &members, created, csrf: &who.session.csrf_token, errors, notice: None }, status)
 }
 

@@ -5,6 +5,8 @@ use crate::{ApiError, AppState};
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use domain::account::Role;
+use services::accounts::SignedIn;
 
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -41,18 +43,37 @@ pub fn public(page: &impl Template, cache_control: &'static str) -> Response {
 }
 
 /// What every page's frame (`base.html`) links: the stylesheet and scripts, by their
-/// content-hashed URLs.
+/// content-hashed URLs; and, on a page for someone signed in, whom the header greets.
 #[derive(Debug, Clone, Copy)]
 pub struct Chrome<'a> {
     pub css: &'a str,
     pub htmx: &'a str,
     pub js: &'a str,
+    pub who: Option<Greeting<'a>>,
+}
+
+/// The signed-in header: the person's name linking to their home, and a log-out button.
+#[derive(Debug, Clone, Copy)]
+pub struct Greeting<'a> {
+    pub name: &'a str,
+    pub home: &'static str,
+    pub csrf: &'a str,
 }
 
 impl<'a> Chrome<'a> {
+    /// The frame as anyone sees it (also every page a cache may share).
     pub fn of(state: &'a AppState) -> Self {
         let a = &state.assets;
-        Self { css: a.url("app.css"), htmx: a.url("vendor/htmx.min.js"), js: a.url("app.js") }
+        Self { css: a.url("app.css"), htmx: a.url("vendor/htmx.min.js"), js: a.url("app.js"), who: None }
+    }
+
+    /// The frame of a page for `who`: never for a page a cache may share (it holds their CSRF token).
+    pub fn signed_in(state: &'a AppState, who: &'a SignedIn) -> Self {
+        let home = match who.role() {
+            Some(Role::Staff | Role::Admin) => "/staff",
+            _ => "/pro",
+        };
+        Self { who: Some(Greeting { name: &who.user.name, home, csrf: &who.session.csrf_token }), ..Self::of(state) }
     }
 }
 

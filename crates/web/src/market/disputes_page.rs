@@ -103,7 +103,8 @@ async fn render(
             }
         })
         .collect();
-    let page = DisputesPage { chrome: Chrome::of(state), disputes, errors, notice, csrf: &s.session.csrf_token };
+    let page =
+        DisputesPage { chrome: Chrome::signed_in(state, s), disputes, errors, notice, csrf: &s.session.csrf_token };
     html(&page, status)
 }
 

@@ -152,7 +152,7 @@ async fn render_with(
         Ok(h) => h,
         Err(e) => return ApiError::Internal(e.into()).into_response(),
     };
-    let chrome = Chrome::of(state);
+    let chrome = Chrome::signed_in(state, s);
     let page = Inbox {
         chrome,
         inbox_js: state.assets.url("inbox.js"),

@@ -83,7 +83,7 @@ async fn render(
         })
         .collect();
     let page = PricesPage {
-        chrome: Chrome::of(state),
+        chrome: Chrome::signed_in(state, s),
         rows,
         emergency: field("emergency".into(), show_multiplier(m.emergency_bps)),
         within_48h: field("within_48h".into(), show_multiplier(m.within_48h_bps)),

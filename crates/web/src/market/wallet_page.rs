@@ -103,7 +103,7 @@ pub async fn show(State(state): State<AppState>, ProPage(s): ProPage, Query(q): 
         })
         .collect();
     let page = Statement {
-        chrome: Chrome::of(&state),
+        chrome: Chrome::signed_in(&state, &s),
         balance: balance.to_string(),
         lines,
         older: next_cursor,
@@ -164,7 +164,7 @@ pub async fn month(State(state): State<AppState>, ProPage(s): ProPage, Path(key)
         })
         .collect();
     let page = MonthPage {
-        chrome: Chrome::of(&state),
+        chrome: Chrome::signed_in(&state, &s),
         title: month_name(year, month),
         key,
         time_zone: st.time_zone,
