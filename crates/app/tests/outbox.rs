@@ -3,7 +3,7 @@
 use domain::{Cents, Clock};
 use integrations::{CheckoutRequest, PaymentEvent, PaymentProvider, SandboxPayments};
 use services::housekeeping::{Pruned, prune};
-use services::jobs::{Housekeeping, SendEmail, SendSms};
+use services::jobs::{Housekeeping, Message, SendEmail, SendMessages, SendSms};
 use std::sync::Arc;
 use store::dev_outbox;
 use testkit::TestApp;
@@ -53,6 +53,45 @@ async fn an_sms_the_provider_refuses_is_not_retried_and_a_good_one_is_kept() -> 
     let dead = app.state.queue.dead_jobs(10).await?;
     assert_eq!(dead.len(), 1, "a number that is not E.164 will never work: dead at once");
     assert!(dead[0].last_error.as_deref().unwrap_or_default().contains("E.164"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_batch_sends_its_messages_once_and_what_the_provider_refuses_goes_on_as_a_job_of_its_own() -> R {
+    let app = TestApp::spawn().await?;
+    let mail = |to: &str| SendEmail {
+        to: to.into(),
+        subject: "New lead".into(),
+        text_body: "A new lead matches your settings.".into(),
+        html_body: None,
+    };
+    let batch = SendMessages {
+        messages: vec![
+            Message::Sms(SendSms { to: "+16125550123".into(), body: "lead one".into() }),
+            Message::Sms(SendSms { to: "612-555-0199".into(), body: "lead two".into() }),
+            Message::Email(mail("pat@example.com")),
+            Message::Email(mail("not an address")),
+        ],
+    };
+    let mut tx = app.pool.begin().await?;
+    app.state.queue.enqueue(&mut tx, &batch).await?;
+    tx.commit().await?;
+
+    // The batch, then the two messages it could not deliver, each tried once as its own job.
+    assert_eq!(app.run_pending_jobs().await?, 3);
+    let mut conn = app.pool.acquire().await?;
+    let texts = dev_outbox::recent_sms(&mut conn, None, 10).await?;
+    assert_eq!(
+        texts.iter().map(|t| (t.to.as_str(), t.body.as_str())).collect::<Vec<_>>(),
+        [("+16125550123", "lead one")]
+    );
+    assert_eq!(dev_outbox::recent_emails(&mut conn, None, 10).await?.len(), 1, "the good e-mail, once");
+    let mut dead: Vec<(String, String)> =
+        app.state.queue.dead_jobs(10).await?.into_iter().map(|d| (d.kind, d.last_error.unwrap_or_default())).collect();
+    dead.sort();
+    assert_eq!(dead.len(), 2, "the refused ones, each in the dead letters with the provider's reason: {dead:?}");
+    assert!(dead[0].0 == "send_email" && dead[0].1.contains("is not an e-mail address"), "{dead:?}");
+    assert!(dead[1].0 == "send_sms" && dead[1].1.contains("E.164"), "{dead:?}");
     Ok(())
 }
 

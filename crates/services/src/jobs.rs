@@ -4,8 +4,21 @@
 
 use crate::Ctx;
 use ::jobs::{Job, JobError, Registry};
+use futures::StreamExt;
 use integrations::{EmailMessage, ProviderError, SmsMessage};
 use serde::{Deserialize, Serialize};
+
+/// Counts a message handed to its provider, by channel and outcome (`sent`, `transient`,
+/// `refused`), whether it went alone or in a batch: the dashboards' notification delivery.
+fn counted(channel: &'static str, outcome: Result<String, ProviderError>) -> Result<(), ProviderError> {
+    let label = match &outcome {
+        Ok(_) => "sent",
+        Err(ProviderError::Transient(_)) => "transient",
+        Err(ProviderError::Rejected(_)) => "refused",
+    };
+    metrics::counter!("messages_sent_total", "channel" => channel, "outcome" => label).increment(1);
+    outcome.map(drop)
+}
 
 fn provider_failure(e: ProviderError) -> JobError {
     match e {
@@ -23,15 +36,24 @@ pub struct SendEmail {
     pub html_body: Option<String>,
 }
 
+impl SendEmail {
+    async fn send(&self, ctx: &Ctx) -> Result<(), ProviderError> {
+        let message = EmailMessage {
+            to: self.to.clone(),
+            subject: self.subject.clone(),
+            text_body: self.text_body.clone(),
+            html_body: self.html_body.clone(),
+        };
+        counted("email", ctx.providers.email.send(&message).await)
+    }
+}
+
 impl Job for SendEmail {
     const KIND: &'static str = "send_email";
     type Context = Ctx;
 
     async fn run(self, ctx: Ctx) -> Result<(), JobError> {
-        let message =
-            EmailMessage { to: self.to, subject: self.subject, text_body: self.text_body, html_body: self.html_body };
-        ctx.providers.email.send(&message).await.map_err(provider_failure)?;
-        Ok(())
+        self.send(&ctx).await.map_err(provider_failure)
     }
 }
 
@@ -42,12 +64,77 @@ pub struct SendSms {
     pub body: String,
 }
 
+impl SendSms {
+    async fn send(&self, ctx: &Ctx) -> Result<(), ProviderError> {
+        counted("sms", ctx.providers.sms.send(&SmsMessage { to: self.to.clone(), body: self.body.clone() }).await)
+    }
+}
+
 impl Job for SendSms {
     const KIND: &'static str = "send_sms";
     type Context = Ctx;
 
     async fn run(self, ctx: Ctx) -> Result<(), JobError> {
-        ctx.providers.sms.send(&SmsMessage { to: self.to, body: self.body }).await.map_err(provider_failure)?;
+        self.send(&ctx).await.map_err(provider_failure)
+    }
+}
+
+/// One message of a [`SendMessages`] batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum Message {
+    Sms(SendSms),
+    Email(SendEmail),
+}
+
+/// Provider calls a batch has in flight at once.
+const BATCH_SENDS_AT_ONCE: usize = 8;
+
+/// The messages of one event (a distribution look's offers: a text and an e-mail for each pro),
+/// sent together: one job to claim and finish instead of one per message, and the provider
+/// calls made a few at a time. A message the provider does not take goes on as a job of its
+/// own, with its kind's retries (and its dead letter when refused), so a retry never re-sends
+/// the messages that went out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendMessages {
+    pub messages: Vec<Message>,
+}
+
+impl Job for SendMessages {
+    const KIND: &'static str = "send_messages";
+    type Context = Ctx;
+
+    async fn run(self, ctx: Ctx) -> Result<(), JobError> {
+        // Owned copies: a stream of borrowed messages makes a future the worker cannot send.
+        let outcomes: Vec<Result<(), ProviderError>> = futures::stream::iter(self.messages.clone())
+            .map(|m| {
+                let ctx = ctx.clone();
+                async move {
+                    match m {
+                        Message::Sms(sms) => sms.send(&ctx).await,
+                        Message::Email(mail) => mail.send(&ctx).await,
+                    }
+                }
+            })
+            .buffered(BATCH_SENDS_AT_ONCE)
+            .collect()
+            .await;
+        let mut left = Vec::new();
+        for (message, outcome) in self.messages.iter().zip(outcomes) {
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "a message of a batch goes on as a job of its own");
+                let row = match message {
+                    Message::Sms(sms) => ctx.queue.row(sms),
+                    Message::Email(mail) => ctx.queue.row(mail),
+                };
+                left.push(row.map_err(JobError::permanent)?);
+            }
+        }
+        if !left.is_empty() {
+            let mut conn = ctx.pool.acquire().await?;
+            ctx.queue.enqueue_all(&mut conn, &left).await?;
+            ctx.queue.wake_workers();
+        }
         Ok(())
     }
 }
@@ -76,6 +163,7 @@ pub fn registry() -> Registry<Ctx> {
     Registry::new()
         .register::<SendEmail>()
         .register::<SendSms>()
+        .register::<SendMessages>()
         .register::<Housekeeping>()
         .register::<crate::market::Distribute>()
 }

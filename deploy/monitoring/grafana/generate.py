@@ -141,8 +141,7 @@ OPERATIONS = [
         ('histogram_quantile(0.95, sum by (le, kind) (rate(jobs_run_seconds_bucket{job="plumberleads"}[5m])))', "{{kind}}"),
     ], unit="s"),
     panel("Notification delivery (e-mail, SMS)", [
-        ('sum by (kind) (rate(jobs_completed_total{job="plumberleads",kind=~"send_email|send_sms"}[5m]))', "{{kind}} sent"),
-        ('sum by (kind, outcome) (rate(jobs_failed_total{job="plumberleads",kind=~"send_email|send_sms"}[5m]))', "{{kind}} {{outcome}}"),
+        ('sum by (channel, outcome) (rate(messages_sent_total{job="plumberleads"}[5m]))', "{{channel}} {{outcome}}"),
         ('sum by (reason) (rate(jobs_dead_total{job="plumberleads"}[5m]))', "dead: {{reason}}"),
     ], unit="ops"),
     row("Resource utilisation"),

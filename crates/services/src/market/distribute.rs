@@ -5,6 +5,7 @@
 
 use super::roster::Wanted;
 use super::{feed, notify};
+use crate::jobs::SendMessages;
 use crate::{Ctx, ServiceError};
 use ::jobs::{Job, JobError};
 use domain::Cents;
@@ -194,9 +195,11 @@ async fn offer_batch(
             expires_at,
             now,
         };
-        notify::new_offer(ctx, pro, contact, &news, &mut messages).map_err(anyhow::Error::from)?;
+        notify::new_offer(ctx, pro, contact, &news, &mut messages);
     }
-    ctx.queue.enqueue_all(tx, &messages).await?;
+    if !messages.is_empty() {
+        ctx.queue.enqueue(tx, &SendMessages { messages }).await?;
+    }
     Ok(offers.iter().map(|o| (o.id, o.pro_id)).collect())
 }
 

@@ -5,8 +5,7 @@
 
 use super::roster::Candidate;
 use crate::Ctx;
-use crate::jobs::{SendEmail, SendSms};
-use ::jobs::JobRow;
+use crate::jobs::{Message, SendEmail, SendSms};
 use domain::Cents;
 use domain::market::sale::QuietHours;
 use domain::pricing::Urgency;
@@ -26,15 +25,9 @@ pub struct OfferNews<'a> {
     pub now: OffsetDateTime,
 }
 
-/// The jobs that tell `pro` of a new offer, added to `out`: the caller enqueues a whole batch's
-/// messages in one statement of the transaction that makes the offers.
-pub fn new_offer(
-    ctx: &Ctx,
-    pro: &Candidate,
-    contact: &Contact,
-    news: &OfferNews<'_>,
-    out: &mut Vec<JobRow>,
-) -> Result<(), serde_json::Error> {
+/// The messages that tell `pro` of a new offer, added to `out`: the caller enqueues a whole
+/// batch's messages as one job in the transaction that makes the offers.
+pub fn new_offer(ctx: &Ctx, pro: &Candidate, contact: &Contact, news: &OfferNews<'_>, out: &mut Vec<Message>) {
     let minutes = (news.expires_at - news.now).whole_minutes().max(1);
     let link = ctx.settings.http.public_url.join("pro").map(|u| u.to_string()).unwrap_or_default();
     let urgent = if news.urgency == Urgency::Emergency { "EMERGENCY " } else { "" };
@@ -51,7 +44,7 @@ pub fn new_offer(
         && let Some(phone) = &contact.phone
     {
         let body = format!("PlumberLeads: {line}. Claim within {minutes} min: {link}");
-        out.push(ctx.queue.row(&SendSms { to: phone.clone(), body })?);
+        out.push(Message::Sms(SendSms { to: phone.clone(), body }));
     }
     if pro.pro.offer_email {
         let mail = SendEmail {
@@ -63,9 +56,8 @@ pub fn new_offer(
             ),
             html_body: None,
         };
-        out.push(ctx.queue.row(&mail)?);
+        out.push(Message::Email(mail));
     }
-    Ok(())
 }
 
 /// Tells the homeowner which plumber bought their request, so they know whose call to expect.
