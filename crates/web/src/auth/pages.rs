@@ -218,9 +218,26 @@ pub struct TokenQuery {
 pub async fn verify_email(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    MaybeSignedIn(who): MaybeSignedIn,
     Query(q): Query<TokenQuery>,
 ) -> Response {
     match accounts::verify_email(&state, &q.token, &ip.to_string()).await {
+        // A second tap on the link, signed in to an account whose address is confirmed: say so,
+        // rather than send them for a new link they do not need.
+        Err(ServiceError::BadLink) if who.as_ref().is_some_and(|w| w.user.email_verified_at.is_some()) => message(
+            &state,
+            StatusCode::OK,
+            "Your e-mail is already confirmed",
+            &["Nothing more to do here.".into()],
+            Some(("/pro", "Go to your account")),
+        ),
+        Err(ServiceError::BadLink) if who.is_some() => message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "That link has expired or was already used",
+            &["Your account page can send you a new one.".into()],
+            Some(("/pro", "Go to your account")),
+        ),
         Ok(_) => message(
             &state,
             StatusCode::OK,
