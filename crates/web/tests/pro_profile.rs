@@ -230,6 +230,20 @@ async fn bad_profile_input_is_explained_and_changes_nothing() -> R {
         let (status, body) = post(&app, &p, path, &fields).await?;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {fields:?}");
         assert!(body.contains(says), "{path}: {says:?} not in the page");
+        // Each link in the error summary leads to a control on the page (issue 12, item 5).
+        let targets: Vec<&str> = body
+            .split("href=\"#")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|t| t.starts_with("f-"))
+            .collect();
+        assert!(!targets.is_empty(), "{path}: the summary links the fields");
+        for target in targets {
+            assert!(
+                body.contains(&format!("id=\"{target}\"")),
+                "{path}: the summary links #{target}, which is not on the page"
+            );
+        }
     }
     let profile: (Option<String>, Option<String>, bool, bool) =
         sqlx::query_as("SELECT licence_number, base_zip, hours_set, preferences_set FROM pros WHERE user_id = $1")
