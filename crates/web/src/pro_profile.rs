@@ -52,7 +52,10 @@ struct ProfilePage<'a> {
     p: &'a Profile,
     csrf: &'a str,
     errors: &'a Errors,
+    /// Always `None`: a saved part's notice shows in that part (`saved_in`), where the page lands.
     notice: Option<&'a str>,
+    /// The part just saved (its heading's id) and what to say there.
+    saved: Option<(&'a str, &'a str)>,
     licence_number: &'a str,
     licence_state: &'a str,
     states: &'a [&'a str],
@@ -88,6 +91,10 @@ impl ProfilePage<'_> {
     fn is(&self, a: &str, b: &str) -> bool {
         a == b
     }
+
+    fn saved_in(&self, part: &str) -> Option<&str> {
+        self.saved.filter(|(p, _)| *p == part).map(|(_, text)| text)
+    }
 }
 
 fn dollars(c: Option<i64>) -> String {
@@ -103,7 +110,7 @@ async fn profile_page(
     state: &AppState,
     s: &SignedIn,
     errors: &Errors,
-    notice: Option<&str>,
+    saved: Option<(&str, &str)>,
     status: StatusCode,
 ) -> Response {
     let data = async {
@@ -147,7 +154,8 @@ async fn profile_page(
             chrome,
             csrf: &s.session.csrf_token,
             errors,
-            notice,
+            notice: None,
+            saved,
             licence_number: p.licence_number.as_deref().unwrap_or(""),
             licence_state: p.licence_state.as_deref().unwrap_or(""),
             states: &profile::STATES,
@@ -246,17 +254,20 @@ pub async fn preview(State(state): State<AppState>, ProPage(_): ProPage, Query(p
     ([(header::CACHE_CONTROL, "no-store")], axum::response::Html(panel)).into_response()
 }
 
-fn notice_for(done: Option<&str>) -> Option<&'static str> {
-    match done {
-        Some("business") => Some("Business details saved."),
-        Some("insurance") => Some("Insurance certificate uploaded."),
-        Some("area") => Some("Service area saved."),
-        Some("services") => Some("Services saved."),
-        Some("hours") => Some("Hours saved."),
-        Some("preferences") => Some("Lead preferences saved."),
-        Some("notifications") => Some("Notifications saved."),
-        _ => None,
-    }
+/// The part just saved, and what to say there.
+fn notice_for(done: Option<&str>) -> Option<(&str, &'static str)> {
+    let part = done?;
+    let text = match part {
+        "business" => "Business details saved.",
+        "insurance" => "Insurance certificate uploaded.",
+        "area" => "Service area saved.",
+        "services" => "Services saved.",
+        "hours" => "Hours saved.",
+        "preferences" => "Lead preferences saved.",
+        "notifications" => "Notifications saved.",
+        _ => return None,
+    };
+    Some((part, text))
 }
 
 pub async fn show(State(state): State<AppState>, ProPage(s): ProPage, Query(q): Query<DoneQuery>) -> Response {

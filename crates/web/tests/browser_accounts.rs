@@ -124,6 +124,8 @@ async fn onboarding(app: &TestApp, b: &Browser) -> R {
     b.click("label:has(> input[name='open_0'])").await?;
     b.click_text("button", "Save hours").await?;
     b.wait_for_text(".notice", "Hours saved", wait).await?;
+    // Said where the page lands, under the part just saved, not at the top (issue 12, item 5).
+    b.wait_for_text("#hours + .notice", "Hours saved", wait).await?;
 
     b.fill("#f-max_price", "80").await?;
     b.click_text("button", "Save preferences").await?;
