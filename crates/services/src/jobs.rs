@@ -105,25 +105,27 @@ impl Job for SendMessages {
     type Context = Ctx;
 
     async fn run(self, ctx: Ctx) -> Result<(), JobError> {
-        // Owned copies: a stream of borrowed messages makes a future the worker cannot send.
-        let outcomes: Vec<Result<(), ProviderError>> = futures::stream::iter(self.messages.clone())
-            .map(|m| {
+        // Each send owns its message and hands it back with the outcome, so the ones the
+        // provider did not take can be queued as they are.
+        let outcomes: Vec<(Message, Result<(), ProviderError>)> = futures::stream::iter(self.messages)
+            .map(|message| {
                 let ctx = ctx.clone();
                 async move {
-                    match m {
+                    let outcome = match &message {
                         Message::Sms(sms) => sms.send(&ctx).await,
                         Message::Email(mail) => mail.send(&ctx).await,
-                    }
+                    };
+                    (message, outcome)
                 }
             })
             .buffered(BATCH_SENDS_AT_ONCE)
             .collect()
             .await;
         let mut left = Vec::new();
-        for (message, outcome) in self.messages.iter().zip(outcomes) {
+        for (message, outcome) in outcomes {
             if let Err(e) = outcome {
                 tracing::warn!(error = %e, "a message of a batch goes on as a job of its own");
-                let row = match message {
+                let row = match &message {
                     Message::Sms(sms) => ctx.queue.row(sms),
                     Message::Email(mail) => ctx.queue.row(mail),
                 };
