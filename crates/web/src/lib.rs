@@ -8,6 +8,7 @@ pub mod client_ip;
 mod encoded;
 mod health;
 mod html;
+mod info_pages;
 pub mod intake;
 mod json;
 pub mod market;

@@ -5,7 +5,8 @@ use crate::auth::{pages as auth_pages, portal_pages, staff_pages};
 use crate::intake::form;
 use crate::market::inbox as market_inbox;
 use crate::{
-    AppState, api_docs, assets, health, metrics_route, middleware, openapi, pages, pro_profile, problem_types,
+    AppState, api_docs, assets, health, info_pages, metrics_route, middleware, openapi, pages, pro_profile,
+    problem_types,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -39,6 +40,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/docs", get(api_docs::page))
         .route("/problems", get(problem_types::index))
         .route("/problems/{slug}", get(problem_types::show))
+        .route("/for-plumbers", get(info_pages::for_plumbers))
+        .route("/privacy", get(info_pages::privacy))
+        .route("/terms", get(info_pages::terms))
+        .route("/partners", get(info_pages::partners))
         .route("/signup", get(auth_pages::show_signup).post(auth_pages::signup))
         .route("/login", get(auth_pages::show_login).post(auth_pages::login))
         .route("/logout", post(auth_pages::logout))

@@ -36,7 +36,13 @@ impl Sale {
     /// sold exclusively (at the exclusive multiplier).
     pub fn start(max_buyers: i32, now: OffsetDateTime, timing: &SaleTiming) -> Self {
         let max_buyers = max_buyers.max(1);
-        Self { exclusive: max_buyers == 1, max_buyers, window_closes_at: now + timing.window }
+        let exclusive = Self::exclusivity_for(max_buyers) == Exclusivity::Exclusive;
+        Self { exclusive, max_buyers, window_closes_at: now + timing.window }
+    }
+
+    /// How a lead in a category allowing `max_buyers` sells (and so what it costs).
+    pub fn exclusivity_for(max_buyers: i32) -> Exclusivity {
+        if max_buyers <= 1 { Exclusivity::Exclusive } else { Exclusivity::Shared }
     }
 
     pub fn exclusivity(&self) -> Exclusivity {

@@ -6,7 +6,7 @@
 use super::sessions::{self, MaybeSignedIn, ProPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::html::{Chrome, html, message};
+use crate::html::{Chrome, home_of, html, message};
 use crate::html::{CsrfForm, FieldErrors, OurForm, SignedForm, csrf_ok, forbidden_cross_site, user_agent};
 use crate::problem::ApiError;
 use askama::Template;
@@ -56,8 +56,8 @@ fn signup_page(
 }
 
 pub async fn show_signup(State(state): State<AppState>, MaybeSignedIn(who): MaybeSignedIn) -> Response {
-    if who.is_some() {
-        return Redirect::to("/pro").into_response();
+    if let Some(who) = &who {
+        return Redirect::to(home_of(who)).into_response();
     }
     signup_page(&state, &SignupInput::default(), &Vec::new(), None, StatusCode::OK)
 }
@@ -124,8 +124,9 @@ pub async fn show_login(
     Query(q): Query<LoginQuery>,
 ) -> Response {
     let next = sessions::safe_next(q.next.as_deref());
-    if who.is_some() {
-        return Redirect::to(next).into_response();
+    // Already signed in: on to where they were going, or to their own home (staff have no /pro).
+    if let Some(who) = &who {
+        return Redirect::to(if q.next.is_some() { next } else { home_of(who) }).into_response();
     }
     let notice = match q.done.as_deref() {
         Some("password_reset") => Some("Your password is changed. Log in with the new one."),

@@ -7,4 +7,4 @@ pub use forms::{
     CodeForm, CsrfForm, CsrfToken, DoneQuery, FieldErrors, OurForm, SignedForm, csrf_ok, forbidden_cross_site,
     same_origin, user_agent,
 };
-pub use render::{Chrome, html, message, public};
+pub use render::{Chrome, home_of, html, message, public};

@@ -69,11 +69,16 @@ impl<'a> Chrome<'a> {
 
     /// The frame of a page for `who`: never for a page a cache may share (it holds their CSRF token).
     pub fn signed_in(state: &'a AppState, who: &'a SignedIn) -> Self {
-        let home = match who.role() {
-            Some(Role::Staff | Role::Admin) => "/staff",
-            _ => "/pro",
-        };
+        let home = home_of(who);
         Self { who: Some(Greeting { name: &who.user.name, home, csrf: &who.session.csrf_token }), ..Self::of(state) }
+    }
+}
+
+/// Where a signed-in person's own pages start: the back office for staff, the portal for pros.
+pub fn home_of(who: &SignedIn) -> &'static str {
+    match who.role() {
+        Some(Role::Staff | Role::Admin) => "/staff",
+        _ => "/pro",
     }
 }
 
