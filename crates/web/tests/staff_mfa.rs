@@ -234,6 +234,10 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
         .bind(pro)
         .execute(&app.pool)
         .await?;
+    sqlx::query("UPDATE identity.users SET phone_verified_at = now() WHERE id = $1")
+        .bind(pro)
+        .execute(&app.pool)
+        .await?;
     let (sid, csrf, secret, password) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
     app.clock.advance(Duration::minutes(6));
     let approve = |sid: String, csrf: String| {
@@ -270,6 +274,13 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
     let home = app.get("/staff").header(COOKIE, cookie(&stepped)).send().await?.text().await?;
     let res = approve(stepped, csrf_in(&home)).await?;
     assert_eq!(res.headers()["location"], "/staff?done=approved");
+    // The pro hears of it (issue 12, item 4): an e-mail saying what to do next, and a text to the
+    // mobile number they confirmed.
+    let (subject, body) = app.latest_email_to("jane@example.com").await?;
+    assert_eq!(subject, "You're approved: leads can start");
+    assert!(body.contains("/pro/offers") && body.contains("/pro/wallet"), "{body}");
+    let texts = app.texts_to("+16125550123").await?;
+    assert!(texts.first().is_some_and(|t| t.contains("you're approved")), "{texts:?}");
     Ok(())
 }
 
