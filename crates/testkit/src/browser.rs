@@ -322,6 +322,23 @@ impl Browser {
         v.as_i64().ok_or_else(|| anyhow!("unexpected overflow {v}"))
     }
 
+    /// What axe-core finds on the page as it is now that stops or seriously hinders someone (its
+    /// "critical" and "serious" impacts): one line per rule and element. The checker is the
+    /// version pinned in `tools/a11y` (installed by `scripts/services-up --browser`), run by
+    /// WebDriver, which the site's CSP does not govern.
+    pub async fn accessibility_violations(&self) -> anyhow::Result<Vec<String>> {
+        self.driver.execute(axe_source()?, Vec::new()).await?;
+        let run = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ["violations"] }).then(
+              (r) => done(r.violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(" ")}: ${v.help}`))),
+              (e) => done(["axe-core failed: " + e]));"#;
+        let found = self.driver.execute_async(run, Vec::new()).await?.json().clone();
+        serde_json::from_value(found.clone()).map_err(|_| anyhow!("unexpected axe-core answer {found}"))
+    }
+
     /// Console errors (uncaught exceptions, failed loads, CSP violations) since the last call.
     pub async fn console_errors(&self) -> anyhow::Result<Vec<BrowserLogEntry>> {
         Ok(self.driver.browser_log().await?.into_iter().filter(|e| e.level == "SEVERE").collect())
@@ -453,6 +470,18 @@ fn driver_log(path: &Path) -> String {
         }
         Err(_) => format!("no ChromeDriver log at {}", path.display()),
     }
+}
+
+/// axe-core's browser build, read once.
+fn axe_source() -> anyhow::Result<&'static str> {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(js) = AXE.get() {
+        return Ok(js);
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/a11y/node_modules/axe-core/axe.min.js");
+    let js = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {path}: run `scripts/services-up --browser` (npm ci --prefix tools/a11y)"))?;
+    Ok(AXE.get_or_init(|| js))
 }
 
 async fn write_png(path: &Path, png: &[u8]) -> anyhow::Result<PathBuf> {

@@ -1,0 +1,132 @@
+//! Every page a person meets passes axe-core's accessibility rules with no serious or critical
+//! violation (issue 12), at phone and at desktop size: the public pages (with the request form's
+//! errors showing), a new plumber's checklist, a working plumber's inbox, wallet, statement,
+//! profile and account, and the back office. Pages are checked as they are after loading, with
+//! scripts run (the API reference is checked once Swagger UI has drawn it).
+
+use testkit::browser::{Browser, PHONE};
+use testkit::market::ProSetup;
+use testkit::{PRO_PASSWORD, TestApp};
+
+type R = anyhow::Result<()>;
+
+const PUBLIC: &[&str] = &[
+    "/",
+    "/request",
+    "/request?category=burst-pipe",
+    "/login",
+    "/signup",
+    "/forgot-password",
+    "/for-plumbers",
+    "/privacy",
+    "/terms",
+    "/partners",
+    "/problems",
+    "/problems/validation-error",
+    "/no-such-page",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or_a_desktop() -> R {
+    let app = TestApp::spawn().await?;
+    let pro = app.active_pro(1, &ProSetup::default()).await?;
+    app.bought_lead(&pro, "6125550199", "drain-cleaning", "55401").await?;
+    app.signup_pro("new@example.com", "+16125550142").await?;
+    let (staff, staff_password) = app.create_staff("olga@plumberleads.example").await?;
+    let secret = app.enrol_staff(staff).await?;
+    let month = {
+        let now = domain::Clock::now(&app.clock);
+        format!("/pro/wallet/statements/{}-{:02}", now.year(), u8::from(now.month()))
+    };
+
+    let mut found = Vec::new();
+    for (label, (width, height)) in [("phone", PHONE), ("desktop", (1366, 900))] {
+        let b = Browser::start_with_viewport(width, height).await?;
+        let result = async {
+            let found = &mut found;
+            for path in PUBLIC {
+                check(&b, &app, label, path, found).await?;
+            }
+            // The request form as it comes back with every mistake marked.
+            b.goto(&format!("{}/request", app.url)).await?;
+            app.clock.advance(time::Duration::seconds(5)); // a person takes a moment (bots don't)
+            b.click_text("button", "Send my request").await?;
+            b.wait_for_text("#error-summary", "Please check", Browser::WAIT).await?;
+            note(&b, &format!("{label} /request (errors)"), found).await?;
+            // The API reference once Swagger UI has drawn the operations.
+            b.goto(&format!("{}/api/docs", app.url)).await?;
+            b.wait_for_script("document.querySelectorAll('.opblock').length > 0", Browser::WAIT).await?;
+            note(&b, &format!("{label} /api/docs"), found).await?;
+
+            // A new plumber's checklist.
+            log_in(&b, &app, "new@example.com", PRO_PASSWORD).await?;
+            check(&b, &app, label, "/pro", found).await?;
+            log_out(&b).await?;
+            // A working plumber.
+            log_in(&b, &app, &pro.email, PRO_PASSWORD).await?;
+            for path in ["/pro/offers", "/pro/wallet", &month, "/pro/profile", "/pro/account"] {
+                check(&b, &app, label, path, found).await?;
+            }
+            log_out(&b).await?;
+            // Staff, second factor in.
+            log_in(&b, &app, "olga@plumberleads.example", &staff_password).await?;
+            b.wait_for_url("/staff/mfa", Browser::WAIT).await?;
+            note(&b, &format!("{label} /staff/mfa"), found).await?;
+            b.fill("#f-code", &services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock))).await?;
+            b.click("main button[type=submit]").await?;
+            b.wait_for_url("/staff", Browser::WAIT).await?;
+            for path in ["/staff", "/staff/prices", "/staff/disputes"] {
+                check(&b, &app, label, path, found).await?;
+            }
+            log_out(&b).await
+        }
+        .await;
+        let closed = b.close().await;
+        result?;
+        closed?;
+    }
+    assert!(found.is_empty(), "{} violations:\n{}", found.len(), found.join("\n"));
+    app.shutdown().await
+}
+
+async fn check(b: &Browser, app: &TestApp, label: &str, path: &str, found: &mut Vec<String>) -> R {
+    b.goto(&format!("{}{path}", app.url)).await?;
+    note(b, &format!("{label} {path}"), found).await
+}
+
+async fn note(b: &Browser, page: &str, found: &mut Vec<String>) -> R {
+    found.extend(b.accessibility_violations().await?.into_iter().map(|v| format!("{page}: {v}")));
+    Ok(())
+}
+
+async fn log_in(b: &Browser, app: &TestApp, email: &str, password: &str) -> R {
+    b.goto(&format!("{}/login", app.url)).await?;
+    b.fill("#f-email", email).await?;
+    b.fill("#f-password", password).await?;
+    b.click("main button[type=submit]").await?;
+    b.wait_for_script("!location.pathname.startsWith('/login')", Browser::WAIT).await
+}
+
+async fn log_out(b: &Browser) -> R {
+    b.click(".site-nav__logout button").await?;
+    b.wait_for_script("location.pathname.startsWith('/login')", Browser::WAIT).await
+}
+
+#[tokio::test]
+async fn the_plumbers_price_list_fits_a_phone_without_scrolling_sideways() -> R {
+    let app = TestApp::spawn().await?;
+    let b = Browser::start().await?;
+    let result = async {
+        b.goto(&format!("{}/for-plumbers", app.url)).await?;
+        let sticks_out =
+            b.eval("const w = document.querySelector('.table-wrap'); return w.scrollWidth - w.clientWidth;").await?;
+        anyhow::ensure!(sticks_out.as_i64() == Some(0), "the price table is {sticks_out} px wider than a phone");
+        anyhow::ensure!(b.horizontal_overflow().await? <= 0, "the page fits the phone");
+        Ok(())
+    }
+    .await;
+    let closed = b.close().await;
+    result?;
+    closed?;
+    app.shutdown().await
+}
