@@ -280,6 +280,16 @@ pub async fn replace_code(
     Ok(())
 }
 
+/// A new phone number for a lead that is still waiting for its phone to be confirmed; false
+/// when it is not (confirmed meanwhile, or no such lead).
+pub async fn set_unconfirmed_phone(conn: &mut PgConnection, lead_id: Uuid, phone: &str) -> Result<bool, sqlx::Error> {
+    let r =
+        sqlx::query!("UPDATE leads SET phone = $2 WHERE id = $1 AND status = 'pending_verification'", lead_id, phone)
+            .execute(conn)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Appends to the lead's timeline.
 pub async fn record_event(
     conn: &mut PgConnection,

@@ -2,7 +2,7 @@
 //! the security headers) → compression → problem documents → panic catcher → timeout → body limit.
 
 use crate::auth::{pages as auth_pages, portal_pages, staff_pages};
-use crate::intake::form;
+use crate::intake::{follow, form};
 use crate::market::inbox as market_inbox;
 use crate::{
     AppState, api_docs, assets, health, info_pages, metrics_route, middleware, openapi, pages, pro_profile,
@@ -33,10 +33,11 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/request", get(form::show).post(form::submit))
         .route("/request/zip", get(form::zip_lookup))
         .route("/request/started", post(form::started))
-        .route("/request/verify", get(form::show_verify).post(form::check_code))
-        .route("/request/verify/resend", post(form::resend_code))
-        .route("/request/done", get(form::done))
-        .route("/r/{token}", get(form::status))
+        .route("/request/verify", get(follow::show_verify).post(follow::check_code))
+        .route("/request/verify/resend", post(follow::resend_code))
+        .route("/request/verify/phone", post(follow::change_phone))
+        .route("/request/done", get(follow::done))
+        .route("/r/{token}", get(follow::status))
         .route("/api/docs", get(api_docs::page))
         .route("/problems", get(problem_types::index))
         .route("/problems/{slug}", get(problem_types::show))

@@ -34,6 +34,26 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or
     app.signup_pro("new@example.com", "+16125550142").await?;
     let (staff, staff_password) = app.create_staff("olga@plumberleads.example").await?;
     let secret = app.enrol_staff(staff).await?;
+    // A request waiting for its code, for the code page (with "Wrong number?" opened on an error).
+    let code_page = {
+        let form = app.get("/request").send().await?.text().await?;
+        let token =
+            form.split("name=\"form_token\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+        app.clock.advance(time::Duration::seconds(10));
+        let fields = [
+            ("form_token", token),
+            ("category", "burst-pipe"),
+            ("urgency", "emergency"),
+            ("zip", "55401"),
+            ("description", "Pipe burst under the sink"),
+            ("name", "Sam Lee"),
+            ("phone", "6125550111"),
+            ("contact_preference", "sms"),
+            ("consent", "yes"),
+        ];
+        let res = app.post("/request").form(&fields).send().await?;
+        res.headers()["location"].to_str()?.to_owned()
+    };
     let month = {
         let now = domain::Clock::now(&app.clock);
         format!("/pro/wallet/statements/{}-{:02}", now.year(), u8::from(now.month()))
@@ -53,6 +73,13 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or
             b.click_text("button", "Send my request").await?;
             b.wait_for_text("#error-summary", "Please check", Browser::WAIT).await?;
             note(&b, &format!("{label} /request (errors)"), found).await?;
+            // The code page, then with a mistyped correction of the number.
+            check(&b, &app, label, &code_page, found).await?;
+            b.click("#change-phone summary").await?;
+            b.fill("#f-phone", "612").await?;
+            b.click_text("button", "Text the code to this number").await?;
+            b.wait_for_text("#e-phone", "phone number", Browser::WAIT).await?;
+            note(&b, &format!("{label} {code_page} (wrong number)"), found).await?;
             // The API reference once Swagger UI has drawn the operations.
             b.goto(&format!("{}/api/docs", app.url)).await?;
             b.wait_for_script("document.querySelectorAll('.opblock').length > 0", Browser::WAIT).await?;

@@ -2,11 +2,13 @@
 //! texted code (`verify`); the form's `funnel` counts how far people get. Shared by the request form and the partner API.
 
 pub mod funnel;
+mod repeat;
 mod submit;
 mod verify;
 
+pub use repeat::{Earlier, follow_up};
 pub use submit::{reject_unparsed, submit};
-pub use verify::{Verified, resend, verify};
+pub use verify::{Verified, change_phone, resend, verify};
 
 use crate::Ctx;
 use crate::jobs::SendSms;

@@ -1,7 +1,8 @@
-//! The homeowner's request form and what follows it: verify the phone, see the confirmation,
-//! follow the status link. Server-rendered, works without JavaScript; htmx adds the ZIP look-up
+//! The homeowner's request form: shown, looked up (the ZIP, as it is typed) and submitted; what
+//! follows it is `follow`. Server-rendered, works without JavaScript; htmx adds the ZIP look-up
 //! and the funnel's "started" step.
 
+use super::follow::{done_path, verify_token};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::html::{Chrome, FieldErrors, html, message};
@@ -13,11 +14,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::FieldError;
 use domain::Zip;
-use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput, LeadStatus, UsPhone};
+use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput, LeadStatus};
 use serde::Deserialize;
+use services::ServiceError;
 use services::intake::funnel::{self, FunnelStep};
-use services::intake::{self, Outcome, Source, Submission, Submitted};
-use services::{CodeError, ServiceError};
+use services::intake::{self, Earlier, Outcome, Source, Submission, Submitted};
 use std::collections::BTreeMap;
 use store::categories::Category;
 use time::OffsetDateTime;
@@ -99,35 +100,6 @@ impl RequestPage<'_> {
     fn is(&self, value: &str, expected: &str) -> bool {
         value == expected
     }
-}
-
-#[derive(Template)]
-#[template(path = "verify.html")]
-struct VerifyPage<'a> {
-    chrome: Chrome<'a>,
-    token: &'a str,
-    masked_phone: &'a str,
-    error: Option<&'a str>,
-    notice: Option<&'a str>,
-    minutes: u64,
-}
-
-#[derive(Template)]
-#[template(path = "status.html")]
-struct StatusPage<'a> {
-    chrome: Chrome<'a>,
-    lead: &'a store::leads::Lead,
-    status_text: &'a str,
-    buyers: Vec<Buyer>,
-}
-
-/// A plumber who bought the request, as its homeowner sees them.
-struct Buyer {
-    name: String,
-    /// E.164, for the `tel:` link.
-    tel: Option<String>,
-    /// "(612) 555-0100".
-    phone: Option<String>,
 }
 
 fn form_token(state: &AppState, funnel: Uuid, now: OffsetDateTime) -> String {
@@ -247,8 +219,9 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         key: funnel.to_string(),
         request_hash: funnel.as_bytes().to_vec(),
     };
-    let outcome = match intake::submit(&state, sub, Some(idem)).await {
-        Ok(Submitted::Fresh(o) | Submitted::Replayed(o)) => o,
+    let (outcome, first_time) = match intake::submit(&state, sub, Some(idem)).await {
+        Ok(Submitted::Fresh(o)) => (o, true),
+        Ok(Submitted::Replayed(o)) => (o, false),
         Err(ServiceError::Invalid(errors)) => {
             return render_form(&state, &form, &errors, None, &form.form_token, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
@@ -273,16 +246,48 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         Outcome::Created { lead_id, verified: false, .. } => {
             Redirect::to(&format!("/request/verify?t={}", verify_token(&state, lead_id, funnel, now))).into_response()
         }
-        Outcome::Created { lead_id, verified: true, .. } => Redirect::to(&done_path(&state, lead_id, now)).into_response(),
-        Outcome::Duplicate { .. } => message(
-            &state,
-            StatusCode::OK,
-            "Your request is already with plumbers",
-            &["We already have a request for this job from this phone number in the last week, so we haven't sent it again.".into(),
-              "Local plumbers will call you. Keep your phone close.".into()],
-            Some(("/", "Back to the home page")),
-        ),
+        Outcome::Created { lead_id, verified: true, .. } => {
+            Redirect::to(&done_path(&state, lead_id, now)).into_response()
+        }
+        Outcome::Duplicate { existing } => match intake::follow_up(&state, existing, first_time).await {
+            Ok(Earlier::Unconfirmed) => {
+                let t = verify_token(&state, existing, funnel, now);
+                Redirect::to(&format!("/request/verify?t={t}&again=1")).into_response()
+            }
+            Ok(Earlier::Confirmed { status, .. }) => repeat_page(&state, status),
+            Err(e) => ApiError::from(e).into_response(),
+        },
     }
+}
+
+/// The answer to a repeat of a confirmed request: where it stands, and that its link is on the
+/// phone (the page itself shows nothing of it: whoever typed the number may not own it).
+fn repeat_page(state: &AppState, status: LeadStatus) -> Response {
+    let (title, first) = match status {
+        LeadStatus::Sold => (
+            "Plumbers already took this request",
+            "You sent us this job from this phone in the last week, and local plumbers took it. Expect their calls.",
+        ),
+        LeadStatus::Unsold => (
+            "We already tried this request",
+            "You sent us this job from this phone in the last week; no local plumber could take it then, so we haven't sent it again.",
+        ),
+        _ => (
+            "Your request is already with plumbers",
+            "You sent us this job from this phone in the last week, so we haven't sent it twice. Local plumbers will call you.",
+        ),
+    };
+    message(
+        state,
+        StatusCode::OK,
+        title,
+        &[
+            first.into(),
+            "We've texted you the link to follow it, with the plumbers' names and numbers once they take it.".into(),
+            "If water is coming in, turn off the main water valve now.".into(),
+        ],
+        Some(("/", "Back to the home page")),
+    )
 }
 
 /// What a bot (or a person whose form expired oddly) sees: a plain thank-you, no lead made.
@@ -294,191 +299,6 @@ fn sent_page(state: &AppState) -> Response {
         &["We'll be in touch soon.".into()],
         Some(("/", "Back to the home page")),
     )
-}
-
-/// A day is plenty to type a code in, and short enough not to matter if the link leaks.
-const VERIFY_LINK_DAYS: i64 = 1;
-
-/// Carries the funnel id too, so the funnel's "verified" step can be counted without linking
-/// the funnel to the lead anywhere else.
-fn verify_token(state: &AppState, lead_id: Uuid, funnel: Uuid, now: OffsetDateTime) -> String {
-    state.signer.sign("verify", &format!("{lead_id}:{funnel}"), now + time::Duration::days(VERIFY_LINK_DAYS))
-}
-
-fn verify_link(state: &AppState, token: &str) -> Option<(Uuid, Uuid)> {
-    let payload = state.signer.verify("verify", token, state.clock.now())?;
-    let (lead, funnel) = payload.split_once(':')?;
-    Some((Uuid::parse_str(lead).ok()?, Uuid::parse_str(funnel).ok()?))
-}
-
-fn done_path(state: &AppState, lead_id: Uuid, now: OffsetDateTime) -> String {
-    let t = state.signer.sign("done", &lead_id.to_string(), now + time::Duration::days(VERIFY_LINK_DAYS));
-    format!("/request/done?t={t}")
-}
-
-fn lead_from(state: &AppState, purpose: &str, token: &str) -> Option<Uuid> {
-    Uuid::parse_str(&state.signer.verify(purpose, token, state.clock.now())?).ok()
-}
-
-fn link_expired(state: &AppState) -> Response {
-    message(
-        state,
-        StatusCode::NOT_FOUND,
-        "This link has expired",
-        &["For your privacy, these links only work for a while.".into(), "You can send a new request any time.".into()],
-        Some(("/request", "Start a new request")),
-    )
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TokenQuery {
-    t: String,
-}
-
-async fn verify_page(
-    state: &AppState,
-    token: &str,
-    lead_id: Uuid,
-    error: Option<&str>,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let mut conn = match state.pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let lead = match store::leads::get(&mut conn, lead_id).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return link_expired(state),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let masked = domain::lead::UsPhone::parse(&lead.phone).map(|p| p.masked()).unwrap_or_default();
-    let chrome = Chrome::of(state);
-    let minutes = state.settings.intake.code_ttl.as_secs() / 60;
-    html(&VerifyPage { chrome, token, masked_phone: &masked, error, notice, minutes }, status)
-}
-
-pub async fn show_verify(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    match verify_link(&state, &q.t) {
-        Some((lead_id, _)) => verify_page(&state, &q.t, lead_id, None, None, StatusCode::OK).await,
-        None => link_expired(&state),
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CodeForm {
-    t: String,
-    code: String,
-}
-
-pub async fn check_code(State(state): State<AppState>, Form(f): Form<CodeForm>) -> Response {
-    let Some((lead_id, funnel)) = verify_link(&state, &f.t) else { return link_expired(&state) };
-    match intake::verify(&state, lead_id, &f.code, Some(funnel)).await {
-        Ok(_) => Redirect::to(&done_path(&state, lead_id, state.clock.now())).into_response(),
-        Err(ServiceError::NotFound) => link_expired(&state),
-        Err(ServiceError::Code(e)) => {
-            let error = super::code_message(e);
-            verify_page(&state, &f.t, lead_id, Some(&error), None, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
-pub async fn resend_code(State(state): State<AppState>, Form(f): Form<TokenQuery>) -> Response {
-    let Some((lead_id, _)) = verify_link(&state, &f.t) else { return link_expired(&state) };
-    match intake::resend(&state, lead_id).await {
-        Ok(_) => {
-            verify_page(
-                &state,
-                &f.t,
-                lead_id,
-                None,
-                Some("We've texted you a new code. The old one no longer works."),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(ServiceError::NotFound) => link_expired(&state),
-        Err(ServiceError::Code(e)) => {
-            let error = super::code_message(e);
-            let mut res = verify_page(&state, &f.t, lead_id, Some(&error), None, StatusCode::TOO_MANY_REQUESTS).await;
-            if let CodeError::ResendTooSoon { retry_after } = e {
-                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
-            }
-            res
-        }
-        Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
-pub async fn done(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let Some(lead_id) = lead_from(&state, "done", &q.t) else { return link_expired(&state) };
-    let status_link = intake::status_url(&state, lead_id, state.clock.now());
-    message(
-        &state,
-        StatusCode::OK,
-        "You're all set",
-        &[
-            "Thanks — your phone is confirmed and your request is on its way to up to 3 local plumbers.".into(),
-            "Expect a call soon. We've also texted you a link to see which plumbers took your request.".into(),
-        ],
-        Some((&status_link, "See who's taking my request")),
-    )
-}
-
-pub async fn status(
-    State(state): State<AppState>,
-    axum::extract::Path(token): axum::extract::Path<String>,
-) -> Response {
-    let Some(lead_id) = lead_from(&state, "status", &token) else { return link_expired(&state) };
-    let mut conn = match state.pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let lead = match store::leads::get(&mut conn, lead_id).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return link_expired(&state),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let status_text = match lead.status {
-        LeadStatus::PendingVerification => "Waiting for you to confirm your phone number.",
-        LeadStatus::Verified | LeadStatus::Offered => {
-            "Confirmed. We're offering it to local plumbers now — none has taken it yet."
-        }
-        LeadStatus::Sold => "Taken by local plumbers. Expect their calls.",
-        LeadStatus::Unsold => {
-            "No plumber could take it this time. We're sorry — please try again or call a plumber directly."
-        }
-        LeadStatus::Received | LeadStatus::Rejected => "We couldn't send this request to plumbers.",
-    };
-    let buyers: Vec<Buyer> = match store::purchases::buyers_of(&mut conn, lead_id).await {
-        Ok(b) => b
-            .into_iter()
-            .map(|b| {
-                let phone = b.phone.as_deref().and_then(|p| UsPhone::parse(p).ok());
-                Buyer {
-                    name: b.business_name,
-                    tel: phone.as_ref().map(|p| p.as_e164().to_owned()),
-                    phone: phone.map(|p| p.national()),
-                }
-            })
-            .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let taken_so_far;
-    let status_text = if lead.status == LeadStatus::Offered && !buyers.is_empty() {
-        taken_so_far = format!(
-            "Taken by {} so far — expect their call. We're still offering it to others.",
-            if buyers.len() == 1 { "one plumber".to_owned() } else { format!("{} plumbers", buyers.len()) }
-        );
-        taken_so_far.as_str()
-    } else {
-        status_text
-    };
-    let chrome = Chrome::of(&state);
-    html(&StatusPage { chrome, lead: &lead, status_text, buyers }, StatusCode::OK)
 }
 
 #[derive(Debug, Default, Deserialize)]

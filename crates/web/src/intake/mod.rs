@@ -2,6 +2,7 @@
 //! rules are `services::intake`.
 
 pub mod api;
+pub mod follow;
 pub mod form;
 
 use services::CodeError;
