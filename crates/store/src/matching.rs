@@ -70,3 +70,17 @@ pub async fn contacts(conn: &mut PgConnection, pro_ids: &[Uuid]) -> Result<Vec<C
         .fetch_all(conn)
         .await
 }
+
+/// How many working pros (active, not paused) take `category` jobs in `zip`: what a homeowner
+/// is told at the ZIP step, before any lead exists.
+pub async fn taking(conn: &mut PgConnection, zip: &str, category: &str) -> Result<i64, sqlx::Error> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM pro_service_zips sz JOIN pros p ON p.user_id = sz.pro_id
+           WHERE sz.zip = $1 AND p.status = 'active' AND NOT p.paused AND $2 = ANY (p.categories)"#,
+        zip,
+        category
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}

@@ -2,7 +2,7 @@
 //! the security headers) → compression → problem documents → panic catcher → timeout → body limit.
 
 use crate::auth::{pages as auth_pages, portal_pages, staff_pages};
-use crate::intake::{follow, form};
+use crate::intake::{follow, form, zip_step};
 use crate::market::inbox as market_inbox;
 use crate::{
     AppState, api_docs, assets, health, info_pages, metrics_route, middleware, openapi, pages, pro_profile,
@@ -31,7 +31,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/metrics", get(metrics_route::metrics))
         .route("/static/{*path}", get(assets::serve_asset))
         .route("/request", get(form::show).post(form::submit))
-        .route("/request/zip", get(form::zip_lookup))
+        .route("/request/zip", get(zip_step::zip_lookup))
         .route("/request/started", post(form::started))
         .route("/request/verify", get(follow::show_verify).post(follow::check_code))
         .route("/request/verify/resend", post(follow::resend_code))

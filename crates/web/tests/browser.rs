@@ -56,6 +56,8 @@ async fn a_homeowner_on_a_phone_fixes_a_mistake_confirms_the_code_and_lands_on_t
 
 async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
     let shots = screenshot_dir();
+    // A plumber takes this job around Minneapolis, so the ZIP step and the confirmation can say so.
+    app.active_pro(1, &testkit::market::ProSetup::default()).await?;
 
     browser.goto(&format!("{}/", app.url)).await?;
     let (width, height) = browser.viewport().await?;
@@ -72,6 +74,7 @@ async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
     browser.fill("#f-zip", "55401").await?;
     // htmx looks the ZIP up as it is typed.
     browser.wait_for_text("#zip-place", "Minneapolis, MN", WAIT).await?;
+    browser.wait_for_text("#zip-place", "1 local plumber takes burst pipe or emergency leak jobs here", WAIT).await?;
     browser.fill("#f-description", "Pipe under the kitchen sink burst, water on the floor").await?;
     browser.fill("#f-name", "Sam O'Neil").await?;
     browser.fill("#f-phone", "123").await?;

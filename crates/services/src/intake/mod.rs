@@ -102,6 +102,14 @@ pub fn clean_attribution(v: &str) -> String {
     v.chars().filter(|c| !c.is_control()).take(ATTRIBUTION_MAX_CHARS).collect::<String>().trim().to_owned()
 }
 
+/// How many plumbers take `category` jobs in `zip` now (0 for a ZIP or category we don't know):
+/// the homeowner is told before sending, and after, whether anyone is likely to call.
+pub async fn coverage(ctx: &Ctx, zip: &str, category: &str) -> Result<i64, crate::ServiceError> {
+    let Ok(zip) = domain::Zip::parse(zip) else { return Ok(0) };
+    let mut conn = ctx.pool.acquire().await?;
+    Ok(store::matching::taking(&mut conn, zip.as_str(), category).await?)
+}
+
 /// The text that carries a verification code.
 pub(crate) fn code_sms(ctx: &Ctx, phone: &str, code: &str) -> SendSms {
     let minutes = ctx.settings.intake.code_ttl.as_secs() / 60;

@@ -25,15 +25,29 @@ pub(super) async fn on_verified(
     let lead = store::leads::get(tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
     let link = status_url(ctx, lead_id, now);
     let first_name = lead.name.split_whitespace().next().unwrap_or("there");
-    let sms = format!(
-        "PlumberLeads: thanks, {first_name}! Your {} request is confirmed. Local plumbers will call you soon. See who: {link}",
-        lead.category_name.to_lowercase()
-    );
+    let job = lead.category_name.to_lowercase();
+    let taking = store::matching::taking(tx, &lead.zip, &lead.category).await?;
+    let sms = if taking > 0 {
+        format!(
+            "PlumberLeads: thanks, {first_name}! Your {job} request is confirmed. Local plumbers will call you soon. See who: {link}"
+        )
+    } else {
+        format!(
+            "PlumberLeads: thanks, {first_name}! Your {job} request is confirmed, but no plumber on PlumberLeads takes it near you yet: please call a local plumber too. Follow it: {link}"
+        )
+    };
     ctx.queue.enqueue(tx, &SendSms { to: lead.phone.clone(), body: sms }).await?;
     if let Some(email) = &lead.email {
         let text = format!(
-            "Hi {first_name},\n\nYour request ({}, {} {}) is confirmed. Up to 3 local plumbers will get it and call you soon.\n\nSee which plumbers took it: {link}\n\nPlumberLeads",
-            lead.category_name, lead.city, lead.zip
+            "Hi {first_name},\n\nYour request ({}, {} {}) is confirmed. {}\n\nSee which plumbers took it: {link}\n\nPlumberLeads",
+            lead.category_name,
+            lead.city,
+            lead.zip,
+            if taking > 0 {
+                "Up to 3 local plumbers will get it and call you soon."
+            } else {
+                "No plumber on PlumberLeads takes this kind of job near you yet, so nobody may call: please call a local plumber too. We'll keep offering it for a while in case one joins."
+            }
         );
         let mail = SendEmail {
             to: email.clone(),

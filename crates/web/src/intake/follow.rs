@@ -224,16 +224,42 @@ pub async fn change_phone(State(state): State<AppState>, Form(f): Form<PhoneForm
 pub async fn done(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
     let Some(lead_id) = lead_from(&state, "done", &q.t) else { return link_expired(&state) };
     let status_link = intake::status_url(&state, lead_id, state.clock.now());
-    message(
-        &state,
-        StatusCode::OK,
-        "You're all set",
-        &[
+    let lead = match state.pool.acquire().await {
+        Ok(mut conn) => store::leads::get(&mut conn, lead_id).await,
+        Err(e) => Err(e),
+    };
+    let lead = match lead {
+        Ok(Some(l)) => l,
+        Ok(None) => return link_expired(&state),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let taking = match intake::coverage(&state, &lead.zip, &lead.category).await {
+        Ok(n) => n,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut lines: Vec<String> = if taking > 0 {
+        vec![
             "Thanks — your phone is confirmed and your request is on its way to up to 3 local plumbers.".into(),
             "Expect a call soon. We've also texted you a link to see which plumbers took your request.".into(),
-        ],
-        Some((&status_link, "See who's taking my request")),
-    )
+        ]
+    } else {
+        // Said plainly: "expect a call" would be a promise nobody is there to keep.
+        vec![
+            "Thanks — your phone is confirmed and we've kept your request.".into(),
+            format!(
+                "No plumber on PlumberLeads takes {} jobs around {} yet, so nobody may call. Please call a local plumber too; we'll keep offering it for a while in case one joins.",
+                lead.category_name.to_lowercase(),
+                lead.zip
+            ),
+        ]
+    };
+    if taking == 0 && lead.urgency == "emergency" {
+        lines.push(
+            "Water coming in? Turn off your main water valve now: turn the handle clockwise until it stops.".into(),
+        );
+    }
+    let label = if taking > 0 { "See who's taking my request" } else { "See my request" };
+    message(&state, StatusCode::OK, "You're all set", &lines, Some((&status_link, label)))
 }
 
 pub async fn status(

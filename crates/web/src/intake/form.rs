@@ -3,6 +3,7 @@
 //! and the funnel's "started" step.
 
 use super::follow::{done_path, verify_token};
+use super::zip_step::{ZipAnswer, zip_answer};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::html::{Chrome, FieldErrors, html, message};
@@ -11,9 +12,8 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use domain::FieldError;
-use domain::Zip;
 use domain::lead::{CONSENT_TEXT, ContactPreference, LeadInput, LeadStatus};
 use serde::Deserialize;
 use services::ServiceError;
@@ -87,7 +87,7 @@ struct RequestPage<'a> {
     notice: Option<&'a str>,
     consent_text: &'a str,
     form_token: &'a str,
-    zip_place: Option<String>,
+    zip: ZipAnswer,
 }
 
 impl FieldErrors for RequestPage<'_> {
@@ -126,7 +126,10 @@ async fn render_form(
         Ok(c) => c,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let zip_place = zip_place(state, &form.zip).await;
+    let zip = match zip_answer(state, &form.zip, &form.category, &form.urgency).await {
+        Ok(z) => ZipAnswer { error: None, ..z },
+        Err(e) => return e.into_response(),
+    };
     let chrome = Chrome::of(state);
     let page = RequestPage {
         chrome,
@@ -136,15 +139,9 @@ async fn render_form(
         notice,
         consent_text: CONSENT_TEXT,
         form_token: token,
-        zip_place,
+        zip,
     };
     html(&page, status)
-}
-
-async fn zip_place(state: &AppState, zip: &str) -> Option<String> {
-    let zip = Zip::parse(zip).ok()?;
-    let z = state.zip(&zip).await.ok()??;
-    z.active.then(|| format!("{}, {}", z.city, z.state))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -299,43 +296,6 @@ fn sent_page(state: &AppState) -> Response {
         &["We'll be in touch soon.".into()],
         Some(("/", "Back to the home page")),
     )
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ZipQuery {
-    zip: String,
-}
-
-/// htmx: the town for a ZIP as the homeowner types it.
-pub async fn zip_lookup(State(state): State<AppState>, Query(q): Query<ZipQuery>) -> Response {
-    // Always answer with the element itself: it replaces itself (outerHTML), so an empty
-    // answer would delete it and every later look-up would have nowhere to go.
-    let text = if q.zip.trim().len() < 5 {
-        "<p class=\"hint\" id=\"zip-place\"></p>".to_owned()
-    } else {
-        match zip_place(&state, &q.zip).await {
-            Some(place) => format!("<p class=\"hint\" id=\"zip-place\">📍 {}</p>", askama_escape(&place)),
-            None => format!(
-                "<p class=\"field-error\" id=\"zip-place\">We couldn't find ZIP {} — check the 5 digits?</p>",
-                askama_escape(q.zip.trim())
-            ),
-        }
-    };
-    ([(header::CACHE_CONTROL, "no-store")], Html(text)).into_response()
-}
-
-fn askama_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 #[derive(Debug, Default, Deserialize)]

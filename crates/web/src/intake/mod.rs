@@ -4,6 +4,7 @@
 pub mod api;
 pub mod follow;
 pub mod form;
+pub mod zip_step;
 
 use services::CodeError;
 
