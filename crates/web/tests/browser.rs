@@ -180,3 +180,43 @@ async fn zip_typed_slowly(app: &TestApp, browser: &Browser) -> R {
     ensure!(errors.is_empty(), "console errors: {errors:#?}");
     Ok(())
 }
+
+/// How far down the page the ZIP field starts, in phone screens.
+async fn screens_to_zip(browser: &Browser) -> anyhow::Result<f64> {
+    let top =
+        browser.eval("return document.getElementById('f-zip').getBoundingClientRect().top + window.scrollY;").await?;
+    Ok(top.as_f64().unwrap_or(f64::MAX) / f64::from(PHONE.1))
+}
+
+#[tokio::test]
+async fn the_request_form_reaches_the_zip_quickly_and_a_job_chosen_on_the_home_page_stays_chosen() -> R {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        // From the home page's list: that job, chosen, with the others one tap away.
+        browser.goto(&format!("{}/", app.url)).await?;
+        browser.click("a[href='/request?category=sewer-line']").await?;
+        browser.wait_for_url("/request?category=sewer-line", WAIT).await?;
+        ensure!(browser.is_selected("input[name=category][value=sewer-line]").await?, "the job is chosen");
+        let chosen = screens_to_zip(&browser).await?;
+        ensure!(chosen < 1.5, "the ZIP starts {chosen:.1} phone screens down with a job chosen");
+        browser.screenshot(screenshot_dir().join("request-form-job-chosen.png")).await?;
+        // Changing one's mind: the other jobs are behind one tap.
+        browser.click_text("summary", "A different job? Choose another").await?;
+        choose(&browser, "category", "gas-line").await?;
+        ensure!(!browser.is_selected("input[name=category][value=sewer-line]").await?, "one job at a time");
+
+        // Straight to the form: the most asked-for jobs, the rest behind one tap.
+        browser.goto(&format!("{}/request", app.url)).await?;
+        let fresh = screens_to_zip(&browser).await?;
+        ensure!(fresh < 2.5, "the ZIP starts {fresh:.1} phone screens down (was 4.3)");
+        browser.click_text("summary", "More kinds of job (9)").await?;
+        choose(&browser, "category", "backflow-testing").await?;
+        fits_the_phone(&browser, "the request form with all jobs open").await
+    }
+    .await;
+    let closed = browser.close().await;
+    result?;
+    closed?;
+    app.shutdown().await
+}

@@ -96,9 +96,30 @@ impl FieldErrors for RequestPage<'_> {
     }
 }
 
+/// How many kinds of job the form shows before "More kinds of job" (the most asked for; the
+/// whole list was over four phone screens before the ZIP).
+const JOBS_SHOWN: usize = 6;
+
 impl RequestPage<'_> {
     fn is(&self, value: &str, expected: &str) -> bool {
         value == expected
+    }
+
+    /// The job already chosen (from the home page's list, or kept after an error).
+    fn chosen(&self) -> Option<&Category> {
+        self.categories.iter().find(|c| c.slug == self.form.category)
+    }
+
+    /// The jobs shown at once and those behind "More kinds of job": with one chosen, only it
+    /// shows and every other is behind the link.
+    fn job_groups(&self) -> (Vec<&Category>, Vec<&Category>) {
+        match self.chosen() {
+            Some(chosen) => (vec![chosen], self.categories.iter().filter(|c| c.slug != chosen.slug).collect()),
+            None => {
+                let (first, rest) = self.categories.split_at(JOBS_SHOWN.min(self.categories.len()));
+                (first.iter().collect(), rest.iter().collect())
+            }
+        }
     }
 }
 
