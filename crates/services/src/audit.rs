@@ -100,6 +100,38 @@ impl AuditAction {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
+
+    /// What happened, as the back office's audit view says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Signup => "Signed up",
+            Self::EmailVerified => "Confirmed e-mail",
+            Self::PhoneVerified => "Confirmed mobile",
+            Self::Login => "Logged in",
+            Self::LoginFailed => "Wrong password",
+            Self::LoginRefusedIp => "Staff login from outside the allowed addresses",
+            Self::Logout => "Logged out",
+            Self::SessionEnded => "Signed a device out",
+            Self::RefreshTokenReused => "Stolen app token refused (all sessions ended)",
+            Self::PasswordChanged => "Changed password",
+            Self::PasswordResetRequested => "Asked for a password reset",
+            Self::PasswordReset => "Reset password",
+            Self::MfaEnrolled => "Set up two-step sign-in",
+            Self::MfaVerified => "Gave the second factor",
+            Self::MfaRecoveryCodeUsed => "Used a recovery code",
+            Self::MfaFailed => "Wrong second-factor code",
+            Self::MfaReset => "Two-step sign-in reset",
+            Self::ReauthFailed => "Failed to confirm identity again",
+            Self::StaffCreated => "Added a staff member",
+            Self::RoleGranted => "Changed a role",
+            Self::ProfileChanged => "Changed business profile",
+            Self::ProfileSubmitted => "Sent profile for review",
+            Self::ProApproved => "Approved a plumber",
+            Self::PricesChanged => "Changed prices",
+            Self::DisputeCredited => "Credited a dispute",
+            Self::DisputeDenied => "Denied a dispute",
+        }
+    }
 }
 
 /// One entry: who did what to whom, from where.

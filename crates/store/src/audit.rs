@@ -139,6 +139,29 @@ pub async fn recent(conn: &mut PgConnection, limit: i64) -> Result<Vec<Row>, sql
     .await
 }
 
+/// A recent entry as the back office lists it: with the name and e-mail of who did it (none
+/// for the system or an operator's command).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub action: String,
+    pub actor: Option<String>,
+    pub ip: Option<String>,
+}
+
+pub async fn recent_listed(conn: &mut PgConnection, limit: i64) -> Result<Vec<Listed>, sqlx::Error> {
+    sqlx::query_as!(
+        Listed,
+        r#"SELECT a.seq, a.at, a.action, u.name || ' (' || u.email || ')' AS actor, a.ip
+           FROM identity.audit_log a LEFT JOIN identity.users u ON u.id = a.actor_id
+           ORDER BY a.seq DESC LIMIT $1"#,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// Walks the whole chain from the first row. A deleted last row cannot be seen from the chain
 /// alone; `Intact { rows }` says how many there are, to compare with a count kept elsewhere.
 /// `keys`: every key a row may have been written with (the current one, and the previous one

@@ -322,6 +322,13 @@ impl Browser {
         v.as_i64().ok_or_else(|| anyhow!("unexpected overflow {v}"))
     }
 
+    /// Makes the page's clock read in `zone` (an IANA name), as a reader's device there would.
+    pub async fn set_time_zone(&self, zone: &str) -> anyhow::Result<()> {
+        let zone = thirtyfour::cdp::domains::emulation::SetTimezoneOverride { timezone_id: zone.to_owned() };
+        self.driver.cdp().send(zone).await?;
+        Ok(())
+    }
+
     /// What axe-core finds on the page as it is now that stops or seriously hinders someone (its
     /// "critical" and "serious" impacts): one line per rule and element. The checker is the
     /// version pinned in `tools/a11y` (installed by `scripts/services-up --browser`), run by

@@ -52,3 +52,33 @@
     if (event.detail && event.detail.successful) clear();
   });
 })();
+
+// Times: pages say them in UTC with the zone named (right without this file); here each
+// <time data-local> is said in the reader's own time zone, zone named too.
+(function () {
+  "use strict";
+
+  var format = new Intl.DateTimeFormat(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZoneName: "short",
+  });
+
+  function localise(root) {
+    root.querySelectorAll("time[data-local]").forEach(function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at.getTime())) return;
+      el.title = el.textContent;
+      el.textContent = format.format(at);
+      el.removeAttribute("data-local");
+    });
+  }
+
+  localise(document);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    localise(event.target);
+  });
+})();

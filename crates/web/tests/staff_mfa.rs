@@ -99,7 +99,7 @@ async fn staff_enrol_by_qr_code_then_each_code_and_recovery_code_works_once() ->
     let home = app.get("/staff").header(COOKIE, cookie(&sid)).send().await?;
     assert_eq!(home.status(), StatusCode::OK);
     let home = home.text().await?;
-    assert!(home.contains("Back office") && home.contains("Acme Plumbing") && home.contains("mfa_enrolled"));
+    assert!(home.contains("Back office") && home.contains("Acme Plumbing") && home.contains("Set up two-step sign-in"));
 
     // The same code in another session: refused (each code once). The next one works.
     let sid2 = password_step(&app, &password).await?;

@@ -87,6 +87,16 @@ impl ProStatus {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
+
+    /// Where the plumber is, as staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProStatus::Onboarding => "Filling in profile",
+            ProStatus::PendingApproval => "Waiting for approval",
+            ProStatus::Active => "Approved",
+            ProStatus::Suspended => "Suspended",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::pages::page_error;
 use super::sessions::ProPage;
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::html::{Chrome, CodeForm, CsrfForm, CsrfToken, DoneQuery, FieldErrors, SignedForm, html};
+use crate::html::{Chrome, CodeForm, CsrfForm, CsrfToken, DoneQuery, FieldErrors, Moment, SignedForm, html};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -164,8 +164,8 @@ struct SessionRow {
     current: bool,
     device: String,
     ip: String,
-    since: String,
-    last_seen: String,
+    since: Moment,
+    last_seen: Moment,
 }
 
 #[derive(Template)]
@@ -204,11 +204,6 @@ fn device(ua: Option<&str>, kind: &str) -> String {
     }
 }
 
-fn when(t: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[month repr:short] [day padding:none], [hour]:[minute] UTC");
-    t.format(&f).unwrap_or_default()
-}
-
 async fn account_page(
     state: &AppState,
     s: &SignedIn,
@@ -231,8 +226,8 @@ async fn account_page(
                 current: x.id == s.session.id,
                 device: device(x.user_agent.as_deref(), &x.kind),
                 ip: x.ip.unwrap_or_default(),
-                since: when(x.created_at),
-                last_seen: when(x.last_seen_at),
+                since: Moment::new(x.created_at),
+                last_seen: Moment::new(x.last_seen_at),
             })
             .collect(),
         Err(e) => return e.into_response(),

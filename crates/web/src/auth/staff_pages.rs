@@ -5,7 +5,7 @@
 use super::sessions::{self, AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
-use crate::html::{Chrome, html};
+use crate::html::{Chrome, Moment, html};
 use crate::html::{CodeForm, CsrfForm, CsrfToken, FieldErrors, SignedForm};
 use crate::problem::ApiError;
 use askama::Template;
@@ -123,7 +123,16 @@ struct ProRow {
     email_verified: bool,
     phone_verified: bool,
     status: &'static str,
-    signed_up: String,
+    signed_up: Moment,
+}
+
+/// One line of the audit view.
+struct AuditRow {
+    seq: i64,
+    at: Moment,
+    what: String,
+    who: String,
+    ip: String,
 }
 
 #[derive(Template)]
@@ -132,8 +141,7 @@ struct StaffHome<'a> {
     chrome: Chrome<'a>,
     name: &'a str,
     pros: &'a [ProRow],
-    /// (number, when, action, address)
-    audit: &'a [(i64, String, String, String)],
+    audit: &'a [AuditRow],
     pending: &'a [PendingRow],
     notice: Option<&'a str>,
     is_admin: bool,
@@ -144,12 +152,7 @@ struct PendingRow {
     id: uuid::Uuid,
     business: String,
     licence: String,
-    submitted: String,
-}
-
-fn when(t: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    t.format(&f).unwrap_or_default()
+    submitted: Option<Moment>,
 }
 
 pub async fn home(
@@ -160,7 +163,7 @@ pub async fn home(
     let data = async {
         let mut conn = state.pool.acquire().await?;
         let pros = store::accounts::recent_pros(&mut conn, 50).await?;
-        let audit = store::audit::recent(&mut conn, 20).await?;
+        let audit = store::audit::recent_listed(&mut conn, 20).await?;
         let pending = store::profiles::pending(&mut conn, 50).await?;
         Ok::<_, ApiError>((pros, audit, pending))
     }
@@ -177,19 +180,27 @@ pub async fn home(
             email: p.email,
             email_verified: p.email_verified,
             phone_verified: p.phone_verified,
-            status: p.status.as_str(),
-            signed_up: when(p.created_at),
+            status: p.status.label(),
+            signed_up: Moment::new(p.created_at),
         })
         .collect();
-    let audit: Vec<(i64, String, String, String)> =
-        audit.into_iter().map(|r| (r.seq, when(r.at), r.action, r.ip.unwrap_or_default())).collect();
+    let audit: Vec<AuditRow> = audit
+        .into_iter()
+        .map(|r| AuditRow {
+            seq: r.seq,
+            at: Moment::new(r.at),
+            what: services::audit::AuditAction::parse(&r.action).map_or(r.action.clone(), |a| a.label().to_owned()),
+            who: r.actor.unwrap_or_else(|| "PlumberLeads (system or operator)".to_owned()),
+            ip: r.ip.unwrap_or_default(),
+        })
+        .collect();
     let pending: Vec<PendingRow> = pending
         .into_iter()
         .map(|p| PendingRow {
             id: p.user_id,
             business: p.business_name,
             licence: format!("{} {}", p.licence_state.unwrap_or_default(), p.licence_number.unwrap_or_default()),
-            submitted: p.submitted_at.map(when).unwrap_or_default(),
+            submitted: p.submitted_at.map(Moment::new),
         })
         .collect();
     let notice = (q.done() == Some("approved")).then_some("Approved. They can receive leads now.");

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::auth::sessions::ProPage;
-use crate::html::{Chrome, html};
+use crate::html::{Chrome, Moment, html};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -20,6 +20,9 @@ const PER_PAGE: i64 = 50;
 
 struct Line {
     when: String,
+    /// The instant, when `when` is in UTC (the running statement): the reader's device shows
+    /// it in their zone. A month's statement is already in the pro's own zone.
+    when_iso: Option<String>,
     what: &'static str,
     amount: String,
     credit: bool,
@@ -31,6 +34,7 @@ impl Line {
     fn new(when: String, kind: TransferKind, amount_cents: i64, balance_after_cents: i64) -> Self {
         Line {
             when,
+            when_iso: None,
             what: what(kind),
             amount: signed(amount_cents),
             credit: amount_cents > 0,
@@ -95,11 +99,12 @@ pub async fn show(State(state): State<AppState>, ProPage(s): ProPage, Query(q): 
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let when = time::macros::format_description!("[month repr:short] [day padding:none], [year] [hour]:[minute] UTC");
     let lines = items
         .into_iter()
         .map(|e| {
-            Line::new(e.created_at.format(&when).unwrap_or_default(), e.kind, e.amount_cents, e.balance_after_cents)
+            let at = Moment::new(e.created_at);
+            let line = Line::new(at.to_string(), e.kind, e.amount_cents, e.balance_after_cents);
+            Line { when_iso: Some(at.iso), ..line }
         })
         .collect();
     let page = Statement {
