@@ -34,10 +34,12 @@ pub enum AuditAction {
     PricesChanged,
     DisputeCredited,
     DisputeDenied,
+    ProChangesAsked,
+    ProTurnedDown,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 28] = [
         Self::Signup,
         Self::EmailVerified,
         Self::PhoneVerified,
@@ -64,6 +66,8 @@ impl AuditAction {
         Self::PricesChanged,
         Self::DisputeCredited,
         Self::DisputeDenied,
+        Self::ProChangesAsked,
+        Self::ProTurnedDown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +98,8 @@ impl AuditAction {
             Self::PricesChanged => "prices_changed",
             Self::DisputeCredited => "dispute_credited",
             Self::DisputeDenied => "dispute_denied",
+            Self::ProChangesAsked => "pro_changes_asked",
+            Self::ProTurnedDown => "pro_turned_down",
         }
     }
 
@@ -130,6 +136,8 @@ impl AuditAction {
             Self::PricesChanged => "Changed prices",
             Self::DisputeCredited => "Credited a dispute",
             Self::DisputeDenied => "Denied a dispute",
+            Self::ProChangesAsked => "Asked a plumber for changes",
+            Self::ProTurnedDown => "Turned a plumber down",
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Profile {
     pub quiet_until: Option<Time>,
     pub submitted_at: Option<OffsetDateTime>,
     pub approved_at: Option<OffsetDateTime>,
+    /// Staff's last word on a review that did not approve (changes asked for, or why not).
+    pub review_message: Option<String>,
 }
 
 pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
@@ -43,7 +45,7 @@ pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Profil
                   insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
                   emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
                   weekly_budget_cents, paused, preferences_set, offer_sms, offer_email, quiet_from, quiet_until,
-                  submitted_at, approved_at
+                  submitted_at, approved_at, review_message
            FROM pros WHERE user_id = $1"#,
         user_id
     )
@@ -295,7 +297,7 @@ pub async fn set_notifications(
 /// Sends the profile to staff for review.
 pub async fn submit(conn: &mut PgConnection, user_id: Uuid, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "UPDATE pros SET status = 'pending_approval', submitted_at = $2, updated_at = $2
+        "UPDATE pros SET status = 'pending_approval', submitted_at = $2, review_message = NULL, updated_at = $2
          WHERE user_id = $1 AND status = 'onboarding'",
         user_id,
         now
@@ -329,10 +331,44 @@ pub async fn approve(
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "UPDATE pros SET status = 'active', approved_at = $3, approved_by = $2, updated_at = $3
+        "UPDATE pros SET status = 'active', approved_at = $3, approved_by = $2, review_message = NULL, updated_at = $3
          WHERE user_id = $1 AND status = 'pending_approval'",
         user_id,
         staff_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How a review that does not approve ends: the profile goes back to the pro to change, or the
+/// pro is turned down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotApproved {
+    ChangesAsked,
+    TurnedDown,
+}
+
+/// Ends a pending review without approving, with staff's message; false when the pro was not
+/// waiting for review (approved or answered meanwhile).
+pub async fn not_approved(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    outcome: NotApproved,
+    message: &str,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let status = match outcome {
+        NotApproved::ChangesAsked => ProStatus::Onboarding,
+        NotApproved::TurnedDown => ProStatus::Suspended,
+    };
+    let done = sqlx::query!(
+        "UPDATE pros SET status = $2, submitted_at = NULL, review_message = $3, updated_at = $4
+         WHERE user_id = $1 AND status = 'pending_approval'",
+        user_id,
+        status as ProStatus,
+        message,
         now
     )
     .execute(conn)
@@ -348,7 +384,7 @@ pub async fn pending(conn: &mut PgConnection, limit: i64) -> Result<Vec<Profile>
                   insurance_key, insurance_content_type, insurance_uploaded_at, base_zip, radius_miles, time_zone,
                   emergency_24_7, hours_set, max_price_cents, accepts_shared, accepts_exclusive, daily_cap,
                   weekly_budget_cents, paused, preferences_set, offer_sms, offer_email, quiet_from, quiet_until,
-                  submitted_at, approved_at
+                  submitted_at, approved_at, review_message
            FROM pros WHERE status = 'pending_approval' ORDER BY submitted_at, user_id LIMIT $1"#,
         limit
     )

@@ -1,7 +1,7 @@
 //! Routes and the middleware stack, outermost first: observe (request id, logs, metrics, and
 //! the security headers) → compression → problem documents → panic catcher → timeout → body limit.
 
-use crate::auth::{pages as auth_pages, portal_pages, staff_pages};
+use crate::auth::{pages as auth_pages, portal_pages, staff_pages, staff_review};
 use crate::intake::{follow, form, zip_step};
 use crate::market::inbox as market_inbox;
 use crate::{
@@ -75,7 +75,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/wallet/statements/{month}", get(crate::market::wallet_page::month))
         .route("/pro/wallet/top-up", post(market_inbox::top_up))
         .route("/staff/pros/{id}/insurance", get(pro_profile::staff_insurance))
-        .route("/staff/pros/{id}/approve", post(staff_pages::approve_pro))
+        .route("/staff/pros/{id}", get(staff_review::show))
+        .route("/staff/pros/{id}/approve", post(staff_review::approve))
+        .route("/staff/pros/{id}/changes", post(staff_review::ask_for_changes))
+        .route("/staff/pros/{id}/turn-down", post(staff_review::turn_down))
         .route("/staff", get(staff_pages::home))
         .route("/staff/mfa", get(staff_pages::show_mfa).post(staff_pages::check_mfa))
         .route("/staff/confirm", get(staff_pages::show_confirm).post(staff_pages::confirm))

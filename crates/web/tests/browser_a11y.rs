@@ -32,6 +32,12 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or
     let pro = app.active_pro(1, &ProSetup::default()).await?;
     app.bought_lead(&pro, "6125550199", "drain-cleaning", "55401").await?;
     app.signup_pro("new@example.com", "+16125550142").await?;
+    let waiting = app.active_pro(2, &ProSetup::default()).await?;
+    sqlx::query("UPDATE pros SET status = 'pending_approval' WHERE user_id = $1")
+        .bind(waiting.id)
+        .execute(&app.pool)
+        .await?;
+    let review = format!("/staff/pros/{}", waiting.id);
     let (staff, staff_password) = app.create_staff("olga@plumberleads.example").await?;
     let secret = app.enrol_staff(staff).await?;
     // A request waiting for its code, for the code page (with "Wrong number?" opened on an error).
@@ -102,7 +108,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or
             b.fill("#f-code", &services::infra::totp::code_at(&secret, domain::Clock::now(&app.clock))).await?;
             b.click("main button[type=submit]").await?;
             b.wait_for_url("/staff", Browser::WAIT).await?;
-            for path in ["/staff", "/staff/prices", "/staff/disputes"] {
+            for path in ["/staff", "/staff/prices", "/staff/disputes", &review] {
                 check(&b, &app, label, path, found).await?;
             }
             log_out(&b).await

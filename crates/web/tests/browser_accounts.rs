@@ -170,6 +170,14 @@ async fn staff_approves(app: &TestApp, b: &Browser) -> R {
         b.attr(".site-nav__who", "href").await?.as_deref() == Some("/staff"),
         "staff's name leads to the back office"
     );
+    // The plumber's whole profile, then the decision with its check.
+    b.click_text("a", "Review Pat's Plumbing").await?;
+    b.wait_for_text("h1", "Pat's Plumbing", wait).await?;
+    b.wait_for_text("main", "Every ZIP code covered", wait).await?;
+    b.screenshot_full_page(shots().join("staff-review.png")).await?;
+    b.click_text("button", "Approve Pat's Plumbing").await?;
+    b.wait_for_text("#e-checked", "Tick this once you've checked", wait).await?;
+    b.click("label:has(> #f-checked)").await?;
     b.click_text("button", "Approve Pat's Plumbing").await?;
     b.wait_for_text(".notice", "Approved", wait).await?;
     b.screenshot_full_page(shots().join("staff-approved.png")).await?;

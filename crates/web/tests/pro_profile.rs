@@ -165,7 +165,7 @@ async fn a_pro_completes_the_profile_sends_it_and_staff_approve_it() -> R {
 
     let (staff_sid, staff_csrf) = staff(&app).await?;
     let home = app.get("/staff").header(COOKIE, cookie(&staff_sid)).send().await?.text().await?;
-    assert!(home.contains("Approve Acme Plumbing LLC") && home.contains("MN PL-778812"));
+    assert!(home.contains("Review Acme Plumbing LLC") && home.contains("MN PL-778812"));
     let cert = app.get(&format!("/staff/pros/{}/insurance", p.id)).header(COOKIE, cookie(&staff_sid)).send().await?;
     assert_eq!(cert.headers()["content-type"], "application/pdf");
     assert_eq!(cert.bytes().await?.as_ref(), PDF);
@@ -180,7 +180,7 @@ async fn a_pro_completes_the_profile_sends_it_and_staff_approve_it() -> R {
     let res = app
         .post(&format!("/staff/pros/{}/approve", p.id))
         .header(COOKIE, cookie(&staff_sid))
-        .form(&[("csrf", staff_csrf.as_str())])
+        .form(&[("csrf", staff_csrf.as_str()), ("checked", "yes")])
         .send()
         .await?;
     assert_eq!(res.headers()["location"], "/staff?done=approved");

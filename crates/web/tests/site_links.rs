@@ -101,9 +101,16 @@ async fn no_page_links_to_a_page_that_is_not_there_signed_out_as_a_pro_or_as_sta
     assert!(as_pro.seen.keys().any(|u| u.starts_with("/pro/wallet/statements/")), "{:?}", as_pro.seen.keys());
     assert_eq!(as_pro.broken(), Vec::<String>::new());
 
+    // Someone waiting for review, so the back office links a review page.
+    let waiting = app.signup_pro("new@example.com", "+16125550142").await?;
+    sqlx::query("UPDATE pros SET status = 'pending_approval', submitted_at = now() WHERE user_id = $1")
+        .bind(waiting)
+        .execute(&app.pool)
+        .await?;
     let staff = app.staff_session("olga@example.com").await?;
     let as_staff = crawl(&app, Some(&staff), &["/", "/staff"]).await?;
-    for page in ["/staff/prices", "/staff/disputes"] {
+    let review = format!("/staff/pros/{waiting}");
+    for page in ["/staff/prices", "/staff/disputes", review.as_str()] {
         assert!(as_staff.seen.contains_key(page), "staff's crawl never reached {page}: {:?}", as_staff.seen.keys());
     }
     assert_eq!(as_staff.broken(), Vec::<String>::new());

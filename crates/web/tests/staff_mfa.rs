@@ -241,12 +241,15 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
     let (sid, csrf, secret, password) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
     app.clock.advance(Duration::minutes(6));
     let approve = |sid: String, csrf: String| {
-        app.post(&format!("/staff/pros/{pro}/approve")).header(COOKIE, cookie(&sid)).form(&[("csrf", csrf)]).send()
+        app.post(&format!("/staff/pros/{pro}/approve"))
+            .header(COOKIE, cookie(&sid))
+            .form(&[("csrf", csrf), ("checked", "yes".into())])
+            .send()
     };
     let res = approve(sid.clone(), csrf.clone()).await?;
     assert_eq!(
         (res.status(), res.headers()["location"].to_str()?),
-        (StatusCode::SEE_OTHER, "/staff/confirm?next=/staff")
+        (StatusCode::SEE_OTHER, format!("/staff/confirm?next=/staff/pros/{pro}").as_str())
     );
     let status: String =
         sqlx::query_scalar("SELECT status::text FROM pros WHERE user_id = $1").bind(pro).fetch_one(&app.pool).await?;

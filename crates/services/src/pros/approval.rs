@@ -1,10 +1,13 @@
-//! Staff approve a pro's licence and insurance: the account becomes active, and the pro is told
-//! by e-mail and text in the same transaction (so an approval never goes unsaid).
+//! Staff review a pro's licence, insurance and profile: approved (the account becomes active), or
+//! changes asked for, or turned down. The pro is told by e-mail and text in the same transaction
+//! (so a review's outcome never goes unsaid).
 
 use crate::audit::{self, Audit, AuditAction};
 use crate::jobs::{SendEmail, SendSms};
 use crate::{Ctx, ServiceError};
+use domain::FieldError;
 use sqlx::PgConnection;
+pub use store::profiles::NotApproved;
 use uuid::Uuid;
 
 /// Approves the pro `pro` on behalf of `staff` (who has just confirmed who they are: the caller
@@ -62,4 +65,91 @@ async fn tell_approved(conn: &mut PgConnection, ctx: &Ctx, pro: Uuid) -> Result<
         ctx.queue.enqueue(conn, &SendSms { to: phone, body }).await?;
     }
     Ok(())
+}
+
+/// Longest message staff may send with a review.
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// Ends `pro`'s pending review without approving: the profile goes back to them with what to
+/// change, or they are turned down with the reason. Audited; the pro is told by e-mail and text
+/// in the same transaction, and sees the message on their portal. Not found when they are not
+/// waiting for review.
+pub async fn not_approved(
+    ctx: &Ctx,
+    staff: Uuid,
+    pro: Uuid,
+    ip: &str,
+    outcome: NotApproved,
+    message: &str,
+) -> Result<(), ServiceError> {
+    let message = message.trim();
+    if message.is_empty() || message.chars().count() > MAX_MESSAGE_CHARS {
+        let said = match outcome {
+            NotApproved::ChangesAsked => "Say what the plumber should change (up to 2,000 characters).",
+            NotApproved::TurnedDown => "Say why (up to 2,000 characters): the plumber reads it.",
+        };
+        return Err(ServiceError::Invalid(vec![FieldError { field: "message", message: said.into() }]));
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.pool.begin().await?;
+    if !store::profiles::not_approved(&mut tx, pro, outcome, message, now).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let action = match outcome {
+        NotApproved::ChangesAsked => AuditAction::ProChangesAsked,
+        NotApproved::TurnedDown => AuditAction::ProTurnedDown,
+    };
+    let detail = serde_json::json!({ "message": message });
+    audit::record(&mut tx, ctx, Audit::new(Some(staff), action, pro, Some(ip)).detail(detail)).await?;
+    if let Some(user) = store::accounts::find(&mut tx, pro).await? {
+        let link = ctx.settings.http.public_url.join("pro").map(|u| u.to_string()).unwrap_or_default();
+        let (subject, opening, sms) = match outcome {
+            NotApproved::ChangesAsked => (
+                "Please change a few things on your profile",
+                "We checked your profile and need a few changes before we can approve it:",
+                format!("PlumberLeads: we need a few changes to your profile before approving it. See what: {link}"),
+            ),
+            NotApproved::TurnedDown => (
+                "We couldn't approve your account",
+                "We checked your profile and couldn't approve your account:",
+                format!("PlumberLeads: we couldn't approve your account. We've e-mailed you why. {link}"),
+            ),
+        };
+        let mail = SendEmail {
+            to: user.email.clone(),
+            subject: subject.into(),
+            text_body: format!(
+                "Hello {},\n\n{opening}\n\n{message}\n\nYour account: {link}\n\nPlumberLeads",
+                user.name
+            ),
+            html_body: None,
+        };
+        ctx.queue.enqueue(&mut tx, &mail).await?;
+        if let (Some(phone), Some(_)) = (user.phone, user.phone_verified_at) {
+            ctx.queue.enqueue(&mut tx, &SendSms { to: phone, body: sms }).await?;
+        }
+    }
+    tx.commit().await?;
+    ctx.queue.wake_workers();
+    Ok(())
+}
+
+/// Everything staff check before deciding: the account, the whole profile, and every ZIP the
+/// service area covers.
+#[derive(Debug, Clone)]
+pub struct ForReview {
+    pub user: store::accounts::User,
+    pub whole: super::onboarding::Whole,
+    pub covered: Vec<store::profiles::CoveredZip>,
+}
+
+pub async fn for_review(ctx: &Ctx, pro: Uuid) -> Result<ForReview, ServiceError> {
+    let user = {
+        let mut conn = ctx.pool.acquire().await?;
+        store::accounts::find(&mut conn, pro).await?.ok_or(ServiceError::NotFound)?
+    };
+    let whole = super::onboarding::whole(ctx, &user).await?;
+    let mut conn = ctx.pool.acquire().await?;
+    let covered = store::profiles::covered_zips(&mut conn, pro).await?;
+    Ok(ForReview { user, whole, covered })
 }

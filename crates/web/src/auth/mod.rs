@@ -7,6 +7,7 @@ pub mod portal_pages;
 mod qr;
 pub mod sessions;
 pub mod staff_pages;
+pub mod staff_review;
 
 use services::CodeError;
 

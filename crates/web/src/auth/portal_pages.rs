@@ -37,6 +37,9 @@ struct ProHome<'a> {
     approved: bool,
     in_review: bool,
     ready: bool,
+    turned_down: bool,
+    /// Staff's word on the last review: what to change, or why not.
+    review_message: Option<String>,
     csrf: &'a str,
     errors: &'a Errors,
     notice: Option<&'a str>,
@@ -74,7 +77,8 @@ async fn pro_home_page(
         Ok(p) => p,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let (business, pro_status) = profile.map(|p| (p.business_name, Some(p.status))).unwrap_or_default();
+    let (business, pro_status, review_message) =
+        profile.map(|p| (p.business_name, Some(p.status), p.review_message)).unwrap_or_default();
     let steps = vec![
         ("Business details and licence", "business", progress.licence),
         ("Insurance certificate", "insurance", progress.insurance),
@@ -104,6 +108,8 @@ async fn pro_home_page(
             approved: pro_status == Some(ProStatus::Active),
             in_review: pro_status == Some(ProStatus::PendingApproval),
             ready: progress.ready_for_review(),
+            turned_down: pro_status == Some(ProStatus::Suspended),
+            review_message,
             csrf: &s.session.csrf_token,
             errors,
             notice,

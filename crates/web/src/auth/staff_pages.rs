@@ -6,7 +6,7 @@ use super::sessions::{self, AdminPage, StaffMfaPage, StaffPage};
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use crate::html::{Chrome, Moment, html};
-use crate::html::{CodeForm, CsrfForm, CsrfToken, FieldErrors, SignedForm};
+use crate::html::{CodeForm, CsrfToken, FieldErrors, SignedForm};
 use crate::problem::ApiError;
 use askama::Template;
 use axum::extract::State;
@@ -152,6 +152,7 @@ struct PendingRow {
     id: uuid::Uuid,
     business: String,
     licence: String,
+    has_insurance: bool,
     submitted: Option<Moment>,
 }
 
@@ -200,10 +201,16 @@ pub async fn home(
             id: p.user_id,
             business: p.business_name,
             licence: format!("{} {}", p.licence_state.unwrap_or_default(), p.licence_number.unwrap_or_default()),
+            has_insurance: p.insurance_key.is_some(),
             submitted: p.submitted_at.map(Moment::new),
         })
         .collect();
-    let notice = (q.done() == Some("approved")).then_some("Approved. They can receive leads now.");
+    let notice = match q.done() {
+        Some("approved") => Some("Approved. They can receive leads now; we've told them."),
+        Some("changes_asked") => Some("Sent back for changes; we've told them what to change."),
+        Some("turned_down") => Some("Turned down; we've told them why."),
+        _ => None,
+    };
     let chrome = Chrome::signed_in(&state, &who);
     html(
         &StaffHome {
@@ -382,23 +389,6 @@ pub async fn add_staff(
             let errors = vec![FieldError { field: "email", message: "That e-mail already has an account.".to_owned() }];
             team_page(&state, &who, None, &errors, StatusCode::CONFLICT).await
         }
-        Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
-/// Staff approve a pro's licence and insurance: the account becomes active.
-pub async fn approve_pro(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    StaffPage(staff): StaffPage,
-    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
-    SignedForm(_): SignedForm<CsrfForm>,
-) -> Response {
-    if !accounts::recently_confirmed(&state, &staff) {
-        return confirm_first("/staff");
-    }
-    match services::pros::approval::approve(&state, staff.user.id, id, &ip.to_string()).await {
-        Ok(()) => Redirect::to("/staff?done=approved").into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
