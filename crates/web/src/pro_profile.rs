@@ -24,6 +24,9 @@ use store::profiles::Profile;
 use uuid::Uuid;
 
 pub mod api;
+pub(crate) mod values;
+
+use values::Values;
 
 type Errors = Vec<FieldError>;
 /// A profile form's fields in the order sent, repeated names kept (`category`).
@@ -49,36 +52,26 @@ fn checked(pairs: &Pairs, key: &str) -> bool {
 #[template(path = "pro_profile.html")]
 struct ProfilePage<'a> {
     chrome: Chrome<'a>,
-    p: &'a Profile,
+    /// Every field's value: as typed when the page comes back with an error, else as saved.
+    v: &'a Values,
     csrf: &'a str,
     errors: &'a Errors,
     /// Always `None`: a saved part's notice shows in that part (`saved_in`), where the page lands.
     notice: Option<&'a str>,
     /// The part just saved (its heading's id) and what to say there.
     saved: Option<(&'a str, &'a str)>,
-    licence_number: &'a str,
-    licence_state: &'a str,
     states: &'a [&'a str],
     insurance_uploaded: Option<String>,
     upload_max_mb: usize,
-    base_zip: &'a str,
-    radius: String,
-    extra_zips: String,
     covered: &'a [store::profiles::CoveredZip],
     towns: Vec<String>,
     /// (slug, name, offered)
     categories: Vec<(String, String, bool)>,
     /// (weekday, name, open, opens, closes)
     days: Vec<(usize, &'static str, bool, String, String)>,
-    time_zone: &'a str,
     zones: &'a [(&'a str, &'a str)],
-    max_price: String,
-    daily_cap: String,
-    weekly_budget: String,
-    /// What the saved settings bring, rendered by the same template the live preview answers with.
+    /// What the settings on the page bring, rendered by the same template the live preview answers with.
     preview: String,
-    quiet_from: String,
-    quiet_until: String,
 }
 
 impl FieldErrors for ProfilePage<'_> {
@@ -97,13 +90,35 @@ impl ProfilePage<'_> {
     }
 }
 
-fn dollars(c: Option<i64>) -> String {
-    c.map(|c| format!("{}.{:02}", c / 100, c % 100)).unwrap_or_default()
+/// What the page is drawn from: the stored profile and its parts.
+struct Stored {
+    p: Profile,
+    covered: Vec<store::profiles::CoveredZip>,
+    offered: Vec<String>,
+    hours: Vec<store::profiles::HoursRow>,
 }
 
-/// "HH:MM", as time inputs and the profile API write it.
-fn hhmm(t: time::Time) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
+impl Stored {
+    async fn read(state: &AppState, pro: Uuid) -> Result<Self, ApiError> {
+        let mut conn = state.pool.acquire().await?;
+        let p = store::profiles::get(&mut conn, pro).await?.ok_or(ApiError::NotFound)?;
+        let covered = store::profiles::covered_zips(&mut conn, pro).await?;
+        let offered = store::profiles::categories(&mut conn, pro).await?;
+        let hours = store::profiles::hours(&mut conn, pro).await?;
+        Ok(Self { p, covered, offered, hours })
+    }
+
+    fn values(&self) -> Values {
+        Values::saved(&self.p, &self.covered, &self.offered, &self.hours)
+    }
+}
+
+/// What the page shows in place of what is stored: everything typed (the page's form), or one
+/// part as typed (a single part's form).
+enum Typed<'a> {
+    Nothing,
+    All(&'a Pairs),
+    Part(Part, &'a Pairs),
 }
 
 async fn profile_page(
@@ -111,18 +126,10 @@ async fn profile_page(
     s: &SignedIn,
     errors: &Errors,
     saved: Option<(&str, &str)>,
+    typed: Typed<'_>,
     status: StatusCode,
 ) -> Response {
-    let data = async {
-        let mut conn = state.pool.acquire().await?;
-        let p = store::profiles::get(&mut conn, s.user.id).await?.ok_or(ApiError::NotFound)?;
-        let covered = store::profiles::covered_zips(&mut conn, s.user.id).await?;
-        let offered = store::profiles::categories(&mut conn, s.user.id).await?;
-        let hours = store::profiles::hours(&mut conn, s.user.id).await?;
-        Ok::<_, ApiError>((p, covered, offered, hours))
-    }
-    .await;
-    let (p, covered, offered, hours) = match data {
+    let stored = match Stored::read(state, s.user.id).await {
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
@@ -130,23 +137,26 @@ async fn profile_page(
         Ok(c) => c,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let v = match typed {
+        Typed::Nothing => stored.values(),
+        Typed::All(pairs) => Values::typed(pairs),
+        Typed::Part(part, pairs) => stored.values().with_part(part, pairs),
+    };
+    let Stored { p, covered, .. } = &stored;
     let mut towns: Vec<String> = covered.iter().map(|z| format!("{}, {}", z.city, z.state)).collect();
     towns.dedup();
-    let time_zone = p.time_zone.clone().or_else(|| covered.first().map(|_| String::new())).unwrap_or_default();
     let days = profile::WEEKDAYS
         .iter()
         .enumerate()
-        .map(|(i, name)| match hours.iter().find(|h| usize::try_from(h.weekday).ok() == Some(i)) {
-            Some(h) => (i, *name, true, hhmm(h.opens), hhmm(h.closes)),
-            None => (i, *name, false, "08:00".to_owned(), "17:00".to_owned()),
+        .map(|(i, name)| {
+            let (open, opens, closes) = (format!("open_{i}"), format!("opens_{i}"), format!("closes_{i}"));
+            (i, *name, v.on(&open), v.one(&opens).to_owned(), v.one(&closes).to_owned())
         })
         .collect();
-    let saved_area = ServiceArea::parse(
-        p.base_zip.as_deref().unwrap_or(""),
-        &p.radius_miles.map(|r| r.to_string()).unwrap_or_default(),
-        &covered.iter().filter(|z| z.hand_picked).map(|z| z.zip.as_str()).collect::<Vec<_>>().join(","),
-    );
-    let preview = preview_panel(state, saved_area.ok(), &offered, p.max_price_cents.map(domain::Cents)).await;
+    let area = ServiceArea::parse(v.one("base_zip"), v.one("radius_miles"), v.one("extra_zips")).ok();
+    let slugs: Vec<String> = v.many("category").into_iter().map(str::to_owned).collect();
+    let max_price = profile::parse_dollars(v.one("max_price")).ok().flatten();
+    let preview = preview_panel(state, area, &slugs, max_price).await;
     let chrome = Chrome::signed_in(state, s);
     let when = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
     html(
@@ -156,27 +166,16 @@ async fn profile_page(
             errors,
             notice: None,
             saved,
-            licence_number: p.licence_number.as_deref().unwrap_or(""),
-            licence_state: p.licence_state.as_deref().unwrap_or(""),
             states: &profile::STATES,
             insurance_uploaded: p.insurance_uploaded_at.and_then(|t| t.format(&when).ok()),
             upload_max_mb: state.settings.auth.upload_max_bytes / (1024 * 1024),
-            base_zip: p.base_zip.as_deref().unwrap_or(""),
-            radius: p.radius_miles.map(|r| r.to_string()).unwrap_or_else(|| "25".into()),
-            extra_zips: covered.iter().filter(|z| z.hand_picked).map(|z| z.zip.as_str()).collect::<Vec<_>>().join(", "),
-            covered: &covered,
+            covered,
             towns,
-            categories: all.iter().map(|c| (c.slug.clone(), c.name.clone(), offered.contains(&c.slug))).collect(),
+            categories: all.iter().map(|c| (c.slug.clone(), c.name.clone(), slugs.contains(&c.slug))).collect(),
             days,
-            time_zone: &time_zone,
             zones: &profile::TIME_ZONES,
-            max_price: dollars(p.max_price_cents),
-            daily_cap: p.daily_cap.map(|d| d.to_string()).unwrap_or_default(),
-            weekly_budget: dollars(p.weekly_budget_cents),
             preview,
-            quiet_from: p.quiet_from.map(hhmm).unwrap_or_default(),
-            quiet_until: p.quiet_until.map(hhmm).unwrap_or_default(),
-            p: &p,
+            v: &v,
         },
         status,
     )
@@ -256,6 +255,9 @@ pub async fn preview(State(state): State<AppState>, ProPage(_): ProPage, Query(p
 
 /// The part just saved, and what to say there.
 fn notice_for(done: Option<&str>) -> Option<(&str, &'static str)> {
+    if let Some(part) = done?.strip_prefix("unchanged_") {
+        return Some((part, "Nothing had changed, so there was nothing to save."));
+    }
     let part = done?;
     let text = match part {
         "business" => "Business details saved.",
@@ -271,25 +273,138 @@ fn notice_for(done: Option<&str>) -> Option<(&str, &'static str)> {
 }
 
 pub async fn show(State(state): State<AppState>, ProPage(s): ProPage, Query(q): Query<DoneQuery>) -> Response {
-    profile_page(&state, &s, &Vec::new(), notice_for(q.done()), StatusCode::OK).await
+    profile_page(&state, &s, &Vec::new(), notice_for(q.done()), Typed::Nothing, StatusCode::OK).await
 }
 
 /// After a part is saved: back to the page, at that part; a refusal shows on the page, beside
-/// the fields it names.
-async fn saved(state: &AppState, s: &SignedIn, part: Part, result: Result<(), ServiceError>) -> Response {
+/// the fields it names, with what was typed in that part.
+async fn saved(
+    state: &AppState,
+    s: &SignedIn,
+    part: Part,
+    posted: Option<&Pairs>,
+    result: Result<(), ServiceError>,
+) -> Response {
+    let typed = posted.map_or(Typed::Nothing, |pairs| Typed::Part(part, pairs));
     match result {
         Ok(()) => Redirect::to(&format!("/pro/profile?done={0}#{0}", part.as_str())).into_response(),
-        Err(ServiceError::Invalid(errors)) => refused(state, s, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(ServiceError::Invalid(errors)) => refused(state, s, errors, typed, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(ServiceError::UnsupportedType(error)) => {
-            refused(state, s, vec![error], StatusCode::UNSUPPORTED_MEDIA_TYPE).await
+            refused(state, s, vec![error], typed, StatusCode::UNSUPPORTED_MEDIA_TYPE).await
         }
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
-async fn refused(state: &AppState, s: &SignedIn, errors: Vec<FieldError>, status: StatusCode) -> Response {
-    profile_page(state, s, &errors, None, status).await
+async fn refused(state: &AppState, s: &SignedIn, errors: Errors, typed: Typed<'_>, status: StatusCode) -> Response {
+    profile_page(state, s, &errors, None, typed, status).await
 }
+
+fn parse_business(pairs: &Pairs) -> Result<(BusinessName, Licence), Errors> {
+    let name = BusinessName::parse(field(pairs, "business_name"));
+    let licence = Licence::parse(field(pairs, "licence_number"), field(pairs, "licence_state"));
+    match (name, licence) {
+        (Ok(name), Ok(licence)) => Ok((name, licence)),
+        (name, licence) => {
+            let mut errors = Vec::new();
+            if let Err(e) = name {
+                errors.push(FieldError { field: "business_name", message: e.to_string() });
+            }
+            errors.extend(licence.err().unwrap_or_default());
+            Err(errors)
+        }
+    }
+}
+
+fn parse_area(pairs: &Pairs) -> Result<ServiceArea, Errors> {
+    ServiceArea::parse(field(pairs, "base_zip"), field(pairs, "radius_miles"), field(pairs, "extra_zips"))
+}
+
+fn parse_services(pairs: &Pairs) -> Vec<String> {
+    pairs.0.iter().filter(|(k, _)| k == "category").map(|(_, v)| v.clone()).take(50).collect()
+}
+
+fn parse_hours(pairs: &Pairs) -> Result<Hours, Errors> {
+    let days: [(bool, String, String); 7] = std::array::from_fn(|i| {
+        (
+            checked(pairs, &format!("open_{i}")),
+            field(pairs, &format!("opens_{i}")).to_owned(),
+            field(pairs, &format!("closes_{i}")).to_owned(),
+        )
+    });
+    Hours::parse(&days, field(pairs, "time_zone"), checked(pairs, "emergency_24_7"))
+}
+
+fn parse_preferences(pairs: &Pairs) -> Result<LeadPreferences, Errors> {
+    LeadPreferences::parse(
+        field(pairs, "max_price"),
+        checked(pairs, "shared"),
+        checked(pairs, "exclusive"),
+        field(pairs, "daily_cap"),
+        field(pairs, "weekly_budget"),
+        checked(pairs, "paused"),
+    )
+}
+
+fn parse_notifications(pairs: &Pairs) -> Result<Notifications, Errors> {
+    Notifications::parse(
+        checked(pairs, "offer_sms"),
+        checked(pairs, "offer_email"),
+        field(pairs, "quiet_from"),
+        field(pairs, "quiet_until"),
+    )
+}
+
+/// The page's one form: every part changed on the page is checked and saved together (or none
+/// is), whichever Save was pressed; parts nobody touched are left alone. On a refusal the whole
+/// page comes back as typed, with each problem beside its field.
+pub async fn save(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ProPage(s): ProPage,
+    SignedForm(pairs): SignedForm<Pairs>,
+) -> Response {
+    let here = Part::ALL.into_iter().find(|p| p.as_str() == field(&pairs, "save")).unwrap_or(Part::Business);
+    let stored = match Stored::read(&state, s.user.id).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let changed = Values::typed(&pairs).changed_parts(&stored.values());
+    if changed.is_empty() {
+        return Redirect::to(&format!("/pro/profile?done=unchanged_{0}#{0}", here.as_str())).into_response();
+    }
+    let mut changes = onboarding::Changes::default();
+    let mut errors = Vec::new();
+    for part in changed {
+        match part {
+            Part::Business => parse_business(&pairs).map(|b| changes.business = Some(b)),
+            Part::Area => parse_area(&pairs).map(|a| changes.area = Some(a)),
+            Part::Services => {
+                changes.services = Some(parse_services(&pairs));
+                Ok(())
+            }
+            Part::Hours => parse_hours(&pairs).map(|h| changes.hours = Some(h)),
+            Part::Preferences => parse_preferences(&pairs).map(|p| changes.preferences = Some(p)),
+            Part::Notifications => parse_notifications(&pairs).map(|n| changes.notifications = Some(n)),
+            Part::Insurance => Ok(()),
+        }
+        .unwrap_or_else(|e| errors.extend(e));
+    }
+    let result = if errors.is_empty() {
+        onboarding::update(&state, s.user.id, &ip.to_string(), changes).await
+    } else {
+        Err(ServiceError::Invalid(errors))
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/pro/profile?done={0}#{0}", here.as_str())).into_response(),
+        Err(ServiceError::Invalid(errors)) => {
+            refused(&state, &s, errors, Typed::All(&pairs), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+// One part at a time (a form that posts only that part's fields).
 
 pub async fn business(
     State(state): State<AppState>,
@@ -297,20 +412,11 @@ pub async fn business(
     ProPage(s): ProPage,
     SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    let name = BusinessName::parse(field(&pairs, "business_name"));
-    let licence = Licence::parse(field(&pairs, "licence_number"), field(&pairs, "licence_state"));
-    let result = match (name, licence) {
-        (Ok(name), Ok(licence)) => onboarding::set_business(&state, s.user.id, &ip.to_string(), name, licence).await,
-        (name, licence) => {
-            let mut errors = Vec::new();
-            if let Err(e) = name {
-                errors.push(FieldError { field: "business_name", message: e.to_string() });
-            }
-            errors.extend(licence.err().unwrap_or_default());
-            Err(ServiceError::Invalid(errors))
-        }
+    let result = match parse_business(&pairs) {
+        Ok((name, licence)) => onboarding::set_business(&state, s.user.id, &ip.to_string(), name, licence).await,
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    saved(&state, &s, Part::Business, result).await
+    saved(&state, &s, Part::Business, Some(&pairs), result).await
 }
 
 pub async fn area(
@@ -319,13 +425,11 @@ pub async fn area(
     ProPage(s): ProPage,
     SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    let result =
-        match ServiceArea::parse(field(&pairs, "base_zip"), field(&pairs, "radius_miles"), field(&pairs, "extra_zips"))
-        {
-            Ok(area) => onboarding::set_area(&state, s.user.id, &ip.to_string(), area).await,
-            Err(errors) => Err(ServiceError::Invalid(errors)),
-        };
-    saved(&state, &s, Part::Area, result).await
+    let result = match parse_area(&pairs) {
+        Ok(area) => onboarding::set_area(&state, s.user.id, &ip.to_string(), area).await,
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    saved(&state, &s, Part::Area, Some(&pairs), result).await
 }
 
 pub async fn services(
@@ -334,9 +438,8 @@ pub async fn services(
     ProPage(s): ProPage,
     SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    let slugs: Vec<String> = pairs.0.iter().filter(|(k, _)| k == "category").map(|(_, v)| v.clone()).take(50).collect();
-    let result = onboarding::set_services(&state, s.user.id, &ip.to_string(), slugs).await;
-    saved(&state, &s, Part::Services, result).await
+    let result = onboarding::set_services(&state, s.user.id, &ip.to_string(), parse_services(&pairs)).await;
+    saved(&state, &s, Part::Services, Some(&pairs), result).await
 }
 
 pub async fn hours(
@@ -345,18 +448,11 @@ pub async fn hours(
     ProPage(s): ProPage,
     SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    let days: [(bool, String, String); 7] = std::array::from_fn(|i| {
-        (
-            checked(&pairs, &format!("open_{i}")),
-            field(&pairs, &format!("opens_{i}")).to_owned(),
-            field(&pairs, &format!("closes_{i}")).to_owned(),
-        )
-    });
-    let result = match Hours::parse(&days, field(&pairs, "time_zone"), checked(&pairs, "emergency_24_7")) {
+    let result = match parse_hours(&pairs) {
         Ok(h) => onboarding::set_hours(&state, s.user.id, &ip.to_string(), h).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    saved(&state, &s, Part::Hours, result).await
+    saved(&state, &s, Part::Hours, Some(&pairs), result).await
 }
 
 pub async fn preferences(
@@ -365,19 +461,11 @@ pub async fn preferences(
     ProPage(s): ProPage,
     SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    let parsed = LeadPreferences::parse(
-        field(&pairs, "max_price"),
-        checked(&pairs, "shared"),
-        checked(&pairs, "exclusive"),
-        field(&pairs, "daily_cap"),
-        field(&pairs, "weekly_budget"),
-        checked(&pairs, "paused"),
-    );
-    let result = match parsed {
+    let result = match parse_preferences(&pairs) {
         Ok(p) => onboarding::set_preferences(&state, s.user.id, &ip.to_string(), p).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    saved(&state, &s, Part::Preferences, result).await
+    saved(&state, &s, Part::Preferences, Some(&pairs), result).await
 }
 
 pub async fn notifications(
@@ -386,17 +474,11 @@ pub async fn notifications(
     ProPage(s): ProPage,
     SignedForm(pairs): SignedForm<Pairs>,
 ) -> Response {
-    let parsed = Notifications::parse(
-        checked(&pairs, "offer_sms"),
-        checked(&pairs, "offer_email"),
-        field(&pairs, "quiet_from"),
-        field(&pairs, "quiet_until"),
-    );
-    let result = match parsed {
+    let result = match parse_notifications(&pairs) {
         Ok(n) => onboarding::set_notifications(&state, s.user.id, &ip.to_string(), n).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    saved(&state, &s, Part::Notifications, result).await
+    saved(&state, &s, Part::Notifications, Some(&pairs), result).await
 }
 
 pub async fn upload_insurance(
@@ -422,13 +504,8 @@ pub async fn upload_insurance(
         Ok(parts) => parts,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             let message = format!("That file is too large — {} MB at most.", max / (1024 * 1024));
-            return refused(
-                &state,
-                &s,
-                vec![FieldError { field: "insurance", message }],
-                StatusCode::PAYLOAD_TOO_LARGE,
-            )
-            .await;
+            let errors = vec![FieldError { field: "insurance", message }];
+            return refused(&state, &s, errors, Typed::Nothing, StatusCode::PAYLOAD_TOO_LARGE).await;
         }
         Err(e) => {
             let detail = format!("The upload did not arrive whole: {}", e.body_text());
@@ -445,7 +522,7 @@ pub async fn upload_insurance(
             Err(ServiceError::Invalid(vec![FieldError { field: "insurance", message }]))
         }
     };
-    saved(&state, &s, Part::Insurance, result).await
+    saved(&state, &s, Part::Insurance, None, result).await
 }
 
 /// The certificate, to its owner only (with the type we sniffed, never rendered inline as HTML).

@@ -58,7 +58,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/account", get(portal_pages::account))
         .route("/pro/sessions/{id}/end", post(portal_pages::end_session))
         .route("/pro/password", post(portal_pages::change_password))
-        .route("/pro/profile", get(pro_profile::show))
+        .route("/pro/profile", get(pro_profile::show).post(pro_profile::save))
         .route("/pro/profile/preview", get(pro_profile::preview))
         .route("/pro/profile/business", post(pro_profile::business))
         .route("/pro/profile/area", post(pro_profile::area))

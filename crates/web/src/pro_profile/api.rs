@@ -2,7 +2,7 @@
 //! through the same use cases (`services::pros::onboarding`). A section sent replaces that section;
 //! a refusal names each field by its path (`area.base_zip`), and nothing is saved unless all is.
 
-use super::hhmm;
+use super::values::hhmm;
 use crate::AppState;
 use crate::auth::sessions::ApiPro;
 use crate::client_ip::ClientIp;
