@@ -82,3 +82,27 @@
     localise(event.target);
   });
 })();
+
+// The profile's hours: one tap copies Monday (open or not, and its times) to Tuesday–Friday,
+// instead of setting eight more time pickers by hand. Without scripts the button stays hidden.
+(function () {
+  "use strict";
+
+  var button = document.getElementById("copy-weekdays");
+  if (!button) return;
+  var form = button.form;
+  button.parentElement.hidden = false;
+
+  function control(name) {
+    return form.elements.namedItem(name);
+  }
+
+  button.addEventListener("click", function () {
+    for (var day = 1; day <= 4; day++) {
+      control("open_" + day).checked = control("open_0").checked;
+      control("opens_" + day).value = control("opens_0").value;
+      control("closes_" + day).value = control("closes_0").value;
+    }
+    button.textContent = "Copied — press Save hours to keep it";
+  });
+})();
