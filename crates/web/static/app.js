@@ -106,3 +106,28 @@
     button.textContent = "Copied — press Save hours to keep it";
   });
 })();
+
+// Recovery codes, shown once: a text file to keep, or the clipboard. Made here in the browser,
+// so the codes are never sent anywhere again.
+(function () {
+  "use strict";
+
+  var download = document.getElementById("recovery-download");
+  var copy = document.getElementById("recovery-copy");
+  if (!download || !copy) return;
+  var codes = Array.prototype.map.call(document.querySelectorAll(".recovery-codes code"), function (c) {
+    return c.textContent.trim();
+  });
+  var text =
+    "PlumberLeads recovery codes (each signs you in once if you lose your authenticator):\n\n" +
+    codes.join("\n") +
+    "\n";
+  download.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+  download.parentElement.hidden = false;
+  copy.addEventListener("click", function () {
+    if (!navigator.clipboard) return;
+    navigator.clipboard.writeText(text).then(function () {
+      copy.textContent = "Copied";
+    });
+  });
+})();
