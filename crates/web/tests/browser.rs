@@ -45,23 +45,34 @@ async fn fits_the_phone(browser: &Browser, page: &str) -> R {
 
 #[tokio::test]
 async fn a_homeowner_on_a_phone_fixes_a_mistake_confirms_the_code_and_lands_on_the_confirmation() -> R {
+    homeowner_at(PHONE, "").await
+}
+
+#[tokio::test]
+async fn a_homeowner_at_a_desktop_fixes_a_mistake_confirms_the_code_and_lands_on_the_confirmation() -> R {
+    homeowner_at((1366, 900), "desktop-").await
+}
+
+/// The homeowner's whole journey in a browser of this size; screenshots named with `prefix`.
+async fn homeowner_at(size: (u32, u32), prefix: &'static str) -> R {
     let app = TestApp::spawn().await?;
-    let browser = Browser::start().await?;
-    let result = homeowner_on_a_phone(&app, &browser).await;
+    let browser = Browser::start_with_viewport(size.0, size.1).await?;
+    let result = homeowner(&app, &browser, size, prefix).await;
     let closed = browser.close().await;
     result?;
     closed?;
     app.shutdown().await
 }
 
-async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
+async fn homeowner(app: &TestApp, browser: &Browser, size: (u32, u32), prefix: &str) -> R {
     let shots = screenshot_dir();
+    let shot = |name: &str| shots.join(format!("{prefix}{name}"));
     // A plumber takes this job around Minneapolis, so the ZIP step and the confirmation can say so.
     app.active_pro(1, &testkit::market::ProSetup::default()).await?;
 
     browser.goto(&format!("{}/", app.url)).await?;
     let (width, height) = browser.viewport().await?;
-    same("the viewport", (width, height), (u64::from(PHONE.0), u64::from(PHONE.1)))?;
+    same("the viewport", (width, height), (u64::from(size.0), u64::from(size.1)))?;
     fits_the_phone(browser, "the home page").await?;
     browser.click_text("a", "Start my request").await?;
     browser.wait_for_url("/request", WAIT).await?;
@@ -108,8 +119,8 @@ async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
     let place = browser.text("#zip-place").await?;
     ensure!(place.contains("Minneapolis, MN"), "the town is shown again: {place:?}");
     fits_the_phone(browser, "the form with an error").await?;
-    browser.screenshot(shots.join("request-form-error.png")).await?;
-    browser.screenshot_full_page(shots.join("request-form-error-full.png")).await?;
+    browser.screenshot(shot("request-form-error.png")).await?;
+    browser.screenshot_full_page(shot("request-form-error-full.png")).await?;
 
     // Fixed, sent again: on to the code.
     browser.fill("#f-phone", "(612) 555-0123").await?;
@@ -119,7 +130,7 @@ async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
     browser.wait_for_text("h1", "Confirm your phone", WAIT).await?;
     browser.wait_for_text("main", "(•••) •••-0123", WAIT).await?;
     fits_the_phone(browser, "the verify page").await?;
-    browser.screenshot(shots.join("request-verify.png")).await?;
+    browser.screenshot(shot("request-verify.png")).await?;
 
     let code = app.latest_code("+16125550123").await?;
     browser.fill("#f-code", &code).await?;
@@ -127,14 +138,14 @@ async fn homeowner_on_a_phone(app: &TestApp, browser: &Browser) -> R {
     browser.wait_for_url("/request/done?t=", WAIT).await?;
     browser.wait_for_text("h1", "You're all set", WAIT).await?;
     fits_the_phone(browser, "the confirmation page").await?;
-    browser.screenshot(shots.join("request-done.png")).await?;
+    browser.screenshot(shot("request-done.png")).await?;
 
     browser.click_text("a", "See who's taking my request").await?;
     browser.wait_for_url("/r/", WAIT).await?;
     browser.wait_for_text("main", "Burst pipe or emergency leak", WAIT).await?;
     browser.wait_for_text("main", "Minneapolis, MN", WAIT).await?;
     fits_the_phone(browser, "the status page").await?;
-    browser.screenshot_full_page(shots.join("request-status-full.png")).await?;
+    browser.screenshot_full_page(shot("request-status-full.png")).await?;
 
     // No script errors, blocked resources or CSP violations anywhere along the way. (Chromium
     // logs the form's 422 answer as a failed load; that one is expected.)
