@@ -114,32 +114,15 @@ pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str, funnel: Option<Uuid>) 
 /// Sends a fresh code (the old one stops working), within the resend limits.
 pub async fn resend(ctx: &Ctx, lead_id: Uuid) -> Result<OffsetDateTime, ServiceError> {
     let now = ctx.clock.now();
-    let intake = &ctx.settings.intake;
     let mut tx = ctx.pool.begin().await?;
-    let Some(v) = store::leads::verification_for_update(&mut tx, lead_id).await? else {
-        return Err(ServiceError::NotFound);
-    };
-    if v.verified_at.is_some() {
-        return Err(ServiceError::NotFound);
-    }
-    if v.sends >= intake.code_max_sends {
-        return Err(CodeError::TooManySends.into());
-    }
-    let next = v.last_sent_at + ttl(intake.code_resend_interval);
+    let last_sent_at = unconfirmed_with_sends_left(ctx, &mut tx, lead_id).await?;
+    let next = last_sent_at + ttl(ctx.settings.intake.code_resend_interval);
     if now < next {
         let wait = (next - now).try_into().unwrap_or(Duration::from_secs(1));
         return Err(CodeError::ResendTooSoon { retry_after: wait }.into());
     }
     let lead = store::leads::get(&mut tx, lead_id).await?.ok_or_else(|| anyhow::anyhow!("lead {lead_id} vanished"))?;
-    let code = signing::new_code();
-    let expires = now + ttl(intake.code_ttl);
-    store::leads::replace_code(&mut tx, lead_id, &ctx.signer.code_hash(&lead_id.to_string(), &code), expires, now)
-        .await?;
-    ctx.queue.enqueue(&mut tx, &code_sms(ctx, &lead.phone, &code)).await?;
-    store::leads::record_event(&mut tx, lead_id, LeadEvent::CodeSent, now).await?;
-    tx.commit().await?;
-    ctx.queue.wake_workers();
-    Ok(expires)
+    send_code(ctx, tx, lead_id, &lead.phone, now).await
 }
 
 /// A corrected number for a request whose phone is not confirmed yet (a typo on the form): the
@@ -149,27 +132,48 @@ pub async fn change_phone(ctx: &Ctx, lead_id: Uuid, phone: &str) -> Result<Strin
     let phone = UsPhone::parse(phone)
         .map_err(|e| ServiceError::Invalid(vec![FieldError { field: "phone", message: e.to_string() }]))?;
     let now = ctx.clock.now();
-    let intake = &ctx.settings.intake;
     let mut tx = ctx.pool.begin().await?;
-    let Some(v) = store::leads::verification_for_update(&mut tx, lead_id).await? else {
-        return Err(ServiceError::NotFound);
-    };
-    if v.verified_at.is_some() {
-        return Err(ServiceError::NotFound);
-    }
-    if v.sends >= intake.code_max_sends {
-        return Err(CodeError::TooManySends.into());
-    }
+    unconfirmed_with_sends_left(ctx, &mut tx, lead_id).await?;
     if !store::leads::set_unconfirmed_phone(&mut tx, lead_id, phone.as_e164()).await? {
         return Err(ServiceError::NotFound);
     }
+    send_code(ctx, tx, lead_id, phone.as_e164(), now).await?;
+    Ok(phone.masked())
+}
+
+/// Locks the lead's verification: not found once confirmed, refused when its codes are spent;
+/// otherwise when the last code went out.
+async fn unconfirmed_with_sends_left(
+    ctx: &Ctx,
+    tx: &mut PgConnection,
+    lead_id: Uuid,
+) -> Result<OffsetDateTime, ServiceError> {
+    let v = store::leads::verification_for_update(tx, lead_id).await?.ok_or(ServiceError::NotFound)?;
+    if v.verified_at.is_some() {
+        return Err(ServiceError::NotFound);
+    }
+    if v.sends >= ctx.settings.intake.code_max_sends {
+        return Err(CodeError::TooManySends.into());
+    }
+    Ok(v.last_sent_at)
+}
+
+/// A new code replaces the old, goes to `phone` by text, and the transaction commits: when the
+/// new code stops working.
+async fn send_code(
+    ctx: &Ctx,
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    lead_id: Uuid,
+    phone: &str,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, ServiceError> {
     let code = signing::new_code();
-    let expires = now + ttl(intake.code_ttl);
+    let expires = now + ttl(ctx.settings.intake.code_ttl);
     store::leads::replace_code(&mut tx, lead_id, &ctx.signer.code_hash(&lead_id.to_string(), &code), expires, now)
         .await?;
-    ctx.queue.enqueue(&mut tx, &code_sms(ctx, phone.as_e164(), &code)).await?;
+    ctx.queue.enqueue(&mut tx, &code_sms(ctx, phone, &code)).await?;
     store::leads::record_event(&mut tx, lead_id, LeadEvent::CodeSent, now).await?;
     tx.commit().await?;
     ctx.queue.wake_workers();
-    Ok(phone.masked())
+    Ok(expires)
 }
