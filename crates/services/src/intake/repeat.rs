@@ -14,8 +14,8 @@ use uuid::Uuid;
 pub enum Earlier {
     /// Its phone was never confirmed (the code page was closed): the person goes back to it.
     Unconfirmed,
-    /// Confirmed; its status (offered, sold, unsold…) and whether its link was texted now.
-    Confirmed { status: LeadStatus, texted: bool },
+    /// Confirmed; where it stands (offered, sold, unsold…).
+    Confirmed { status: LeadStatus },
 }
 
 /// Answers a repeat of `existing`. Unconfirmed: a fresh code goes to its phone when the resend
@@ -33,7 +33,7 @@ pub async fn follow_up(ctx: &Ctx, existing: Uuid, first_time: bool) -> Result<Ea
                 Ok(_) | Err(ServiceError::Code(_)) => {}
                 // Confirmed meanwhile (another tab): it is with plumbers now.
                 Err(ServiceError::NotFound) => {
-                    return Ok(Earlier::Confirmed { status: LeadStatus::Verified, texted: false });
+                    return Ok(Earlier::Confirmed { status: LeadStatus::Verified });
                 }
                 Err(e) => return Err(e),
             }
@@ -52,5 +52,5 @@ pub async fn follow_up(ctx: &Ctx, existing: Uuid, first_time: bool) -> Result<Ea
     if first_time {
         ctx.queue.wake_workers();
     }
-    Ok(Earlier::Confirmed { status: lead.status, texted: first_time })
+    Ok(Earlier::Confirmed { status: lead.status })
 }

@@ -272,7 +272,7 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
                 let t = verify_token(&state, existing, funnel, now);
                 Redirect::to(&format!("/request/verify?t={t}&again=1")).into_response()
             }
-            Ok(Earlier::Confirmed { status, .. }) => repeat_page(&state, status),
+            Ok(Earlier::Confirmed { status }) => repeat_page(&state, status),
             Err(e) => ApiError::from(e).into_response(),
         },
     }
