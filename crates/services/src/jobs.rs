@@ -167,5 +167,6 @@ pub fn registry() -> Registry<Ctx> {
         .register::<SendSms>()
         .register::<SendMessages>()
         .register::<Housekeeping>()
+        .register::<crate::accounts::SendResetLink>()
         .register::<crate::market::Distribute>()
 }

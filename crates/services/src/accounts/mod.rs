@@ -17,7 +17,7 @@ pub use mfa::{
     SecondFactorStep, SteppedUp, keep_pending_secret, reauthenticate, recently_confirmed, second_factor_step,
     totp_secrets, verify_second_factor,
 };
-pub use password::{change_password, request_reset, reset_password};
+pub use password::{SendResetLink, change_password, request_reset, reset_password};
 pub use sessions::{SessionKey, SignedIn, end_session, find_session, is_live, live_until, refresh, still_open};
 pub use signup::{signup, start_session};
 pub use staff::{create_staff, reset_second_factor, staff_address};

@@ -6,8 +6,10 @@ use super::verify::send_email_link;
 use crate::audit::{self, Audit, AuditAction};
 use crate::infra::{passwords, tokens};
 use crate::{Ctx, ServiceError};
+use ::jobs::{Job, JobError};
 use domain::FieldError;
 use domain::account::{Password, PasswordError, SessionEnd, TokenPurpose};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Changes the password after checking the current one; every other session ends.
@@ -67,6 +69,10 @@ fn parse_new_password(user: &store::accounts::User, new: &str) -> Result<Passwor
 }
 
 /// Sends a reset link if the address has an account; says nothing either way.
+///
+/// The request does the same work whoever asks — two limit checks and one queued job — so its
+/// answer *and its timing* are the same for an address with an account and one without; the job
+/// looks the account up and, if there is one, sends the link (issue 10: no enumeration by timing).
 pub async fn request_reset(ctx: &Ctx, email: &str, ip: &str) -> Result<(), ServiceError> {
     let account = account_key(email);
     if let Err(limited) = ctx.rate_limiter.check(&format!("reset:ip:{ip}"), ctx.settings.intake.per_ip).await? {
@@ -75,12 +81,41 @@ pub async fn request_reset(ctx: &Ctx, email: &str, ip: &str) -> Result<(), Servi
     // Per address too, but silently: a limit that answered differently would tell.
     let within =
         ctx.rate_limiter.check(&format!("reset:account:{account}"), ctx.settings.intake.per_phone).await?.is_ok();
+    if within {
+        let mut tx = ctx.pool.begin().await?;
+        // An address no account can have (a control character: PostgreSQL could not even
+        // store it) still queues its job, with nothing to look up.
+        let email = address_to_find(email).map(str::to_owned);
+        ctx.queue.enqueue(&mut tx, &SendResetLink { email, ip: ip.to_owned() }).await?;
+        tx.commit().await?;
+        ctx.queue.wake_workers();
+    }
+    Ok(())
+}
+
+/// Sends a reset link to `email` if an account has that address; nothing otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendResetLink {
+    pub email: Option<String>,
+    pub ip: String,
+}
+
+impl Job for SendResetLink {
+    const KIND: &'static str = "send_reset_link";
+    type Context = Ctx;
+
+    async fn run(self, ctx: Ctx) -> Result<(), JobError> {
+        send_reset_link(&ctx, self.email.as_deref(), &self.ip).await.map_err(|e| JobError::from(anyhow::Error::new(e)))
+    }
+}
+
+async fn send_reset_link(ctx: &Ctx, email: Option<&str>, ip: &str) -> Result<(), ServiceError> {
     let mut tx = ctx.pool.begin().await?;
-    let user = match address_to_find(email) {
+    let user = match email {
         Some(address) => store::accounts::find_by_email(&mut tx, address).await?,
         None => None,
     };
-    if let Some(user) = user.filter(|_| within) {
+    if let Some(user) = user {
         send_email_link(&mut tx, ctx, user.id, &user.email, TokenPurpose::ResetPassword).await?;
         audit::record(&mut tx, ctx, Audit::new(None, AuditAction::PasswordResetRequested, user.id, Some(ip))).await?;
     }
