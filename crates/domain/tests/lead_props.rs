@@ -65,6 +65,15 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Area codes in service in the US (a sample from several states).
+const REAL_AREA_CODES: [u32; 10] = [212, 312, 415, 612, 651, 718, 303, 206, 617, 713];
+
+/// Characters a pasted name or description may hold that are not hidden ones.
+const ALLOWED: [char; 16] = [
+    'a', 'Z', 'é', '李', '\u{301}', '\u{308}', ' ', '\t', '\n', '\r', '\u{A0}', '\u{2000}', '\u{3000}', '\u{2028}',
+    '\u{85}', '.',
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -137,6 +146,70 @@ proptest! {
             let last4 = format!("-{line:04}");
             prop_assert!(phone.masked().ends_with(&last4));
         }
+    }
+
+    /// The property above only speaks of numbers that parse; this one says which must: any
+    /// ordinary number in real US area codes, written any of the usual ways.
+    #[test]
+    fn ordinary_numbers_in_real_area_codes_parse_however_they_are_written(
+        area in prop::sample::select(REAL_AREA_CODES.to_vec()), exchange in 200_u32..1000,
+        line in 0_u32..10_000, style in 0_usize..6,
+    ) {
+        prop_assume!(exchange % 100 != 11 && exchange != 555 && exchange != 950 && exchange != 958 && exchange != 959 && exchange != 976);
+        let input = match style {
+            0 => format!("({area}) {exchange}-{line:04}"),
+            1 => format!("{area}.{exchange}.{line:04}"),
+            2 => format!("+1 {area} {exchange} {line:04}"),
+            3 => format!("1-{area}-{exchange}-{line:04}"),
+            4 => format!("{area}{exchange}{line:04}"),
+            _ => format!("+1{area}{exchange}{line:04}"),
+        };
+        let phone = UsPhone::parse(&input);
+        prop_assert!(phone.is_ok(), "{input}: {phone:?}");
+    }
+
+    /// Text made of what people really paste — letters, accents as combining marks, every kind
+    /// of space and line break — always normalises, and what comes out keeps the rules the
+    /// `if let Ok` properties above check (which would pass vacuously if nothing ever parsed).
+    #[test]
+    fn pasted_text_without_hidden_characters_always_normalises_by_the_rules(
+        s in prop::collection::vec(prop::sample::select(ALLOWED.to_vec()), 1..60)
+            .prop_map(|v| v.into_iter().collect::<String>()),
+    ) {
+        use unicode_normalization::is_nfc;
+        let one = single_line(&s);
+        prop_assert!(one.is_ok(), "{s:?}: {one:?}");
+        let one = one.unwrap_or_default();
+        prop_assert!(!one.chars().any(is_forbidden) && !one.contains("  ") && one.trim() == one, "{one:?}");
+        prop_assert!(is_nfc(&one), "{one:?}");
+        let many = multi_line(&s);
+        prop_assert!(many.is_ok(), "{s:?}: {many:?}");
+        let many = many.unwrap_or_default();
+        prop_assert!(!many.contains('\r') && !many.contains('\t') && !many.contains("\n\n\n\n"), "{many:?}");
+        prop_assert!(many.trim() == many && is_nfc(&many), "{many:?}");
+    }
+
+    /// A lead a person would really send parses, whatever its wording.
+    #[test]
+    fn a_well_formed_lead_always_parses(
+        first in "[A-Z][a-z]{1,12}", last in "[A-Z][a-z]{1,12}",
+        area in prop::sample::select(REAL_AREA_CODES.to_vec()), line in 0_u32..10_000,
+        zip in "[0-9]{5}", urgency in prop::sample::select(vec!["emergency", "within_48h", "flexible"]),
+        words in prop::collection::vec("[a-z]{2,9}", 3..30), email in proptest::option::of("[a-z]{1,10}@[a-z]{2,10}\\.com"),
+    ) {
+        let input = LeadInput {
+            name: format!(" {first}\u{A0}{last} "),
+            phone: format!("({area}) 234-{line:04}"),
+            email,
+            zip,
+            category: "drain-cleaning".into(),
+            urgency: urgency.into(),
+            description: words.join(" "),
+            contact_preference: None,
+            consent: true,
+        };
+        let draft = LeadDraft::parse(&input);
+        prop_assert!(draft.is_ok(), "{input:?}: {:?}", draft.err());
     }
 
     #[test]

@@ -183,7 +183,18 @@ async fn create_staff_prints_a_first_password_once_and_reset_mfa_clears_the_fact
         sqlx::query_scalar("SELECT password_hash FROM identity.users WHERE email = 'olga@plumberleads.example'")
             .fetch_one(&app.pool)
             .await?;
-    assert!(!hash.contains(&password) && hash.starts_with("$argon2id$"));
+    assert!(hash.starts_with("$argon2id$"), "kept as an Argon2id hash");
+    // The printed password is the account's: it signs in (on to the second factor's set-up), and a
+    // password one character off does not.
+    let login = |password: String| {
+        app.post("/login").form(&[("email", "olga@plumberleads.example".to_owned()), ("password", password)]).send()
+    };
+    let res = login(password.clone()).await?;
+    assert_eq!((res.status().as_u16(), res.headers()["location"].to_str()?), (303, "/staff/mfa"));
+    let mut off_by_one = password.clone();
+    let last = off_by_one.pop().map_or('x', |c| if c == 'x' { 'y' } else { 'x' });
+    off_by_one.push(last);
+    assert_eq!(login(off_by_one).await?.status().as_u16(), 401);
     let again = admin(&["create-staff", "OLGA@plumberleads.example", "Olga Two"]).await?;
     assert!(!again.status.success());
     assert!(String::from_utf8(again.stderr)?.contains("already has an account"));

@@ -11,6 +11,7 @@
 pub mod browser;
 pub mod db;
 pub mod market;
+pub mod qr;
 
 use anyhow::Context;
 use axum::Router;
@@ -38,6 +39,8 @@ pub struct TestApp {
     pub settings: Arc<Settings>,
     pub state: AppState,
     pub worker: Worker<Ctx>,
+    /// The settings this node was started with, less its own address: what another node copies.
+    node_vars: HashMap<String, String>,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _storage: tempfile::TempDir,
@@ -93,6 +96,7 @@ impl TestAppBuilder {
         }
         vars.extend(self.vars);
         let settings = Arc::new(Settings::from_map(&vars).context("test settings")?);
+        vars.remove("PLUMBERLEADS_BIND");
 
         let pool = store::connect(&settings.database).await?;
         let clock = ManualClock::starting_now();
@@ -112,6 +116,7 @@ impl TestAppBuilder {
             settings,
             state,
             worker,
+            node_vars: vars,
             shutdown,
             server: Some(server),
             _storage: storage,
@@ -127,6 +132,15 @@ impl TestApp {
 
     pub async fn spawn() -> anyhow::Result<Self> {
         Self::builder().spawn().await
+    }
+
+    /// A second app instance as a deployment runs them: its own process state, pool, limiter and
+    /// session cache, on this one's database and Redis (same namespace), behind the same public
+    /// address. Its clock is its own (`other.clock`); it makes a test database it never uses.
+    pub async fn another_node(&self) -> anyhow::Result<TestApp> {
+        let mut builder = TestApp::builder();
+        builder.vars = self.node_vars.clone();
+        builder.spawn().await
     }
 
     /// Runs every job due at the clock's current time; returns how many ran.

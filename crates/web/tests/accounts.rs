@@ -216,38 +216,49 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_whole_session() -> R {
 async fn sessions_end_after_30_idle_minutes_or_12_hours_and_at_logout() -> R {
     let app = TestApp::spawn().await?;
     app.signup_pro(EMAIL, PHONE).await?;
-    // Idle: 29 minutes is fine, and use resets the count; 31 quiet minutes end it.
+    // Idle: each limit pinned on both sides. A second under 30 quiet minutes is fine, and use
+    // resets the count; a second over ends it.
+    let refresh_with = |token: String| app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": token})).send();
     let (_, refresh) = app.api_login(EMAIL, PRO_PASSWORD).await?;
-    app.clock.advance(Duration::minutes(29));
-    let res = app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": refresh})).send().await?;
-    let (_, _, pair) = json_of(res).await?;
-    app.clock.advance(Duration::minutes(31));
-    let res = app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": pair["refresh_token"]})).send().await?;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    app.clock.advance(Duration::minutes(30) - Duration::seconds(1));
+    let (status, _, pair) = json_of(refresh_with(refresh).await?).await?;
+    assert_eq!(status, StatusCode::OK, "29:59 idle: {pair}");
+    app.clock.advance(Duration::minutes(30) - Duration::seconds(1));
+    let (status, _, pair) =
+        json_of(refresh_with(pair["refresh_token"].as_str().unwrap_or_default().into()).await?).await?;
+    assert_eq!(status, StatusCode::OK, "29:59 after the last use, an hour after login: {pair}");
+    app.clock.advance(Duration::minutes(30) + Duration::seconds(1));
+    let res = refresh_with(pair["refresh_token"].as_str().unwrap_or_default().into()).await?;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "30:01 idle");
 
-    // Absolute: kept busy, it still ends 12 hours after login.
+    // Absolute: kept busy, it still works a second before 12 hours after login and not a second after.
     let (_, mut refresh) = app.api_login(EMAIL, PRO_PASSWORD).await?;
     let mut access = String::new();
-    for _ in 0..(12 * 60 / 20 - 1) {
-        app.clock.advance(Duration::minutes(20));
-        let res = app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": refresh})).send().await?;
-        let (status, _, pair) = json_of(res).await?;
-        assert_eq!(status, StatusCode::OK);
+    for step in 0..(12 * 60 / 20) {
+        app.clock.advance(if step == 12 * 60 / 20 - 1 {
+            Duration::minutes(20) - Duration::seconds(1)
+        } else {
+            Duration::minutes(20)
+        });
+        let (status, _, pair) = json_of(refresh_with(refresh).await?).await?;
+        assert_eq!(status, StatusCode::OK, "step {step}: {pair}");
         refresh = pair["refresh_token"].as_str().unwrap_or_default().to_owned();
         access = pair["access_token"].as_str().unwrap_or_default().to_owned();
     }
-    assert_eq!(me(&app, &access).await?.0, StatusCode::OK);
-    app.clock.advance(Duration::minutes(20));
-    let res = app.post("/api/v1/auth/refresh").json(&json!({"refresh_token": refresh})).send().await?;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "12 hours after login");
+    assert_eq!(me(&app, &access).await?.0, StatusCode::OK, "11:59:59 after login");
+    app.clock.advance(Duration::seconds(2));
+    assert_eq!(refresh_with(refresh).await?.status(), StatusCode::UNAUTHORIZED, "12:00:01 after login");
+    assert_eq!(me(&app, &access).await?.0, StatusCode::UNAUTHORIZED, "its access token ends with it");
 
     // Logout ends the access token at once, well before it expires.
     let (access, _) = app.api_login(EMAIL, PRO_PASSWORD).await?;
     assert_eq!(app.post("/api/v1/auth/logout").bearer_auth(&access).send().await?.status(), StatusCode::NO_CONTENT);
     assert_eq!(me(&app, &access).await?.0, StatusCode::UNAUTHORIZED);
-    // An access token expires by itself after 15 minutes.
+    // An access token expires by itself after 15 minutes: 14:59 still opens, 15:01 does not.
     let (access, _) = app.api_login(EMAIL, PRO_PASSWORD).await?;
-    app.clock.advance(Duration::minutes(15));
+    app.clock.advance(Duration::minutes(15) - Duration::seconds(1));
+    assert_eq!(me(&app, &access).await?.0, StatusCode::OK, "14:59");
+    app.clock.advance(Duration::seconds(2));
     let res = app.get("/api/v1/me").bearer_auth(&access).send().await?;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(res.headers()["www-authenticate"], "Bearer");

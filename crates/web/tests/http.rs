@@ -40,7 +40,7 @@ async fn problem(res: reqwest::Response) -> anyhow::Result<(StatusCode, Problem)
 }
 
 #[tokio::test]
-async fn health_reports_components_and_live_touches_nothing() -> R {
+async fn health_reports_components_and_live_answers_ok() -> R {
     let app = TestApp::spawn().await?;
     let res = app.get("/health").send().await?;
     assert_eq!(res.status(), StatusCode::OK);
@@ -220,22 +220,32 @@ async fn metrics_count_requests_by_route_and_status_for_monitoring_only() -> R {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()[CONTENT_TYPE].to_str()?.starts_with("text/plain; version=0.0.4"));
     let text = res.text().await?;
-    for needle in [
-        "http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"}",
-        "http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}",
-        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",status=\"200\",le=\"0.005\"}",
-        "db_pool_connections",
+    // Each series by its exact name and labels, and its value: a count is checked as a count.
+    let value =
+        |series: &str| text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse::<f64>().ok());
+    for (series, expected) in [
+        ("http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"}", 1.0),
+        ("http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}", 2.0),
+        ("http_requests_total{method=\"POST\",route=\"/api/v1/leads\",status=\"201\"}", 1.0),
+        ("http_request_duration_seconds_count{method=\"GET\",route=\"/health\",status=\"200\"}", 1.0),
+        ("http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",status=\"200\",le=\"+Inf\"}", 1.0),
+        ("alert_threshold{name=\"response_time_seconds\"}", 0.5),
+        // What deploy/monitoring's rules and dashboards read.
+        ("health_component_up{component=\"postgres\"}", 1.0),
+        ("accounts_registered_total{role=\"pro\"}", 1.0),
+        ("leads_submitted_total{source=\"web\"}", 1.0),
+    ] {
+        assert_eq!(value(series), Some(expected), "{series}");
+    }
+    for series in [
         "jobs_queue_depth{state=\"due\"}",
+        "db_pool_connections",
         "jobs_oldest_due_age_seconds",
         "process_resident_memory_bytes",
-        "alert_threshold{name=\"response_time_seconds\"} 0.5",
-        // What deploy/monitoring's rules and dashboards read.
-        "health_component_up{component=\"postgres\"} 1",
-        "accounts_registered_total{role=\"pro\"} 1",
-        "leads_submitted_total{source=\"web\"} 1",
     ] {
-        assert!(text.contains(needle), "missing {needle}");
+        assert!(text.lines().any(|l| l.starts_with(series)), "missing {series}");
     }
+    assert!(value("process_resident_memory_bytes").is_some_and(|b| b > 1e6), "a real figure");
     assert!(!text.contains("/no/such/page"), "unmatched paths never become labels");
 
     // Relayed by the load balancer = from the internet: not shown.

@@ -124,6 +124,11 @@ async fn health_turns_503_while_postgres_is_unreachable_and_recovers_without_res
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     // The probe's failure never shows connection strings or server messages.
     assert!(!body.to_string().contains("postgres://"));
+    // Liveness touches nothing the node depends on: the database away, the process is still alive
+    // (the load balancer must not restart every node because PostgreSQL is down).
+    let live = app.get("/health/live").send().await?;
+    assert_eq!(live.status(), StatusCode::OK);
+    assert_eq!(live.json::<Value>().await?["status"], "ok");
 
     proxy.set_up(true);
     let (status, body) = health().await?;

@@ -443,12 +443,6 @@ async fn the_ledger_refuses_edits_and_its_check_finds_what_slipped_past() -> R {
     Ok(())
 }
 
-/// A second app instance (its own pool, its own process state) on the first one's database,
-/// behind the same public address as every node of a deployment is.
-async fn second_instance(app: &TestApp) -> anyhow::Result<TestApp> {
-    TestApp::builder().setting("DATABASE_URL", &app.db.url).setting("PLUMBERLEADS_PUBLIC_URL", &app.url).spawn().await
-}
-
 async fn claim_on(node: &TestApp, pro: &Pro, offer: &str) -> anyhow::Result<(StatusCode, Value)> {
     claim(node, pro, offer).await
 }
@@ -456,7 +450,7 @@ async fn claim_on(node: &TestApp, pro: &Pro, offer: &str) -> anyhow::Result<(Sta
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_database_still_sell_three_places_and_never_overdraw() -> R {
     let app = TestApp::spawn().await?;
-    let other = second_instance(&app).await?;
+    let other = app.another_node().await?;
     let p = pros(&app, 6, &ProSetup::default()).await?;
     let lead = app.verified_lead("6125550146", "drain-cleaning", "within_48h", "55401").await?;
     app.run_pending_jobs().await?;

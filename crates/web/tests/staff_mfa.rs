@@ -67,6 +67,10 @@ async fn staff_enrol_by_qr_code_then_each_code_and_recovery_code_works_once() ->
     };
     assert!(pending.len() == 20 && !stored.windows(20).any(|w| w == pending.as_slice()), "not stored in the clear");
     assert!(page.contains(&services::infra::totp::secret_text(&pending)), "and the key to type");
+    // What an authenticator app reads from the picture is this secret, for this account.
+    let svg = page.split("<div class=\"qr\">").nth(1).and_then(|r| r.split("</div>").next()).unwrap_or_default();
+    let scanned = testkit::qr::decode_svg(svg)?;
+    assert_eq!(scanned, services::infra::totp::otpauth_url(&pending, STAFF), "the QR code reads as the key");
 
     let now = domain::Clock::now(&app.clock);
     let code = services::infra::totp::code_at(&pending, now);
@@ -287,6 +291,51 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
     Ok(())
 }
 
+/// The re-confirmation window pinned on both sides: a sensitive action 4:59 after the second
+/// factor goes through; 5:01 after it, the same action asks for the password and code again.
+#[tokio::test]
+async fn the_five_minute_window_for_sensitive_actions_holds_to_the_second() -> R {
+    let app = TestApp::spawn().await?;
+    let mut pros = Vec::new();
+    for (email, phone) in [("jane@example.com", "+16125550123"), ("joe@example.com", "+16125550124")] {
+        let pro = app.signup_pro(email, phone).await?;
+        sqlx::query("UPDATE pros SET status = 'pending_approval', submitted_at = now() WHERE user_id = $1")
+            .bind(pro)
+            .execute(&app.pool)
+            .await?;
+        sqlx::query("UPDATE identity.users SET phone_verified_at = now() WHERE id = $1")
+            .bind(pro)
+            .execute(&app.pool)
+            .await?;
+        pros.push(pro);
+    }
+    let (sid, csrf, _, _) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
+    let approve = |pro: uuid::Uuid| {
+        app.post(&format!("/staff/pros/{pro}/approve"))
+            .header(COOKIE, cookie(&sid))
+            .form(&[("csrf", csrf.clone()), ("checked", "yes".into())])
+            .send()
+    };
+    app.clock.advance(Duration::minutes(5) - Duration::seconds(1));
+    let res = approve(pros[0]).await?;
+    assert_eq!(res.headers()["location"], "/staff?done=approved", "4:59 after the second factor");
+    app.clock.advance(Duration::seconds(2));
+    let res = approve(pros[1]).await?;
+    assert_eq!(
+        res.headers()["location"].to_str()?,
+        format!("/staff/confirm?next=/staff/pros/{}", pros[1]),
+        "5:01 after the second factor"
+    );
+    for (pro, expected) in [(pros[0], "active"), (pros[1], "pending_approval")] {
+        let status: String = sqlx::query_scalar("SELECT status::text FROM pros WHERE user_id = $1")
+            .bind(pro)
+            .fetch_one(&app.pool)
+            .await?;
+        assert_eq!(status, expected);
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn only_admins_add_staff_and_the_new_password_is_shown_once() -> R {
     let app = TestApp::spawn().await?;
@@ -311,6 +360,20 @@ async fn only_admins_add_staff_and_the_new_password_is_shown_once() -> R {
         .unwrap_or_default()
         .to_owned();
     assert_eq!(password.len(), 43);
+    // Shown once: not on the team page afterwards, nor anywhere the database keeps.
+    let after = app.get("/staff/team").header(COOKIE, cookie(&sid)).send().await?.text().await?;
+    assert!(
+        after.contains("sam@plumberleads.example") && !after.contains(&password),
+        "the password is not shown again"
+    );
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM identity.users u WHERE u::text LIKE '%' || $1 || '%')
+              + (SELECT count(*) FROM identity.audit_log a WHERE a::text LIKE '%' || $1 || '%')",
+    )
+    .bind(&password)
+    .fetch_one(&app.pool)
+    .await?;
+    assert_eq!(kept, 0, "only its hash is kept");
     assert_eq!(add("sam@plumberleads.example").await?.status(), StatusCode::CONFLICT);
     assert_eq!(add("not an address").await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The new account signs in with that password (and goes on to set up its second factor).

@@ -130,16 +130,25 @@ mod tests {
     }
 
     #[test]
-    fn codes_match_their_step_with_one_step_of_drift() {
-        let secret = new_secret();
+    fn codes_match_their_step_with_one_step_of_drift_either_way() {
+        use time::Duration;
+        // Fixed secrets, so "another secret's code does not match" is a fact of this test, not luck.
+        let secret = b"12345678901234567890".to_vec();
+        let other = b"09876543210987654321".to_vec();
         let now = at(1_800_000_000);
         let code = code_at(&secret, now);
         let step = 1_800_000_000 / 30;
         assert_eq!(matching_step(&secret, &code, now), Some(step));
-        assert_eq!(matching_step(&secret, &code, now + time::Duration::seconds(30)), Some(step));
-        assert_eq!(matching_step(&secret, &code, now + time::Duration::seconds(60)), None);
+        // The phone is behind: its code is one step old (accepted), two steps old (refused).
+        assert_eq!(matching_step(&secret, &code, now + Duration::seconds(30)), Some(step));
+        assert_eq!(matching_step(&secret, &code, now + Duration::seconds(60)), None);
+        // The phone is ahead: its code is one step early (accepted), two steps early (refused).
+        assert_eq!(matching_step(&secret, &code, now - Duration::seconds(30)), Some(step));
+        assert_eq!(matching_step(&secret, &code, now - Duration::seconds(60)), None);
         assert_eq!(matching_step(&secret, "12345", now), None);
-        assert_eq!(matching_step(&new_secret(), &code, now).filter(|_| false), None);
+        let others: Vec<String> = (-1..=1).map(|d| code_at(&other, now + Duration::seconds(30 * d))).collect();
+        assert!(!others.contains(&code), "the two fixed secrets share no code around now: {others:?}");
+        assert_eq!(matching_step(&other, &code, now), None, "another secret's codes are not this one's");
     }
 
     #[test]
