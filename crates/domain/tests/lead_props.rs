@@ -74,6 +74,18 @@ const ALLOWED: [char; 16] = [
     '\u{85}', '.',
 ];
 
+/// A US number written one of the six usual ways.
+fn written(style: usize, area: u32, exchange: u32, line: u32) -> String {
+    match style {
+        0 => format!("({area}) {exchange}-{line:04}"),
+        1 => format!("{area}.{exchange}.{line:04}"),
+        2 => format!("+1 {area} {exchange} {line:04}"),
+        3 => format!("1-{area}-{exchange}-{line:04}"),
+        4 => format!("{area}{exchange}{line:04}"),
+        _ => format!("+1{area}{exchange}{line:04}"),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -132,14 +144,7 @@ proptest! {
         area in 200_u32..1000, exchange in 200_u32..1000, line in 0_u32..10_000,
         style in 0_usize..6,
     ) {
-        let input = match style {
-            0 => format!("({area}) {exchange}-{line:04}"),
-            1 => format!("{area}.{exchange}.{line:04}"),
-            2 => format!("+1 {area} {exchange} {line:04}"),
-            3 => format!("1-{area}-{exchange}-{line:04}"),
-            4 => format!("{area}{exchange}{line:04}"),
-            _ => format!("+1{area}{exchange}{line:04}"),
-        };
+        let input = written(style, area, exchange, line);
         if let Ok(phone) = UsPhone::parse(&input) {
             prop_assert_eq!(phone.as_e164(), format!("+1{area}{exchange}{line:04}"));
             prop_assert_eq!(UsPhone::parse(phone.as_e164()), Ok(phone.clone()));
@@ -156,14 +161,7 @@ proptest! {
         line in 0_u32..10_000, style in 0_usize..6,
     ) {
         prop_assume!(exchange % 100 != 11 && exchange != 555 && exchange != 950 && exchange != 958 && exchange != 959 && exchange != 976);
-        let input = match style {
-            0 => format!("({area}) {exchange}-{line:04}"),
-            1 => format!("{area}.{exchange}.{line:04}"),
-            2 => format!("+1 {area} {exchange} {line:04}"),
-            3 => format!("1-{area}-{exchange}-{line:04}"),
-            4 => format!("{area}{exchange}{line:04}"),
-            _ => format!("+1{area}{exchange}{line:04}"),
-        };
+        let input = written(style, area, exchange, line);
         let phone = UsPhone::parse(&input);
         prop_assert!(phone.is_ok(), "{input}: {phone:?}");
     }

@@ -26,6 +26,12 @@ async fn post(app: &TestApp, body: &Value) -> anyhow::Result<(StatusCode, reqwes
     Ok((res.status(), res.headers().clone(), res.json().await?))
 }
 
+/// Posts every body at once, in turns to each node; the statuses in the bodies' order.
+async fn post_across(nodes: [&TestApp; 2], bodies: &[Value]) -> Vec<StatusCode> {
+    let tries = bodies.iter().enumerate().map(|(i, b)| post(nodes[i % 2], b));
+    futures::future::join_all(tries).await.into_iter().filter_map(|r| r.ok().map(|r| r.0)).collect()
+}
+
 async fn count(app: &TestApp, sql: &str) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar(sql).fetch_one(&app.pool).await?)
 }
@@ -204,9 +210,7 @@ async fn the_same_phone_and_job_within_a_week_is_a_duplicate_even_when_sent_at_o
     // Ten races, a phone each: one race that slipped through would leave two leads.
     for round in 0..10 {
         let body = lead(&format!("61255501{}", 30 + round), "clogged-toilet");
-        let tries = (0..8).map(|i| post(if i % 2 == 0 { &app } else { &other }, &body));
-        let statuses: Vec<StatusCode> =
-            futures::future::join_all(tries).await.into_iter().filter_map(|r| r.ok().map(|r| r.0)).collect();
+        let statuses = post_across([&app, &other], &vec![body; 8]).await;
         assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "round {round}: {statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 7, "round {round}");
     }
@@ -253,11 +257,7 @@ async fn an_address_limit_holds_when_its_submissions_arrive_at_once_at_two_nodes
         TestApp::builder().setting("REDIS_URL", "").setting("PLUMBERLEADS_RATE_LEADS_PER_IP", "5/1h").spawn().await?;
     let other = app.another_node().await?;
     let bodies: Vec<Value> = (0..12).map(|i| lead(&format!("61255502{i:02}"), "burst-pipe")).collect();
-    let answers = futures::future::join_all(
-        bodies.iter().enumerate().map(|(i, b)| post(if i % 2 == 0 { &app } else { &other }, b)),
-    )
-    .await;
-    let statuses: Vec<StatusCode> = answers.into_iter().filter_map(|r| r.ok().map(|r| r.0)).collect();
+    let statuses = post_across([&app, &other], &bodies).await;
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 5, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 7, "{statuses:?}");
     assert_eq!(count(&app, "SELECT count(*) FROM leads").await?, 5);
@@ -291,11 +291,7 @@ async fn address_limits_are_shared_through_redis_by_two_nodes_and_the_phone_limi
     );
 
     let bodies: Vec<Value> = (0..12).map(|i| lead(&format!("61255503{:02}", i + 1), "burst-pipe")).collect();
-    let answers = futures::future::join_all(
-        bodies.iter().enumerate().map(|(i, b)| post(if i % 2 == 0 { &app } else { &other }, b)),
-    )
-    .await;
-    let statuses: Vec<StatusCode> = answers.into_iter().filter_map(|r| r.ok().map(|r| r.0)).collect();
+    let statuses = post_across([&app, &other], &bodies).await;
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 5, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 7, "{statuses:?}");
     assert_eq!(

@@ -230,10 +230,9 @@ async fn staff_session(
     Ok((sid, csrf_in(&home), secret, password))
 }
 
-#[tokio::test]
-async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minutes() -> R {
-    let app = TestApp::spawn().await?;
-    let pro = app.signup_pro("jane@example.com", "+16125550123").await?;
+/// A pro who has submitted for review, phone confirmed: what staff approve.
+async fn pending_pro(app: &TestApp, email: &str, phone: &str) -> anyhow::Result<uuid::Uuid> {
+    let pro = app.signup_pro(email, phone).await?;
     sqlx::query("UPDATE pros SET status = 'pending_approval', submitted_at = now() WHERE user_id = $1")
         .bind(pro)
         .execute(&app.pool)
@@ -242,6 +241,13 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
         .bind(pro)
         .execute(&app.pool)
         .await?;
+    Ok(pro)
+}
+
+#[tokio::test]
+async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minutes() -> R {
+    let app = TestApp::spawn().await?;
+    let pro = pending_pro(&app, "jane@example.com", "+16125550123").await?;
     let (sid, csrf, secret, password) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
     app.clock.advance(Duration::minutes(6));
     let approve = |sid: String, csrf: String| {
@@ -296,19 +302,10 @@ async fn sensitive_staff_actions_ask_for_password_and_code_again_after_five_minu
 #[tokio::test]
 async fn the_five_minute_window_for_sensitive_actions_holds_to_the_second() -> R {
     let app = TestApp::spawn().await?;
-    let mut pros = Vec::new();
-    for (email, phone) in [("jane@example.com", "+16125550123"), ("joe@example.com", "+16125550124")] {
-        let pro = app.signup_pro(email, phone).await?;
-        sqlx::query("UPDATE pros SET status = 'pending_approval', submitted_at = now() WHERE user_id = $1")
-            .bind(pro)
-            .execute(&app.pool)
-            .await?;
-        sqlx::query("UPDATE identity.users SET phone_verified_at = now() WHERE id = $1")
-            .bind(pro)
-            .execute(&app.pool)
-            .await?;
-        pros.push(pro);
-    }
+    let pros = [
+        pending_pro(&app, "jane@example.com", "+16125550123").await?,
+        pending_pro(&app, "joe@example.com", "+16125550124").await?,
+    ];
     let (sid, csrf, _, _) = staff_session(&app, STAFF, domain::account::Role::Staff).await?;
     let approve = |pro: uuid::Uuid| {
         app.post(&format!("/staff/pros/{pro}/approve"))
