@@ -193,7 +193,7 @@ proptest! {
         first in "[A-Z][a-z]{1,12}", last in "[A-Z][a-z]{1,12}",
         area in prop::sample::select(REAL_AREA_CODES.to_vec()), line in 0_u32..10_000,
         zip in "[0-9]{5}", urgency in prop::sample::select(vec!["emergency", "within_48h", "flexible"]),
-        words in prop::collection::vec("[a-z]{2,9}", 3..30), email in proptest::option::of("[a-z]{1,10}@[a-z]{2,10}\\.com"),
+        words in prop::collection::vec("[a-z]{3,9}", 3..30), email in proptest::option::of("[a-z]{1,10}@[a-z]{2,10}\\.com"),
     ) {
         let input = LeadInput {
             name: format!(" {first}\u{A0}{last} "),
