@@ -11,7 +11,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SECRETS = {"DATABASE_URL", "REDIS_URL", "PLUMBERLEADS_SECRET_KEY", "PLUMBERLEADS_SECRET_KEY_PREVIOUS",
+SECRETS = {"DATABASE_URL", "DATABASE_MIGRATION_URL", "REDIS_URL", "PLUMBERLEADS_SECRET_KEY", "PLUMBERLEADS_SECRET_KEY_PREVIOUS",
            "PLUMBERLEADS_JWT_KEYS"}
 
 

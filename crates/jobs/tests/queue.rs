@@ -92,8 +92,11 @@ struct Fixture {
 impl Fixture {
     async fn new() -> anyhow::Result<Self> {
         let db = TestDatabase::create().await?;
+        // The schema's owner makes the test's own table; the queue runs as the app.
+        let owner = PgPool::connect(&db.owner_url).await?;
+        sqlx::query("CREATE TABLE runs (id bigserial PRIMARY KEY, n bigint NOT NULL)").execute(&owner).await?;
+        owner.close().await;
         let pool = PgPool::connect(&db.url).await?;
-        sqlx::query("CREATE TABLE runs (id bigserial PRIMARY KEY, n bigint NOT NULL)").execute(&pool).await?;
         let clock = ManualClock::starting_now();
         let config = QueueConfig {
             lease: LEASE,

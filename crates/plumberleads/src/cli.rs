@@ -86,7 +86,12 @@ pub enum AdminCommand {
     ResetMfa { email: String },
     /// Check the audit log's hash chain from its first row; exit non-zero if a row was changed
     /// or removed.
-    VerifyAudit,
+    VerifyAudit {
+        /// A head written outside the database (`SEQ:HASH`, from the log line `audit log head`):
+        /// the chain must still reach it, which catches the newest entries being deleted.
+        #[arg(long, value_name = "SEQ:HASH")]
+        head: Vec<services::audit::Head>,
+    },
     /// Prove the wallet ledger sound: every transfer sums to zero, no wallet is negative, each
     /// balance is the sum of its entries, every purchase is paid; exit non-zero otherwise.
     LedgerCheck,

@@ -46,6 +46,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
     match command {
         Command::Serve { no_worker, demo } => {
             let pool = store::prepare(&settings.database).await?;
+            guard_history(&settings, &pool).await?;
             let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock)).await?;
             if demo {
                 seed_demo(&app.ctx).await?;
@@ -61,6 +62,7 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let pool = store::prepare(&settings.database).await?;
+            guard_history(&settings, &pool).await?;
             let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock)).await?;
             tracing::info!(concurrency = settings.jobs.concurrency, "working");
             app.run(None, true, axum_extra(), shutdown_signal()).await
@@ -237,6 +239,23 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// In production the app's own database role may not be able to rewrite history: owning the
+/// audit log would let it drop the append-only trigger, and DELETE would let it remove the
+/// newest entries. Elsewhere (one machine, one role) it is only said.
+async fn guard_history(settings: &Settings, pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let guard = store::db::history_guard(pool).await?;
+    if guard.holds() {
+        return Ok(());
+    }
+    let what = "the role in DATABASE_URL owns or may rewrite the audit log: log the app in as a member of \
+                plumberleads_app and run migrations with DATABASE_MIGRATION_URL (deploy/README.md)";
+    if settings.production {
+        anyhow::bail!(what);
+    }
+    tracing::info!("{what}; allowed outside production");
+    Ok(())
+}
+
 async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result<()> {
     let pool = store::prepare(&settings.database).await?;
     let app = app::App::new(settings, pool, Arc::new(SystemClock)).await?;
@@ -325,16 +344,21 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
             Err(ServiceError::BadCredentials) => anyhow::bail!("there is no account {email}"),
             Err(e) => anyhow::bail!("resetting the second factor: {e}"),
         },
-        AdminCommand::VerifyAudit => {
+        AdminCommand::VerifyAudit { head } => {
             let mut conn = ctx.pool.acquire().await?;
-            match store::audit::verify(&mut conn, &services::audit::keys(ctx)).await? {
-                store::audit::Verdict::Intact { rows } => {
-                    println!("The audit log is intact: {rows} entries, chain unbroken.")
-                }
+            let rows = match store::audit::verify(&mut conn, &services::audit::keys(ctx)).await? {
+                store::audit::Verdict::Intact { rows } => rows,
                 store::audit::Verdict::Broken { seq, why } => {
                     anyhow::bail!("the audit log is broken at entry {seq}: {why}")
                 }
+            };
+            for logged in &head {
+                if let Some(why) = services::audit::reaches(&mut conn, logged).await? {
+                    anyhow::bail!("the audit log is broken: {why}")
+                }
             }
+            let reached = if head.is_empty() { String::new() } else { " and reaches every head given".to_owned() };
+            println!("The audit log is intact: {rows} entries, chain unbroken{reached}.");
         }
         AdminCommand::Audit { limit } => {
             let mut conn = ctx.pool.acquire().await?;

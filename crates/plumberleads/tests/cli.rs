@@ -153,12 +153,19 @@ async fn verify_audit_says_whether_the_chain_holds() -> R {
     app.signup_pro("jane@example.com", "+16125550123").await?;
     app.api_login("jane@example.com", testkit::PRO_PASSWORD).await?;
     let dir = tempfile::tempdir()?;
-    let verify = || plumberleads(&dir).args(["admin", "verify-audit"]).env("DATABASE_URL", &app.db.url).output();
+    let verify = || {
+        plumberleads(&dir)
+            .args(["admin", "verify-audit"])
+            .env("DATABASE_URL", &app.db.url)
+            .env("DATABASE_MIGRATION_URL", &app.db.owner_url)
+            .output()
+    };
     let out = verify().await?;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout)?, "The audit log is intact: 2 entries, chain unbroken.\n");
-    sqlx::query("ALTER TABLE identity.audit_log DISABLE TRIGGER audit_log_append_only").execute(&app.pool).await?;
-    sqlx::query("UPDATE identity.audit_log SET action = 'staff_created' WHERE seq = 1").execute(&app.pool).await?;
+    let owner = app.owner_pool().await?;
+    sqlx::query("ALTER TABLE identity.audit_log DISABLE TRIGGER audit_log_append_only").execute(&owner).await?;
+    sqlx::query("UPDATE identity.audit_log SET action = 'staff_created' WHERE seq = 1").execute(&owner).await?;
     let out = verify().await?;
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr)?.contains("broken at entry 1: its contents were changed"));
@@ -171,7 +178,7 @@ async fn create_staff_prints_a_first_password_once_and_reset_mfa_clears_the_fact
     let dir = tempfile::tempdir()?;
     let admin = |args: &[&str]| {
         let mut cmd = plumberleads(&dir);
-        cmd.arg("admin").args(args).env("DATABASE_URL", &app.db.url);
+        cmd.arg("admin").args(args).env("DATABASE_URL", &app.db.url).env("DATABASE_MIGRATION_URL", &app.db.owner_url);
         cmd.output()
     };
     let out = admin(&["create-staff", "olga@plumberleads.example", "Olga Ops"]).await?;
@@ -213,5 +220,89 @@ async fn create_staff_prints_a_first_password_once_and_reset_mfa_clears_the_fact
             .fetch_one(&app.pool)
             .await?;
     assert_eq!(enabled, None);
+    Ok(())
+}
+
+/// The line a failed command ends with (log events may come before it on stderr).
+fn last_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr).lines().last().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn verify_audit_with_a_logged_head_catches_the_newest_entries_deleted() -> R {
+    let app = testkit::TestApp::spawn().await?;
+    app.signup_pro("jane@example.com", "+16125550123").await?;
+    app.api_login("jane@example.com", testkit::PRO_PASSWORD).await?;
+    let head = services::audit::publish_head(&app.state.ctx).await?.ok_or_else(|| anyhow::anyhow!("no head"))?;
+    assert_eq!(head.seq, 2);
+    let dir = tempfile::tempdir()?;
+    let verify = |args: &[&str]| {
+        let mut cmd = plumberleads(&dir);
+        cmd.args(["admin", "verify-audit"]).args(args);
+        cmd.env("DATABASE_URL", &app.db.url).env("DATABASE_MIGRATION_URL", &app.db.owner_url).output()
+    };
+    let out = verify(&["--head", &head.to_string()]).await?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout)?,
+        "The audit log is intact: 2 entries, chain unbroken and reaches every head given.\n"
+    );
+
+    // Someone with the owner's rights removes the newest entry: the chain alone still holds.
+    let owner = app.owner_pool().await?;
+    sqlx::query("ALTER TABLE identity.audit_log DISABLE TRIGGER audit_log_append_only").execute(&owner).await?;
+    sqlx::query("DELETE FROM identity.audit_log WHERE seq = 2").execute(&owner).await?;
+    let out = verify(&[]).await?;
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout)?, "The audit log is intact: 1 entries, chain unbroken.\n");
+    let out = verify(&["--head", &head.to_string()]).await?;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        last_line(&out.stderr),
+        "error: the audit log is broken: entry 2 was logged as the head but is gone: the newest entries were deleted"
+    );
+
+    // A new entry takes the deleted one's number, but not its hash.
+    app.api_login("jane@example.com", testkit::PRO_PASSWORD).await?;
+    let out = verify(&["--head", &head.to_string()]).await?;
+    assert!(String::from_utf8(out.stderr)?.contains("entry 2 is not the one logged as the head (its hash differs)"));
+
+    let out = verify(&["--head", "2:beef"]).await?;
+    assert_eq!(out.status.code(), Some(2), "a malformed head is a usage error");
+    Ok(())
+}
+
+#[tokio::test]
+async fn production_refuses_an_app_role_that_could_rewrite_the_audit_log() -> R {
+    let dir = tempfile::tempdir()?;
+    let db = testkit::TestDatabase::create().await?;
+    let production = |database_url: &str| {
+        let mut cmd = plumberleads(&dir);
+        cmd.arg("serve")
+            .env("PLUMBERLEADS_ENV", "production")
+            .env("PLUMBERLEADS_SECRET_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef")
+            .env("PLUMBERLEADS_BIND", "127.0.0.1:0")
+            .env("PLUMBERLEADS_STORAGE_DIR", dir.path().join("storage"))
+            .env("DATABASE_URL", database_url)
+            .env("DATABASE_MIGRATION_URL", &db.owner_url);
+        cmd
+    };
+    // The schema's owner as the app: it could drop the trigger and delete entries.
+    let out = tokio::time::timeout(Duration::from_secs(60), production(&db.owner_url).output()).await??;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        last_line(&out.stderr),
+        "error: the role in DATABASE_URL owns or may rewrite the audit log: log the app in as a member of \
+         plumberleads_app and run migrations with DATABASE_MIGRATION_URL (deploy/README.md)"
+    );
+
+    // A member of plumberleads_app starts.
+    let mut child = production(&db.url).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let first = tokio::time::timeout(Duration::from_secs(60), BufReader::new(stdout).lines().next_line())
+        .await??
+        .unwrap_or_default();
+    assert!(first.starts_with("PlumberLeads is running at http://127.0.0.1:"), "{first:?}");
+    child.kill().await?;
     Ok(())
 }

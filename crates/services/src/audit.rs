@@ -211,3 +211,65 @@ mod tests {
         assert_eq!(AuditAction::parse("made_up"), None);
     }
 }
+
+/// The chain's head as it is written outside the database: `SEQ:HASH` (hex), e.g. in the log
+/// line `audit log head head=42:9f…` and as `admin verify-audit --head` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, hex::encode(&self.hash))
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("expected SEQ:HASH as the log line `audit log head` gives it, got {s:?}");
+        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        let hash = hex::decode(hash).map_err(|_| bad())?;
+        if seq < 1 || hash.len() != 32 {
+            return Err(bad());
+        }
+        Ok(Self { seq, hash })
+    }
+}
+
+/// The newest head this process has written to the log, so each one is logged once.
+static LOGGED_HEAD: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Reads the chain's head and keeps it where the database's roles cannot reach: the gauge
+/// `audit_log_head_seq` (Prometheus keeps its history; an alert fires if it goes back) and, when
+/// it moved, one log line with its hash (the log stream leaves the machine). Called by every
+/// `/metrics` scrape and by the hourly housekeeping.
+pub async fn publish_head(ctx: &Ctx) -> Result<Option<Head>, sqlx::Error> {
+    use std::sync::atomic::Ordering;
+    let mut conn = ctx.pool.acquire().await?;
+    let Some((seq, hash)) = store::audit::head(&mut conn).await? else {
+        return Ok(None);
+    };
+    metrics::gauge!("audit_log_head_seq").set(seq as f64);
+    let head = Head { seq, hash };
+    if LOGGED_HEAD.swap(seq, Ordering::Relaxed) != seq {
+        tracing::info!(head = %head, "audit log head");
+    }
+    Ok(Some(head))
+}
+
+/// Whether the chain still reaches `logged`, a head read from outside the database: the entry is
+/// there with the same hash. `None` if it holds; otherwise why not.
+pub async fn reaches(conn: &mut PgConnection, logged: &Head) -> Result<Option<String>, sqlx::Error> {
+    Ok(match store::audit::hash_of(conn, logged.seq).await? {
+        Some(h) if h == logged.hash => None,
+        Some(_) => Some(format!("entry {} is not the one logged as the head (its hash differs)", logged.seq)),
+        None => {
+            Some(format!("entry {} was logged as the head but is gone: the newest entries were deleted", logged.seq))
+        }
+    })
+}

@@ -64,6 +64,10 @@ pub struct Http {
 #[derive(Debug, Clone)]
 pub struct Database {
     pub url: SecretString,
+    /// The schema owner's connection, for migrations and reference data only. Set, the app's own
+    /// role (`url`) needs no more than the privileges the migrations grant `plumberleads_app`,
+    /// and cannot rewrite the audit log or the ledger; unset, `url` migrates (one machine).
+    pub migration_url: Option<SecretString>,
     pub min_connections: u32,
     pub max_connections: u32,
     pub connect_timeout: Duration,
@@ -258,6 +262,7 @@ impl Settings {
         };
         let database = Database {
             url: r.secret_url("DATABASE_URL", "postgres://localhost/plumberleads", &["postgres", "postgresql"])?,
+            migration_url: r.optional_secret_url("DATABASE_MIGRATION_URL", &["postgres", "postgresql"])?,
             min_connections: r.parse("PLUMBERLEADS_DB_MIN_CONNECTIONS", "5", "a whole number")?,
             max_connections: r.parse("PLUMBERLEADS_DB_MAX_CONNECTIONS", "50", "a whole number")?,
             connect_timeout: r.duration("PLUMBERLEADS_DB_CONNECT_TIMEOUT", "30s")?,

@@ -127,6 +127,19 @@ pub async fn append(
     Ok(seq)
 }
 
+/// The newest entry's number and hash: the chain's head, which the log stream and monitoring
+/// keep outside the database (deleting the newest entries leaves an intact but shorter chain).
+pub async fn head(conn: &mut PgConnection) -> Result<Option<(i64, Vec<u8>)>, sqlx::Error> {
+    let row =
+        sqlx::query!("SELECT seq, hash FROM identity.audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(conn).await?;
+    Ok(row.map(|r| (r.seq, r.hash)))
+}
+
+/// The hash stored for entry `seq`, if there is one.
+pub async fn hash_of(conn: &mut PgConnection, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT hash FROM identity.audit_log WHERE seq = $1", seq).fetch_optional(conn).await
+}
+
 /// Newest first.
 pub async fn recent(conn: &mut PgConnection, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
     sqlx::query_as!(

@@ -23,8 +23,7 @@ pub enum DbError {
 }
 
 /// Creates the database named in the URL when it does not exist yet (dev and first deploys).
-pub async fn ensure_database(settings: &Database) -> Result<(), DbError> {
-    let url = settings.url.expose_secret();
+pub async fn ensure_database(url: &str) -> Result<(), DbError> {
     if !Postgres::database_exists(url).await.map_err(DbError::Connect)? {
         match Postgres::create_database(url).await {
             Ok(()) => tracing::info!("created the database"),
@@ -73,13 +72,51 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Everything `serve` and `migrate` do before the first request: database, schema, reference data.
+/// Everything `serve` and `migrate` do before the first request: database, schema, reference
+/// data — as the schema owner (`DATABASE_MIGRATION_URL`) when one is set — then the app's pool.
 pub async fn prepare(settings: &Database) -> Result<PgPool, DbError> {
-    ensure_database(settings).await?;
-    let pool = connect(settings).await?;
-    migrate(&pool).await?;
-    crate::zips::ensure_loaded(&pool).await.map_err(DbError::Reference)?;
-    Ok(pool)
+    let Some(owner_url) = &settings.migration_url else {
+        ensure_database(settings.url.expose_secret()).await?;
+        let pool = connect(settings).await?;
+        migrate(&pool).await?;
+        crate::zips::ensure_loaded(&pool).await.map_err(DbError::Reference)?;
+        return Ok(pool);
+    };
+    ensure_database(owner_url.expose_secret()).await?;
+    let owner = Database { url: owner_url.clone(), min_connections: 0, max_connections: 2, ..settings.clone() };
+    let owner = connect(&owner).await?;
+    migrate(&owner).await?;
+    crate::zips::ensure_loaded(&owner).await.map_err(DbError::Reference)?;
+    owner.close().await;
+    connect(settings).await
+}
+
+/// What the app's own database role may do to the audit log (and, by the same grants, the
+/// ledger): a role that owns the table can drop its append-only trigger, and one with UPDATE,
+/// DELETE or TRUNCATE could remove the newest entries unnoticed by the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryGuard {
+    pub owns_audit_log: bool,
+    pub can_rewrite_audit_log: bool,
+}
+
+impl HistoryGuard {
+    pub fn holds(self) -> bool {
+        !self.owns_audit_log && !self.can_rewrite_audit_log
+    }
+}
+
+pub async fn history_guard(pool: &PgPool) -> Result<HistoryGuard, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT pg_has_role(current_user, c.relowner, 'USAGE') AS "owns!",
+                  has_table_privilege('identity.audit_log', 'UPDATE')
+                  OR has_table_privilege('identity.audit_log', 'DELETE')
+                  OR has_table_privilege('identity.audit_log', 'TRUNCATE') AS "rewrites!"
+           FROM pg_class c WHERE c.oid = 'identity.audit_log'::regclass"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(HistoryGuard { owns_audit_log: row.owns, can_rewrite_audit_log: row.rewrites })
 }
 
 /// One round trip, bounded: the health check's view of the database.

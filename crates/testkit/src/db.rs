@@ -2,7 +2,10 @@
 //! data once per schema version (a copy takes milliseconds; loading 42,000 ZIPs does not).
 //!
 //! `TEST_DATABASE_URL` names the server and a database to administer from
-//! (default `postgres://localhost/postgres`).
+//! (default `postgres://localhost/postgres`). Its role owns the schema (it migrates, as
+//! `DATABASE_MIGRATION_URL` would); the app logs in as `plumberleads_test_app`, a member of the
+//! migrations' `plumberleads_app`, as production does — so every test also shows the app needs
+//! no more than those grants.
 
 use anyhow::Context;
 use secrecy::SecretString;
@@ -14,10 +17,15 @@ const TEMPLATE_LOCK: i64 = 0x504c_5450; // "PLTP"
 /// Test databases older than this are left-overs of killed runs and are dropped.
 const STALE_AFTER: Duration = Duration::from_secs(3 * 3600);
 const PREFIX: &str = "plt_";
+/// The login role the app uses in tests (trust authentication, no password).
+pub const APP_ROLE: &str = "plumberleads_test_app";
 
 pub struct TestDatabase {
     pub name: String,
+    /// As the app: a member of `plumberleads_app`.
     pub url: String,
+    /// As the schema owner: for what only migrations may do (a test that tampers, DDL).
+    pub owner_url: String,
     admin_url: String,
 }
 
@@ -29,6 +37,28 @@ fn url_for(admin: &str, db: &str) -> anyhow::Result<String> {
     let mut u = url::Url::parse(admin).context("TEST_DATABASE_URL is not a URL")?;
     u.set_path(db);
     Ok(u.to_string())
+}
+
+fn app_url_for(admin: &str, db: &str) -> anyhow::Result<String> {
+    let mut u = url::Url::parse(&url_for(admin, db)?)?;
+    u.set_username(APP_ROLE).map_err(|()| anyhow::anyhow!("TEST_DATABASE_URL cannot name a user"))?;
+    u.set_password(None).map_err(|()| anyhow::anyhow!("TEST_DATABASE_URL cannot drop its password"))?;
+    Ok(u.to_string())
+}
+
+/// The app's login role, once per server (roles are cluster-wide; other runs may race to make it).
+async fn ensure_app_role(admin: &mut PgConnection) -> anyhow::Result<()> {
+    sqlx::query(&format!(
+        "DO $$ BEGIN
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                 CREATE ROLE {APP_ROLE} LOGIN IN ROLE plumberleads_app;
+             END IF;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+         END $$"
+    ))
+    .execute(admin)
+    .await?;
+    Ok(())
 }
 
 /// Names the template after the migrations it contains, so a new migration makes a new one.
@@ -65,6 +95,7 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> anyhow::R
             max_connections: 2,
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            migration_url: None,
         };
         let pool = store::connect(&settings).await?;
         store::migrate(&pool).await?;
@@ -75,6 +106,10 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> anyhow::R
         anyhow::Ok(())
     }
     .await;
+    let result = match result {
+        Ok(()) => ensure_app_role(admin).await,
+        Err(e) => Err(e),
+    };
     sqlx::query("SELECT pg_advisory_unlock($1)").bind(TEMPLATE_LOCK).execute(&mut *admin).await?;
     result.map(|()| tpl)
 }
@@ -110,8 +145,9 @@ impl TestDatabase {
         let name = format!("{PREFIX}{now}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\"")).execute(&mut admin).await?;
         admin.close().await?;
-        let url = url_for(&admin_url, &name)?;
-        Ok(Self { name, url, admin_url })
+        let url = app_url_for(&admin_url, &name)?;
+        let owner_url = url_for(&admin_url, &name)?;
+        Ok(Self { name, url, owner_url, admin_url })
     }
 }
 

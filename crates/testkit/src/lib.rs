@@ -144,6 +144,11 @@ impl TestApp {
     }
 
     /// Runs every job due at the clock's current time; returns how many ran.
+    /// A connection as the schema's owner, for what the app's role may not do (tampering, DDL).
+    pub async fn owner_pool(&self) -> anyhow::Result<PgPool> {
+        Ok(PgPool::connect(&self.db.owner_url).await?)
+    }
+
     pub async fn run_pending_jobs(&self) -> anyhow::Result<usize> {
         Ok(self.worker.run_pending().await?)
     }

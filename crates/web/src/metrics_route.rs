@@ -1,5 +1,6 @@
 //! `/metrics` in Prometheus text format: HTTP traffic by route and status (recorded by
-//! `middleware::observe`), the DB pool, the job queue, process memory and the alert thresholds.
+//! `middleware::observe`), the DB pool, the job queue, the audit log's head, process memory and
+//! the alert thresholds.
 
 use crate::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -64,6 +65,9 @@ async fn record_gauges(state: &AppState) {
             metrics::gauge!("jobs_oldest_due_age_seconds").set(s.oldest_due_age.as_secs_f64());
         }
         Err(e) => tracing::warn!(error = %e, "could not read the job queue for /metrics"),
+    }
+    if let Err(e) = services::audit::publish_head(&state.ctx).await {
+        tracing::warn!(error = %e, "could not read the audit log's head for /metrics");
     }
     if let Some(rss) = resident_memory_bytes() {
         metrics::gauge!("process_resident_memory_bytes").set(rss as f64);

@@ -496,11 +496,12 @@ async fn the_audit_log_is_append_only_and_a_changed_or_removed_row_breaks_its_ch
     assert_eq!(audit_intact(&app).await?, store::audit::Verdict::Intact { rows: 4 });
     let update = sqlx::query("UPDATE identity.audit_log SET action = 'nothing' WHERE seq = 2").execute(&app.pool).await;
     assert!(update.is_err(), "the table refuses updates");
-    // Someone with the database's owner rights goes around the trigger.
-    sqlx::query("ALTER TABLE identity.audit_log DISABLE TRIGGER audit_log_append_only").execute(&app.pool).await?;
-    sqlx::query("UPDATE identity.audit_log SET ip = '203.0.113.9' WHERE seq = 3").execute(&app.pool).await?;
+    // Someone with the schema owner's rights (never the app's) goes around the trigger.
+    let owner = app.owner_pool().await?;
+    sqlx::query("ALTER TABLE identity.audit_log DISABLE TRIGGER audit_log_append_only").execute(&owner).await?;
+    sqlx::query("UPDATE identity.audit_log SET ip = '203.0.113.9' WHERE seq = 3").execute(&owner).await?;
     assert!(matches!(audit_intact(&app).await?, store::audit::Verdict::Broken { seq: 3, .. }));
-    sqlx::query("DELETE FROM identity.audit_log WHERE seq = 3").execute(&app.pool).await?;
+    sqlx::query("DELETE FROM identity.audit_log WHERE seq = 3").execute(&owner).await?;
     assert!(matches!(audit_intact(&app).await?, store::audit::Verdict::Broken { seq: 3, .. }));
     Ok(())
 }

@@ -426,12 +426,13 @@ async fn the_ledger_refuses_edits_and_its_check_finds_what_slipped_past() -> R {
     }
     assert_eq!(balance(&app, &p[0]).await?, 5_000);
     // Behind the guards' back (only the schema's owner could): half a transfer.
-    sqlx::query("ALTER TABLE ledger_entries DISABLE TRIGGER USER").execute(&app.pool).await?;
+    let owner = app.owner_pool().await?;
+    sqlx::query("ALTER TABLE ledger_entries DISABLE TRIGGER USER").execute(&owner).await?;
     sqlx::query(
         "INSERT INTO ledger_entries (transfer_id, account_id, amount_cents, balance_after_cents, created_at)
          SELECT transfer_id, account_id, 100, 999, created_at FROM ledger_entries WHERE amount_cents > 0 LIMIT 1",
     )
-    .execute(&app.pool)
+    .execute(&owner)
     .await?;
     let check = services::market::wallet::check(&app.state.ctx).await?;
     assert!(!check.sound());
