@@ -14,6 +14,7 @@ pub mod exclusions;
 pub mod funnel;
 pub mod idempotency;
 pub mod json;
+pub mod lead_notes;
 pub mod lead_sales;
 pub mod lead_writer;
 pub mod leads;

@@ -38,6 +38,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/request/verify/phone", post(follow::change_phone))
         .route("/request/done", get(follow::done))
         .route("/r/{token}", get(follow::status))
+        .route("/r/{token}/notes", post(follow::add_note))
         .route("/api/docs", get(api_docs::page))
         .route("/problems", get(problem_types::index))
         .route("/problems/{slug}", get(problem_types::show))

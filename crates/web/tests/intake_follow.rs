@@ -1,5 +1,6 @@
 //! What happens after the request form when a person trips (issue 12, items 8 and 9): sending
-//! the same job again, a mistyped mobile number, and asking for a new code too soon.
+//! the same job again (and what it said joining the request), a mistyped mobile number, and
+//! asking for a new code too soon.
 
 use reqwest::StatusCode;
 use testkit::TestApp;
@@ -20,9 +21,19 @@ async fn send_request(app: &TestApp, phone: &str, description: &str) -> anyhow::
 }
 
 async fn send_form(app: &TestApp, token: &str, phone: &str, description: &str) -> anyhow::Result<reqwest::Response> {
+    send_job(app, token, "water-heater-repair", phone, description).await
+}
+
+async fn send_job(
+    app: &TestApp,
+    token: &str,
+    category: &str,
+    phone: &str,
+    description: &str,
+) -> anyhow::Result<reqwest::Response> {
     let fields = [
         ("form_token", token),
-        ("category", "water-heater-repair"),
+        ("category", category),
         ("urgency", "within_48h"),
         ("zip", "55401"),
         ("description", description),
@@ -185,5 +196,82 @@ async fn a_new_code_asked_for_too_soon_says_how_long_to_wait_above_the_form_not_
     app.clock.advance(time::Duration::seconds(1));
     let res = app.post("/request/verify/resend").form(&[("t", t.as_str())]).send().await?;
     assert_eq!(res.status(), StatusCode::OK);
+    Ok(())
+}
+
+/// The form's token, a person's few seconds later.
+async fn fresh_form(app: &TestApp) -> anyhow::Result<String> {
+    let form = app.get("/request").send().await?.text().await?;
+    app.clock.advance(time::Duration::seconds(10));
+    Ok(attr_after(&form, "name=\"form_token\" value=\"").unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn what_a_repeat_says_joins_the_request_only_from_the_phones_link_and_its_plumbers_see_it() -> R {
+    let app = TestApp::spawn().await?;
+    let pro = app.active_pro(1, &testkit::market::ProSetup::default()).await?;
+    let cookie = format!("__Host-pl_session={}", app.browser_login(&pro.email, testkit::PRO_PASSWORD).await?);
+    app.bought_lead(&pro, "6125550170", "drain-cleaning", "55401").await?;
+    app.run_pending_jobs().await?;
+    let inbox = || async {
+        let res = app.get("/pro/offers").header("cookie", &cookie).send().await?;
+        anyhow::ensure!(res.status() == StatusCode::OK, "the inbox answered {}", res.status());
+        let page = res.text().await?;
+        anyhow::ensure!(page.contains("The kitchen sink drains slowly"), "the bought lead is listed: {page}");
+        anyhow::Ok(page)
+    };
+    const SAID: &str = "It overflowed tonight - need someone today please";
+
+    // The homeowner asks again with something new: it is kept, not yet part of the request.
+    let res = send_job(&app, &fresh_form(&app).await?, "drain-cleaning", "6125550170", SAID).await?;
+    let page = res.text().await?;
+    assert!(page.contains("What you wrote this time is kept: open the link to add it"), "{page}");
+    assert!(!inbox().await?.contains("need someone today"), "not added by whoever typed the number");
+    app.run_pending_jobs().await?;
+    let text = app.texts_to("+16125550170").await?.into_iter().find(|t| t.contains("asked again")).unwrap_or_default();
+    assert!(text.contains("To add what you wrote this time, open"), "{text}");
+    let link = text.split_whitespace().find(|w| w.contains("/r/")).unwrap_or_default().trim_start_matches(&app.url);
+    let status = app.get(link).send().await?.text().await?;
+    assert!(status.contains(SAID) && status.contains("Add this to my request"), "{status}");
+    let note: i64 = sqlx::query_scalar("SELECT id FROM lead_notes").fetch_one(&app.pool).await?;
+
+    // Sending the same words again keeps no second note.
+    send_job(&app, &fresh_form(&app).await?, "drain-cleaning", "6125550170", SAID).await?;
+    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM lead_notes").fetch_one(&app.pool).await?;
+    assert_eq!(notes, 1);
+
+    // Hostile and broken taps add nothing and break nothing.
+    let forged = format!("/r/{}x/notes", link.trim_start_matches("/r/"));
+    assert_eq!(app.post(&forged).form(&[("note", note)]).send().await?.status(), StatusCode::NOT_FOUND);
+    for body in [vec![("note", "not-a-number")], vec![], vec![("note", "-1")]] {
+        let res = app.post(&format!("{link}/notes")).form(&body).send().await?;
+        assert!(res.status().is_client_error() || res.status() == StatusCode::SEE_OTHER, "{body:?}: {}", res.status());
+    }
+    // Another request's note, through this request's link.
+    let other = app.verified_lead("6125550171", "burst-pipe", "within_48h", "55401").await?;
+    let mut conn = app.pool.acquire().await?;
+    store::lead_notes::keep(&mut conn, other, "Not this request's words", domain::Clock::now(&app.clock)).await?;
+    let theirs: i64 =
+        sqlx::query_scalar("SELECT id FROM lead_notes WHERE lead_id = $1").bind(other).fetch_one(&app.pool).await?;
+    app.post(&format!("{link}/notes")).form(&[("note", theirs)]).send().await?;
+    let added: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM lead_notes WHERE added_at IS NOT NULL").fetch_one(&app.pool).await?;
+    assert_eq!(added, 0);
+    assert!(!inbox().await?.contains("need someone today"));
+
+    // The phone's owner taps "Add this" (twice: the second finds it done).
+    for _ in 0..2 {
+        let res = app.post(&format!("{link}/notes")).form(&[("note", note)]).send().await?;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"].to_str()?, format!("{link}?added=1#notes"));
+    }
+    let status = app.get(&format!("{link}?added=1")).send().await?.text().await?;
+    assert!(status.contains("Added to your request. The plumbers who take it see it."), "{status}");
+    assert!(status.contains(&format!("You added:</span> {SAID}")) && !status.contains("Add this to my request"));
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM lead_events WHERE kind = 'note_added'").fetch_one(&app.pool).await?;
+    assert_eq!(events, 1, "added once");
+    let page = inbox().await?;
+    assert!(page.contains(&format!("Added later by the homeowner:</span> {SAID}")), "{page}");
     Ok(())
 }

@@ -59,6 +59,8 @@ pub enum LeadEvent {
     Purchased,
     Sold,
     Unsold,
+    /// The homeowner added what they wrote when they asked again (`lead_notes`).
+    NoteAdded,
 }
 
 impl LeadEvent {
@@ -72,6 +74,7 @@ impl LeadEvent {
             LeadEvent::Purchased => "purchased",
             LeadEvent::Sold => "sold",
             LeadEvent::Unsold => "unsold",
+            LeadEvent::NoteAdded => "note_added",
         }
     }
 }

@@ -6,7 +6,7 @@ mod repeat;
 mod submit;
 mod verify;
 
-pub use repeat::{Earlier, follow_up};
+pub use repeat::{Earlier, add_note, follow_up};
 pub use submit::{reject_unparsed, submit};
 pub use verify::{Verified, change_phone, resend, verify};
 

@@ -40,9 +40,15 @@ struct Shown<'a> {
 #[template(path = "status.html")]
 struct StatusPage<'a> {
     chrome: Chrome<'a>,
+    token: &'a str,
     lead: &'a store::leads::Lead,
     status_text: &'a str,
     buyers: Vec<Buyer>,
+    /// Added to the request, oldest first.
+    added: Vec<String>,
+    /// Kept from a repeat, waiting for "Add this".
+    waiting: Vec<store::lead_notes::Note>,
+    notice: Option<&'static str>,
 }
 
 /// A plumber who bought the request, as its homeowner sees them.
@@ -262,9 +268,17 @@ pub async fn done(State(state): State<AppState>, Query(q): Query<TokenQuery>) ->
     message(&state, StatusCode::OK, "You're all set", &lines, Some((&status_link, label)))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatusQuery {
+    /// Set after "Add this" added a note.
+    added: Option<String>,
+}
+
 pub async fn status(
     State(state): State<AppState>,
     axum::extract::Path(token): axum::extract::Path<String>,
+    Query(q): Query<StatusQuery>,
 ) -> Response {
     let Some(lead_id) = lead_from(&state, "status", &token) else { return link_expired(&state) };
     let mut conn = match state.pool.acquire().await {
@@ -311,6 +325,33 @@ pub async fn status(
     } else {
         status_text
     };
+    let (added, waiting) = match store::lead_notes::of(&mut conn, lead_id).await {
+        Ok(notes) => notes.into_iter().partition::<Vec<_>, _>(|n| n.added_at.is_some()),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let added = added.into_iter().map(|n| n.body).collect();
+    let notice = q.added.is_some().then_some("Added to your request. The plumbers who take it see it.");
     let chrome = Chrome::of(&state);
-    html(&StatusPage { chrome, lead: &lead, status_text, buyers }, StatusCode::OK)
+    let page = StatusPage { chrome, token: &token, lead: &lead, status_text, buyers, added, waiting, notice };
+    html(&page, StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NoteForm {
+    note: i64,
+}
+
+/// "Add this": the status link's holder (the request's phone) adds a kept note; a second tap
+/// finds it added already and shows the same page.
+pub async fn add_note(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Response {
+    let Some(lead_id) = lead_from(&state, "status", &token) else { return link_expired(&state) };
+    match intake::add_note(&state, lead_id, f.note).await {
+        Ok(_) => Redirect::to(&format!("/r/{token}?added=1#notes")).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }

@@ -267,20 +267,25 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
         Outcome::Created { lead_id, verified: true, .. } => {
             Redirect::to(&done_path(&state, lead_id, now)).into_response()
         }
-        Outcome::Duplicate { existing } => match intake::follow_up(&state, existing, first_time).await {
-            Ok(Earlier::Unconfirmed) => {
-                let t = verify_token(&state, existing, funnel, now);
-                Redirect::to(&format!("/request/verify?t={t}&again=1")).into_response()
+        Outcome::Duplicate { existing } => {
+            // What this repeat says: kept as a note for the phone's owner to add (a valid
+            // submission's description always parses; the same normalisation as the request's).
+            let said = domain::lead::Description::parse(&form.description).map(String::from).ok();
+            match intake::follow_up(&state, existing, first_time, said.as_deref()).await {
+                Ok(Earlier::Unconfirmed) => {
+                    let t = verify_token(&state, existing, funnel, now);
+                    Redirect::to(&format!("/request/verify?t={t}&again=1")).into_response()
+                }
+                Ok(Earlier::Confirmed { status, note_kept }) => repeat_page(&state, status, note_kept),
+                Err(e) => ApiError::from(e).into_response(),
             }
-            Ok(Earlier::Confirmed { status }) => repeat_page(&state, status),
-            Err(e) => ApiError::from(e).into_response(),
-        },
+        }
     }
 }
 
 /// The answer to a repeat of a confirmed request: where it stands, and that its link is on the
 /// phone (the page itself shows nothing of it: whoever typed the number may not own it).
-fn repeat_page(state: &AppState, status: LeadStatus) -> Response {
+fn repeat_page(state: &AppState, status: LeadStatus, note_kept: bool) -> Response {
     let (title, first) = match status {
         LeadStatus::Sold => (
             "Plumbers already took this request",
@@ -295,15 +300,16 @@ fn repeat_page(state: &AppState, status: LeadStatus) -> Response {
             "You sent us this job from this phone in the last week, so we haven't sent it twice. Local plumbers will call you.",
         ),
     };
+    let link = if note_kept {
+        "We've texted you the link to follow it. What you wrote this time is kept: open the link to add it to your request, and the plumbers see it."
+    } else {
+        "We've texted you the link to follow it, with the plumbers' names and numbers once they take it."
+    };
     message(
         state,
         StatusCode::OK,
         title,
-        &[
-            first.into(),
-            "We've texted you the link to follow it, with the plumbers' names and numbers once they take it.".into(),
-            "If water is coming in, turn off the main water valve now.".into(),
-        ],
+        &[first.into(), link.into(), "If water is coming in, turn off the main water valve now.".into()],
         Some(("/", "Back to the home page")),
     )
 }

@@ -46,6 +46,8 @@ struct LeadCard {
     phone: String,
     email: Option<String>,
     status: &'static str,
+    /// What the homeowner added later (asked again, then tapped "Add this").
+    notes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -169,6 +171,12 @@ async fn render_with(
 async fn leads(state: &AppState, pro: Uuid) -> Result<Vec<LeadCard>, ServiceError> {
     let Page { items, .. } = market::purchases::list(state, pro, None, Some(market::MAX_PAGE)).await?;
     let categories = state.categories().await?;
+    let ids: Vec<Uuid> = items.iter().map(|p| p.lead_id).collect();
+    let mut conn = state.pool.acquire().await?;
+    let mut notes: std::collections::HashMap<Uuid, Vec<String>> = std::collections::HashMap::new();
+    for n in store::lead_notes::added_to(&mut conn, &ids).await? {
+        notes.entry(n.lead_id).or_default().push(n.body);
+    }
     Ok(items
         .into_iter()
         .map(|p| {
@@ -183,6 +191,7 @@ async fn leads(state: &AppState, pro: Uuid) -> Result<Vec<LeadCard>, ServiceErro
                 phone: phone.map_or(p.phone, |ph| ph.national()),
                 email: p.email,
                 status: p.status.as_str(),
+                notes: notes.remove(&p.lead_id).unwrap_or_default(),
             }
         })
         .collect())
