@@ -33,3 +33,36 @@ pub async fn verified_since(
     .fetch_all(conn)
     .await
 }
+
+/// Requests no plumber took, by ZIP and job: where the marketplace needs plumbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmet {
+    pub zip: String,
+    pub city: String,
+    pub state: String,
+    pub category: String,
+    pub category_name: String,
+    pub leads: i64,
+}
+
+/// Confirmed requests made since `since` whose sale closed with no buyer (`unsold`: nobody
+/// covered them, or nobody eligible took them), most first.
+pub async fn unmet_since(
+    conn: &mut PgConnection,
+    since: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Unmet>, sqlx::Error> {
+    sqlx::query_as!(
+        Unmet,
+        r#"SELECT l.zip AS "zip!", z.city, z.state AS "state!", l.category, c.name AS category_name, count(*) AS "leads!"
+           FROM leads l JOIN zip_codes z ON z.zip = l.zip JOIN categories c ON c.slug = l.category
+           WHERE l.created_at >= $1 AND l.status = 'unsold'
+           GROUP BY l.zip, z.city, z.state, l.category, c.name
+           ORDER BY count(*) DESC, l.zip, l.category
+           LIMIT $2"#,
+        since,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}

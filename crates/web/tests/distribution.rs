@@ -440,3 +440,41 @@ async fn a_look_sees_every_committed_change_to_a_pro_whichever_instance_or_order
     assert!(got.contains(&broke.id), "topped up on the other instance: {got:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn unsold_requests_are_the_back_offices_unmet_demand_with_who_takes_that_job_there_now() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    for (phone, job) in
+        [("6125550161", "drain-cleaning"), ("6125550162", "drain-cleaning"), ("6125550163", "clogged-toilet")]
+    {
+        app.verified_lead(phone, job, "within_48h", "55401").await?;
+    }
+    app.run_pending_jobs().await?;
+    // A plumber for drains arrives after the windows closed.
+    app.clock.set(WEDNESDAY_MORNING + Duration::hours(3));
+    app.run_pending_jobs().await?;
+    app.active_pro(0, &ProSetup { categories: vec!["drain-cleaning"], ..ProSetup::default() }).await?;
+    app.run_pending_jobs().await?;
+
+    let app = &app;
+    let staff_home = |email: &'static str| async move {
+        let sid = app.staff_session(email).await?;
+        let res = app.get("/staff").header("cookie", format!("__Host-pl_session={sid}")).send().await?;
+        anyhow::ensure!(res.status() == StatusCode::OK, "/staff answered {}", res.status());
+        anyhow::Ok(res.text().await?)
+    };
+    let page = staff_home("olga@plumberleads.example").await?;
+    let rows: Vec<&str> =
+        page.split("<tr><td>55401").skip(1).map(|r| r.split("</tr>").next().unwrap_or_default()).collect();
+    assert_eq!(rows.len(), 2, "{page}");
+    assert!(rows[0].contains("Drain cleaning</td><td>2</td>") && rows[0].contains("<td>1</td>"), "{}", rows[0]);
+    assert!(rows[1].contains("Clogged toilet</td><td>1</td>") && rows[1].contains("none"), "{}", rows[1]);
+    let metrics = app.get("/metrics").send().await?.text().await?;
+    assert!(metrics.lines().any(|l| l == "leads_unsold_total{category=\"drain-cleaning\"} 2"), "{metrics}");
+
+    // A month on, they are history.
+    app.clock.set(WEDNESDAY_MORNING + Duration::days(30) + Duration::hours(1));
+    let page = staff_home("piotr@plumberleads.example").await?;
+    assert!(page.contains("every confirmed request found a plumber"), "{page}");
+    Ok(())
+}

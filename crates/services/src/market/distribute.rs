@@ -91,6 +91,10 @@ pub async fn look(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Resul
         store::lead_sales::finish(&mut tx, lead_id, status, now).await?;
         looked.closed_as = Some(status);
         tx.commit().await?;
+        if status == LeadStatus::Unsold {
+            // Unmet demand (the business dashboard; the back office lists where).
+            metrics::counter!("leads_unsold_total", "category" => lead.category.clone()).increment(1);
+        }
         ctx.feed.publish(told);
         return Ok(looked);
     }

@@ -13,6 +13,7 @@ pub mod offers;
 pub mod prices;
 pub mod purchases;
 pub mod roster;
+pub mod unmet;
 pub mod wallet;
 pub mod why;
 

@@ -143,6 +143,8 @@ struct StaffHome<'a> {
     pros: &'a [ProRow],
     audit: &'a [AuditRow],
     pending: &'a [PendingRow],
+    unmet: &'a [services::market::unmet::UnmetArea],
+    unmet_days: i64,
     notice: Option<&'a str>,
     is_admin: bool,
     csrf: &'a str,
@@ -166,10 +168,11 @@ pub async fn home(
         let pros = store::accounts::recent_pros(&mut conn, 50).await?;
         let audit = store::audit::recent_listed(&mut conn, 20).await?;
         let pending = store::profiles::pending(&mut conn, 50).await?;
-        Ok::<_, ApiError>((pros, audit, pending))
+        let unmet = services::market::unmet::recent(&state).await?;
+        Ok::<_, ApiError>((pros, audit, pending, unmet))
     }
     .await;
-    let (pros, audit, pending) = match data {
+    let (pros, audit, pending, unmet) = match data {
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
@@ -219,6 +222,8 @@ pub async fn home(
             pros: &pros,
             audit: &audit,
             pending: &pending,
+            unmet: &unmet,
+            unmet_days: services::market::unmet::LOOKBACK_DAYS,
             notice,
             is_admin: who.role() == Some(domain::account::Role::Admin),
             csrf: &who.session.csrf_token,
