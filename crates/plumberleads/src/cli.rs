@@ -79,6 +79,12 @@ pub enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Print, as JSON, everything kept about the homeowner with this phone number (a GDPR/CCPA
+    /// request for a copy): each request with its notes, timeline and plumbers.
+    ExportHomeowner { phone: String },
+    /// Erase the personal data of every request made from this phone number (a request to be
+    /// forgotten; audited). Job, ZIP, dates and sales remain for the statistics and the ledger.
+    EraseHomeowner { phone: String },
     /// Approve a plumber whose profile awaits review, as staff would in the back office (audited).
     ApprovePro { email: String },
     /// Remove a staff member's second factor (lost phone and recovery codes); they set it up

@@ -300,6 +300,14 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
             anyhow::ensure!(c.sound(), "the ledger is NOT sound");
             println!("The ledger is sound.");
         }
+        AdminCommand::ExportHomeowner { phone } => {
+            let copy = services::privacy::export_homeowner(ctx, &phone).await.map_err(refused)?;
+            println!("{copy:#}");
+        }
+        AdminCommand::EraseHomeowner { phone } => {
+            let n = services::privacy::erase_homeowner(ctx, &phone).await.map_err(refused)?;
+            println!("Erased the personal data of {n} request(s) from {phone}.");
+        }
         AdminCommand::ApprovePro { email } => match services::pros::approval::approve_by_operator(ctx, &email).await {
             Ok(id) => println!("{email} ({id}) is approved: leads can reach them now."),
             Err(ServiceError::NotFound) => anyhow::bail!("there is no plumber {email} awaiting approval"),

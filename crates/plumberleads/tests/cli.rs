@@ -306,3 +306,31 @@ async fn production_refuses_an_app_role_that_could_rewrite_the_audit_log() -> R 
     child.kill().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_operator_exports_and_erases_a_homeowners_data_by_phone() -> R {
+    let app = testkit::TestApp::spawn().await?;
+    app.verified_lead("6125550190", "drain-cleaning", "within_48h", "55401").await?;
+    let dir = tempfile::tempdir()?;
+    let admin = |args: &[&str]| {
+        let mut cmd = plumberleads(&dir);
+        cmd.arg("admin").args(args);
+        cmd.env("DATABASE_URL", &app.db.url).env("DATABASE_MIGRATION_URL", &app.db.owner_url).output()
+    };
+    let out = admin(&["export-homeowner", "(612) 555-0190"]).await?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let copy: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(copy["requests"][0]["name"], "Pat Lee");
+
+    let out = admin(&["erase-homeowner", "612-555-0190"]).await?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout)?, "Erased the personal data of 1 request(s) from 612-555-0190.\n");
+    let out = admin(&["export-homeowner", "6125550190"]).await?;
+    let copy: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(copy["requests"], serde_json::json!([]));
+
+    let out = admin(&["erase-homeowner", "12345"]).await?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(last_line(&out.stderr).starts_with("error: phone: "), "{}", last_line(&out.stderr));
+    Ok(())
+}

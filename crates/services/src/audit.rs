@@ -36,10 +36,11 @@ pub enum AuditAction {
     DisputeDenied,
     ProChangesAsked,
     ProTurnedDown,
+    HomeownerErased,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 29] = [
         Self::Signup,
         Self::EmailVerified,
         Self::PhoneVerified,
@@ -68,6 +69,7 @@ impl AuditAction {
         Self::DisputeDenied,
         Self::ProChangesAsked,
         Self::ProTurnedDown,
+        Self::HomeownerErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +102,7 @@ impl AuditAction {
             Self::DisputeDenied => "dispute_denied",
             Self::ProChangesAsked => "pro_changes_asked",
             Self::ProTurnedDown => "pro_turned_down",
+            Self::HomeownerErased => "homeowner_erased",
         }
     }
 
@@ -138,6 +141,7 @@ impl AuditAction {
             Self::DisputeDenied => "Denied a dispute",
             Self::ProChangesAsked => "Asked a plumber for changes",
             Self::ProTurnedDown => "Turned a plumber down",
+            Self::HomeownerErased => "Erased a homeowner's personal data",
         }
     }
 }

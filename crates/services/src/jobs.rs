@@ -156,6 +156,10 @@ impl Job for Housekeeping {
             rate_limit_windows = pruned.rate_limit_windows,
             "pruned expired idempotency keys, rate-limit windows, login failures and sessions"
         );
+        let anonymised = crate::privacy::remove_expired(&ctx).await?;
+        if anonymised > 0 {
+            tracing::info!(requests = anonymised, "removed homeowners' personal data past retention");
+        }
         // The audit chain's head reaches the log stream at least hourly, even with no scraper.
         crate::audit::publish_head(&ctx).await?;
         Ok(())

@@ -12,6 +12,7 @@ pub mod intake;
 pub mod jobs;
 pub mod market;
 pub mod partners;
+pub mod privacy;
 pub mod pros;
 
 pub use ctx::{Ctx, Parts};

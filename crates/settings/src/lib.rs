@@ -173,6 +173,8 @@ pub struct Intake {
     pub per_partner: RateLimit,
     pub status_link_ttl: Duration,
     pub idempotency_ttl: Duration,
+    /// How long a request keeps its homeowner's personal data (then only the facts remain).
+    pub homeowner_retention: Duration,
 }
 
 /// Accounts and logins (issue 4; ASVS level 2 and the seed's security section).
@@ -366,6 +368,7 @@ impl Settings {
             per_partner: r.rate("PLUMBERLEADS_RATE_LEADS_PER_PARTNER", "600/1m")?,
             status_link_ttl: r.duration("PLUMBERLEADS_STATUS_LINK_TTL", "30days")?,
             idempotency_ttl: r.duration("PLUMBERLEADS_IDEMPOTENCY_TTL", "24h")?,
+            homeowner_retention: r.duration("PLUMBERLEADS_HOMEOWNER_RETENTION", "24months")?,
         };
         let auth = Auth {
             access_token_ttl: r.duration("PLUMBERLEADS_ACCESS_TOKEN_TTL", "15m")?,

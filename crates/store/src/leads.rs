@@ -290,6 +290,14 @@ pub async fn set_unconfirmed_phone(conn: &mut PgConnection, lead_id: Uuid, phone
     Ok(r.rows_affected() == 1)
 }
 
+/// The lead's timeline, oldest first: (event, when).
+pub async fn timeline(conn: &mut PgConnection, lead_id: Uuid) -> Result<Vec<(String, OffsetDateTime)>, sqlx::Error> {
+    let rows = sqlx::query!("SELECT kind, occurred_at FROM lead_events WHERE lead_id = $1 ORDER BY id", lead_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.kind, r.occurred_at)).collect())
+}
+
 /// Appends to the lead's timeline.
 pub async fn record_event(
     conn: &mut PgConnection,

@@ -12,6 +12,7 @@ pub mod disputes;
 pub mod email_tokens;
 pub mod exclusions;
 pub mod funnel;
+pub mod homeowners;
 pub mod idempotency;
 pub mod json;
 pub mod lead_notes;
