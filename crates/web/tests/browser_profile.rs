@@ -25,6 +25,14 @@ async fn monday_copies_to_the_weekdays_and_the_days_line_up_on_a_desktop_and_fit
         let b = Browser::start_with_viewport(width, height).await?;
         let result = async {
             log_in(&b, &app).await?;
+            // Only days ticked open show their times (a phone is not 14 pickers long).
+            let shown = "return [...document.querySelectorAll('.hours-row input[type=time]')].filter(e => e.name.startsWith('opens_') || e.name.startsWith('closes_')).filter(e => e.offsetParent !== null).length;";
+            let open_days = "return document.querySelectorAll('.hours-row input[type=checkbox]:checked').length;";
+            let (times, days) = (b.eval(shown).await?, b.eval(open_days).await?);
+            ensure!(times.as_i64() == days.as_i64().map(|d| 2 * d), "{times} pickers for {days} open days at {width} px");
+            b.eval("document.querySelectorAll('.hours-row input[type=checkbox]').forEach(c => c.checked = false); document.querySelector('[name=open_2]').click(); return 0;").await?;
+            ensure!(b.eval(shown).await?.as_i64() == Some(2), "one day ticked: its two times at {width} px");
+            b.eval("document.querySelectorAll('.hours-row input[type=checkbox]').forEach(c => c.checked = true); return 0;").await?;
             // (left of "from", left of "to", top of "from", top of "to") for each day.
             let at = b
                 .eval(
