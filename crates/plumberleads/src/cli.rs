@@ -85,6 +85,9 @@ pub enum AdminCommand {
     /// Erase the personal data of every request made from this phone number (a request to be
     /// forgotten; audited). Job, ZIP, dates and sales remain for the statistics and the ledger.
     EraseHomeowner { phone: String },
+    /// Print, as JSON, everything kept about the plumber with this e-mail (a request for a copy):
+    /// account, profile, hours, purchases, wallet, disputes, devices and audit entries.
+    ExportPro { email: String },
     /// Approve a plumber whose profile awaits review, as staff would in the back office (audited).
     ApprovePro { email: String },
     /// Remove a staff member's second factor (lost phone and recovery codes); they set it up

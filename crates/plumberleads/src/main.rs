@@ -308,6 +308,11 @@ async fn admin(command: AdminCommand, settings: Arc<Settings>) -> anyhow::Result
             let n = services::privacy::erase_homeowner(ctx, &phone).await.map_err(refused)?;
             println!("Erased the personal data of {n} request(s) from {phone}.");
         }
+        AdminCommand::ExportPro { email } => match services::privacy::export_pro(ctx, &email).await {
+            Ok(copy) => println!("{copy:#}"),
+            Err(ServiceError::NotFound) => anyhow::bail!("there is no plumber {email}"),
+            Err(e) => return Err(refused(e).context("exporting")),
+        },
         AdminCommand::ApprovePro { email } => match services::pros::approval::approve_by_operator(ctx, &email).await {
             Ok(id) => println!("{email} ({id}) is approved: leads can reach them now."),
             Err(ServiceError::NotFound) => anyhow::bail!("there is no plumber {email} awaiting approval"),

@@ -1,5 +1,6 @@
-//! A homeowner's rights over their data (the privacy page's promises): a copy of it, its
-//! erasure, and its removal 24 months after each request (`PLUMBERLEADS_HOMEOWNER_RETENTION`).
+//! People's rights over their data (the privacy page's promises): a homeowner's copy, its
+//! erasure, and its removal 24 months after each request (`PLUMBERLEADS_HOMEOWNER_RETENTION`);
+//! a plumber's copy.
 //! Erasure and retention blank the person, not the facts: jobs, ZIPs, dates, sales and the
 //! ledger stay, so every statistic and every plumber's bill still adds up.
 
@@ -57,6 +58,14 @@ pub async fn export_homeowner(ctx: &Ctx, phone: &str) -> Result<serde_json::Valu
         "retention": format!("personal data is removed {kept_months} months after each request"),
         "requests": requests,
     }))
+}
+
+/// Everything kept about the plumber with this e-mail, as JSON (`store::pro_data`).
+pub async fn export_pro(ctx: &Ctx, email: &str) -> Result<serde_json::Value, ServiceError> {
+    let mut conn = ctx.pool.acquire().await?;
+    let mut copy = store::pro_data::export(&mut conn, email.trim()).await?.ok_or(ServiceError::NotFound)?;
+    copy["exported_at"] = json!(rfc3339(ctx.clock.now()));
+    Ok(copy)
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {

@@ -26,6 +26,7 @@ pub mod mfa;
 pub mod offers;
 pub mod partners;
 pub mod phone_codes;
+pub mod pro_data;
 pub mod pro_events;
 pub mod profiles;
 pub mod purchases;

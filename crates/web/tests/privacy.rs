@@ -102,3 +102,31 @@ async fn personal_data_goes_24_months_after_the_request_and_not_a_second_before(
     assert_eq!(verified, 1, "it still counts");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_plumber_gets_a_copy_of_their_own_data_and_nobody_elses() -> R {
+    let app = TestApp::spawn().await?;
+    let ctx = &app.state.ctx;
+    let pro = app.active_pro(1, &ProSetup::default()).await?;
+    app.active_pro(2, &ProSetup::default()).await?;
+    app.bought_lead(&pro, "6125550183", "drain-cleaning", "55401").await?;
+
+    let copy = services::privacy::export_pro(ctx, " PRO1@Example.com ").await?;
+    assert_eq!(copy["account"]["email"], "pro1@example.com");
+    assert_eq!(copy["profile"]["business_name"], "Pro 1 Plumbing");
+    assert_eq!(copy["hours"].as_array().map(Vec::len), Some(5), "Monday to Friday");
+    assert_eq!(copy["purchases"][0]["category"], "drain-cleaning");
+    let kinds: Vec<&str> = copy["wallet"].as_array().into_iter().flatten().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.contains(&"top_up") && kinds.contains(&"purchase"), "{kinds:?}");
+    assert!(copy["devices"].as_array().is_some_and(|d| !d.is_empty()));
+    let actions: Vec<&str> =
+        copy["audit"].as_array().into_iter().flatten().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"signup") && actions.contains(&"login"), "{actions:?}");
+    let text = copy.to_string();
+    for never in ["Pat Lee", "6125550183", "pro2@example.com", "$argon2", "secret_hash", "password_hash", "csrf"] {
+        assert!(!text.contains(never), "the copy holds {never:?}");
+    }
+    let e = services::privacy::export_pro(ctx, "nobody@example.com").await.err();
+    assert!(matches!(e, Some(services::ServiceError::NotFound)), "{e:?}");
+    Ok(())
+}
