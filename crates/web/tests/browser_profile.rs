@@ -33,6 +33,10 @@ async fn monday_copies_to_the_weekdays_and_the_days_line_up_on_a_desktop_and_fit
             b.eval("document.querySelectorAll('.hours-row input[type=checkbox]').forEach(c => c.checked = false); document.querySelector('[name=open_2]').click(); return 0;").await?;
             ensure!(b.eval(shown).await?.as_i64() == Some(2), "one day ticked: its two times at {width} px");
             b.eval("document.querySelectorAll('.hours-row input[type=checkbox]').forEach(c => c.checked = true); return 0;").await?;
+            // Wide enough to read and tap, set or not (an empty one once shrank to a sliver).
+            let widths = b.eval("return [...document.querySelectorAll('.hours-row input[type=time]')].map(e => Math.round(e.getBoundingClientRect().width));").await?;
+            let widths: Vec<i64> = serde_json::from_value(widths)?;
+            ensure!(widths.iter().all(|w| *w >= 96), "time pickers at {width} px: {widths:?}");
             // (left of "from", left of "to", top of "from", top of "to") for each day.
             let at = b
                 .eval(
