@@ -38,11 +38,8 @@ async fn an_email_enqueued_with_a_business_write_is_delivered_to_the_dev_mailbox
 async fn an_sms_the_provider_refuses_is_not_retried_and_a_good_one_is_kept() -> R {
     let app = TestApp::spawn().await?;
     let mut tx = app.pool.begin().await?;
-    app.state.queue.enqueue(&mut tx, &SendSms { to: "612-555-0123".into(), body: "code 123456".into() }).await?;
-    app.state
-        .queue
-        .enqueue(&mut tx, &SendSms { to: "+16125550123".into(), body: "Your code is 123456".into() })
-        .await?;
+    app.state.queue.enqueue(&mut tx, &SendSms::new("612-555-0123".into(), "code 123456".into())).await?;
+    app.state.queue.enqueue(&mut tx, &SendSms::new("+16125550123".into(), "Your code is 123456".into())).await?;
     tx.commit().await?;
     assert_eq!(app.run_pending_jobs().await?, 2);
 
@@ -67,8 +64,8 @@ async fn a_batch_sends_its_messages_once_and_what_the_provider_refuses_goes_on_a
     };
     let batch = SendMessages {
         messages: vec![
-            Message::Sms(SendSms { to: "+16125550123".into(), body: "lead one".into() }),
-            Message::Sms(SendSms { to: "612-555-0199".into(), body: "lead two".into() }),
+            Message::Sms(SendSms::new("+16125550123".into(), "lead one".into())),
+            Message::Sms(SendSms::new("612-555-0199".into(), "lead two".into())),
             Message::Email(mail("pat@example.com")),
             Message::Email(mail("not an address")),
         ],

@@ -8,6 +8,7 @@ pub mod lead;
 pub mod market;
 pub mod money;
 pub mod pricing;
+pub mod sms_keyword;
 pub mod zip;
 
 pub use clock::{Clock, ManualClock, SystemClock};

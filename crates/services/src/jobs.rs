@@ -57,16 +57,47 @@ impl Job for SendEmail {
     }
 }
 
-/// Sends one text message through the configured provider.
+/// Sends one text message through the configured provider — unless its number replied STOP
+/// (`sms_opt_outs`): then nothing is sent, and it counts as `opted_out`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendSms {
     pub to: String,
     pub body: String,
+    /// A one-time code someone asked for this moment (a request's, a phone confirmation's): it
+    /// goes even after a STOP. Typing the code back is what opts the number in again, since
+    /// whoever asked may not own the number.
+    #[serde(default)]
+    pub requested: bool,
 }
 
 impl SendSms {
+    pub fn new(to: String, body: String) -> Self {
+        Self { to, body, requested: false }
+    }
+
+    /// A code the person asked for this moment (see `requested`).
+    pub fn requested(to: String, body: String) -> Self {
+        Self { to, body, requested: true }
+    }
+
     async fn send(&self, ctx: &Ctx) -> Result<(), ProviderError> {
+        match self.may_send(ctx).await {
+            Ok(true) => {}
+            Ok(false) => {
+                metrics::counter!("messages_sent_total", "channel" => "sms", "outcome" => "opted_out").increment(1);
+                return Ok(());
+            }
+            Err(e) => return Err(ProviderError::Transient(format!("reading the opt-outs: {e}"))),
+        }
         counted("sms", ctx.providers.sms.send(&SmsMessage { to: self.to.clone(), body: self.body.clone() }).await)
+    }
+
+    async fn may_send(&self, ctx: &Ctx) -> Result<bool, sqlx::Error> {
+        if self.requested {
+            return Ok(true);
+        }
+        let mut conn = ctx.pool.acquire().await?;
+        Ok(!store::sms_opt_outs::opted_out(&mut conn, &self.to).await?)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod market;
 pub mod partners;
 pub mod privacy;
 pub mod pros;
+pub mod sms_replies;
 
 pub use ctx::{Ctx, Parts};
 pub use error::{CodeError, Conflict, Refusal, Result, ServiceError, is_outage, is_outage_in};

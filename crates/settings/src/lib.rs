@@ -124,6 +124,9 @@ pub struct Providers {
     pub email: EmailProvider,
     pub email_from: String,
     pub sms: SmsProvider,
+    /// Twilio's auth token, which signs the replies it forwards (`/webhooks/twilio/sms`). Unset:
+    /// no replies are taken (nothing could send them).
+    pub twilio_auth_token: Option<SecretString>,
     pub payments: PaymentsProvider,
     pub storage_dir: PathBuf,
 }
@@ -325,6 +328,7 @@ impl Settings {
             email: r.choice("PLUMBERLEADS_EMAIL_PROVIDER", "dev", &[("dev", EmailProvider::Dev)])?,
             email_from: r.string("PLUMBERLEADS_EMAIL_FROM", "PlumberLeads <hello@plumberleads.localhost>"),
             sms: r.choice("PLUMBERLEADS_SMS_PROVIDER", "dev", &[("dev", SmsProvider::Dev)])?,
+            twilio_auth_token: r.optional_secret("TWILIO_AUTH_TOKEN"),
             payments: r.choice(
                 "PLUMBERLEADS_PAYMENTS_PROVIDER",
                 "sandbox",

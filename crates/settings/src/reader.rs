@@ -143,6 +143,11 @@ impl<'a> Reader<'a> {
         Ok(crate::RateLimit { max, window })
     }
 
+    /// A provider's secret (an API token), or unset (`None`).
+    pub(crate) fn optional_secret(&mut self, key: &'static str) -> Option<SecretString> {
+        self.raw(key).map(|v| SecretString::from(v.to_owned()))
+    }
+
     /// A signing key: at least 32 bytes, or unset (`None`). There is no built-in key.
     pub(crate) fn secret_key(&mut self, key: &'static str) -> Result<Option<SecretString>, SettingError> {
         match self.raw(key) {

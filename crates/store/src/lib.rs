@@ -35,6 +35,7 @@ pub mod rejections;
 pub mod roster;
 pub mod sandbox;
 pub mod sessions;
+pub mod sms_opt_outs;
 pub mod top_ups;
 pub mod zips;
 

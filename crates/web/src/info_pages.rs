@@ -157,7 +157,7 @@ fn html_response(page: &crate::encoded::Encoded, headers: &HeaderMap) -> Respons
 
 /// Where people write to us: the address our e-mails come from (`PLUMBERLEADS_EMAIL_FROM`), so
 /// the pages name the one address that is configured.
-fn contact(state: &AppState) -> &str {
+pub(crate) fn contact(state: &AppState) -> &str {
     address_of(&state.settings.providers.email_from)
 }
 

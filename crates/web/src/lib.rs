@@ -21,6 +21,7 @@ pub mod problem;
 pub mod problem_types;
 mod router;
 mod serve;
+mod sms_webhook;
 mod state;
 
 pub use assets::Assets;

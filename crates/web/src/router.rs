@@ -39,6 +39,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/request/done", get(follow::done))
         .route("/r/{token}", get(follow::status))
         .route("/r/{token}/notes", post(follow::add_note))
+        .route(crate::sms_webhook::PATH, post(crate::sms_webhook::inbound))
         .route("/api/docs", get(api_docs::page))
         .route("/problems", get(problem_types::index))
         .route("/problems/{slug}", get(problem_types::show))

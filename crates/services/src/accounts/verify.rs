@@ -58,7 +58,7 @@ pub(super) async fn send_phone_code(
     store::phone_codes::put(conn, user_id, phone, &hash, now + dur(ctx.settings.intake.code_ttl), now).await?;
     let minutes = ctx.settings.intake.code_ttl.as_secs() / 60;
     let body = format!("Your PlumberLeads code is {code}. It expires in {minutes} minutes. Don't share it.");
-    ctx.queue.enqueue(conn, &SendSms { to: phone.to_owned(), body }).await?;
+    ctx.queue.enqueue(conn, &SendSms::requested(phone.to_owned(), body)).await?;
     Ok(())
 }
 
@@ -123,6 +123,8 @@ pub async fn verify_phone(ctx: &Ctx, user_id: Uuid, code: &str, ip: &str) -> Res
     }
     store::phone_codes::delete(&mut tx, user_id).await?;
     store::accounts::mark_phone_verified(&mut tx, user_id, &pending.phone, now).await?;
+    // The code came back from the phone: its owner wants our texts again after a STOP.
+    store::sms_opt_outs::opt_in(&mut tx, &pending.phone).await?;
     audit::record(&mut tx, ctx, Audit::own(user_id, AuditAction::PhoneVerified, Some(ip))).await?;
     tx.commit().await?;
     ctx.session_cache.bump(user_id).await;

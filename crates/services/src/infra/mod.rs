@@ -11,3 +11,4 @@ pub mod session_cache;
 pub mod signing;
 pub mod tokens;
 pub mod totp;
+pub mod twilio_signature;

@@ -116,7 +116,7 @@ pub(crate) fn code_sms(ctx: &Ctx, phone: &str, code: &str) -> SendSms {
     let body = format!(
         "PlumberLeads: your code is {code}. It works for {minutes} minutes. Didn't ask for a plumber? Ignore this text."
     );
-    SendSms { to: phone.to_owned(), body }
+    SendSms::requested(phone.to_owned(), body)
 }
 
 /// The signed, expiring link to a lead's status page.

@@ -68,7 +68,7 @@ pub async fn follow_up(
                 "PlumberLeads: you asked again about your {job} request, so we didn't send it twice. Follow it here: {url}"
             )
         };
-        ctx.queue.enqueue(&mut tx, &SendSms { to: lead.phone.clone(), body }).await?;
+        ctx.queue.enqueue(&mut tx, &SendSms::new(lead.phone.clone(), body)).await?;
     }
     tx.commit().await?;
     if first_time {

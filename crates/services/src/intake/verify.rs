@@ -36,7 +36,7 @@ pub(super) async fn on_verified(
             "PlumberLeads: thanks, {first_name}! Your {job} request is confirmed, but no plumber on PlumberLeads takes it near you yet: please call a local plumber too. Follow it: {link}"
         )
     };
-    ctx.queue.enqueue(tx, &SendSms { to: lead.phone.clone(), body: sms }).await?;
+    ctx.queue.enqueue(tx, &SendSms::new(lead.phone.clone(), sms)).await?;
     if let Some(email) = &lead.email {
         let text = format!(
             "Hi {first_name},\n\nYour request ({}, {} {}) is confirmed. {}\n\nSee which plumbers took it: {link}\n\nPlumberLeads",
@@ -103,7 +103,12 @@ pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str, funnel: Option<Uuid>) 
         if let Some(funnel) = funnel {
             super::funnel::record(&mut tx, funnel, FunnelStep::Verified, None, now).await?;
         }
-        let source = store::leads::get(&mut tx, lead_id).await?.map(|l| l.source).unwrap_or_default();
+        let lead = store::leads::get(&mut tx, lead_id).await?;
+        if let Some(l) = &lead {
+            // The code came back from the phone: its owner wants our texts again after a STOP.
+            store::sms_opt_outs::opt_in(&mut tx, &l.phone).await?;
+        }
+        let source = lead.map(|l| l.source).unwrap_or_default();
         metrics::counter!("leads_verified_total", "source" => source).increment(1);
     }
     tx.commit().await?;

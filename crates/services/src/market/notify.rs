@@ -44,7 +44,7 @@ pub fn new_offer(ctx: &Ctx, pro: &Candidate, contact: &Contact, news: &OfferNews
         && let Some(phone) = &contact.phone
     {
         let body = format!("PlumberLeads: {line}. Claim within {minutes} min: {link}");
-        out.push(Message::Sms(SendSms { to: phone.clone(), body }));
+        out.push(Message::Sms(SendSms::new(phone.clone(), body)));
     }
     if pro.pro.offer_email {
         let mail = SendEmail {
@@ -70,6 +70,6 @@ pub async fn bought(
 ) -> Result<(), sqlx::Error> {
     let phone = pro_phone.map(|p| format!(" ({p})")).unwrap_or_default();
     let body = format!("PlumberLeads: {business_name}{phone} took your request and will call you soon.");
-    ctx.queue.enqueue(tx, &SendSms { to: homeowner_phone.to_owned(), body }).await?;
+    ctx.queue.enqueue(tx, &SendSms::new(homeowner_phone.to_owned(), body)).await?;
     Ok(())
 }

@@ -62,7 +62,7 @@ async fn tell_approved(conn: &mut PgConnection, ctx: &Ctx, pro: Uuid) -> Result<
     if let (Some(phone), Some(_)) = (user.phone, user.phone_verified_at) {
         let body =
             format!("PlumberLeads: you're approved and can now receive leads. Your inbox: {}", link("pro/offers"));
-        ctx.queue.enqueue(conn, &SendSms { to: phone, body }).await?;
+        ctx.queue.enqueue(conn, &SendSms::new(phone, body)).await?;
     }
     Ok(())
 }
@@ -126,7 +126,7 @@ pub async fn not_approved(
         };
         ctx.queue.enqueue(&mut tx, &mail).await?;
         if let (Some(phone), Some(_)) = (user.phone, user.phone_verified_at) {
-            ctx.queue.enqueue(&mut tx, &SendSms { to: phone, body: sms }).await?;
+            ctx.queue.enqueue(&mut tx, &SendSms::new(phone, sms)).await?;
         }
     }
     tx.commit().await?;
