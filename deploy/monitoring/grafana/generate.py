@@ -193,6 +193,10 @@ BUSINESS = [
     panel("Wallet top-ups per day", [
         ('sum(increase(wallet_topups_cents_total{job="plumberleads"}[1d])) / 100', "USD"),
     ], unit="currencyUSD"),
+    panel("Unmet demand: requests no plumber took, per day by job", [
+        ('sum by (category) (increase(leads_unsold_total{job="plumberleads"}[1d]))', "{{category}}"),
+    ], description="Confirmed requests whose sale window closed unsold (nobody covered them or nobody eligible "
+                   "took them). The back office home lists the ZIPs and jobs.", stack=True),
 ]
 
 
