@@ -7,6 +7,7 @@ use ::jobs::{Job, JobError, Registry};
 use futures::StreamExt;
 use integrations::{EmailMessage, ProviderError, SmsMessage};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// Counts a message handed to its provider, by channel and outcome (`sent`, `transient`,
 /// `refused`), whether it went alone or in a batch: the dashboards' notification delivery.
@@ -80,25 +81,25 @@ impl SendSms {
         Self { to, body, requested: true }
     }
 
-    async fn send(&self, ctx: &Ctx) -> Result<(), ProviderError> {
-        match self.may_send(ctx).await {
-            Ok(true) => {}
-            Ok(false) => {
-                metrics::counter!("messages_sent_total", "channel" => "sms", "outcome" => "opted_out").increment(1);
-                return Ok(());
-            }
-            Err(e) => return Err(ProviderError::Transient(format!("reading the opt-outs: {e}"))),
+    /// Hands the text to the provider, unless `opted_out` holds its number (see [`opted_out`]).
+    async fn send(&self, ctx: &Ctx, opted_out: &HashSet<String>) -> Result<(), ProviderError> {
+        if opted_out.contains(&self.to) {
+            metrics::counter!("messages_sent_total", "channel" => "sms", "outcome" => "opted_out").increment(1);
+            return Ok(());
         }
         counted("sms", ctx.providers.sms.send(&SmsMessage { to: self.to.clone(), body: self.body.clone() }).await)
     }
+}
 
-    async fn may_send(&self, ctx: &Ctx) -> Result<bool, sqlx::Error> {
-        if self.requested {
-            return Ok(true);
-        }
-        let mut conn = ctx.pool.acquire().await?;
-        Ok(!store::sms_opt_outs::opted_out(&mut conn, &self.to).await?)
+/// The numbers among these texts' that replied STOP, read once for a whole batch; a requested
+/// code's number is never in it, and with no other text there is nothing to read.
+async fn opted_out<'a>(ctx: &Ctx, texts: impl Iterator<Item = &'a SendSms>) -> Result<HashSet<String>, JobError> {
+    let phones: Vec<String> = texts.filter(|t| !t.requested).map(|t| t.to.clone()).collect();
+    if phones.is_empty() {
+        return Ok(HashSet::new());
     }
+    let mut conn = ctx.pool.acquire().await?;
+    Ok(store::sms_opt_outs::among(&mut conn, &phones).await?.into_iter().collect())
 }
 
 impl Job for SendSms {
@@ -106,7 +107,8 @@ impl Job for SendSms {
     type Context = Ctx;
 
     async fn run(self, ctx: Ctx) -> Result<(), JobError> {
-        self.send(&ctx).await.map_err(provider_failure)
+        let opted_out = opted_out(&ctx, std::iter::once(&self)).await?;
+        self.send(&ctx, &opted_out).await.map_err(provider_failure)
     }
 }
 
@@ -136,6 +138,11 @@ impl Job for SendMessages {
     type Context = Ctx;
 
     async fn run(self, ctx: Ctx) -> Result<(), JobError> {
+        let texts = self.messages.iter().filter_map(|m| match m {
+            Message::Sms(sms) => Some(sms),
+            Message::Email(_) => None,
+        });
+        let opted_out = &opted_out(&ctx, texts).await?;
         // Each send owns its message and hands it back with the outcome, so the ones the
         // provider did not take can be queued as they are.
         let outcomes: Vec<(Message, Result<(), ProviderError>)> = futures::stream::iter(self.messages)
@@ -143,7 +150,7 @@ impl Job for SendMessages {
                 let ctx = ctx.clone();
                 async move {
                     let outcome = match &message {
-                        Message::Sms(sms) => sms.send(&ctx).await,
+                        Message::Sms(sms) => sms.send(&ctx, opted_out).await,
                         Message::Email(mail) => mail.send(&ctx).await,
                     };
                     (message, outcome)

@@ -17,6 +17,20 @@ fn phone_of(input: &str) -> Result<UsPhone, ServiceError> {
         .map_err(|e| ServiceError::Invalid(vec![domain::FieldError { field: "phone", message: e.to_string() }]))
 }
 
+/// How long a request keeps its homeowner's details, as the privacy page and a copy of the data
+/// say it: "24 months", or days for a period that is not whole months (humantime's month, the
+/// unit `PLUMBERLEADS_HOMEOWNER_RETENTION` is written in: 30.44 days).
+pub fn retention_words(ctx: &Ctx) -> String {
+    const MONTH: u64 = 2_630_016;
+    let secs = ctx.settings.intake.homeowner_retention.as_secs();
+    let (n, unit) = if secs.is_multiple_of(MONTH) && secs >= MONTH {
+        (secs / MONTH, "month")
+    } else {
+        (secs.div_ceil(86_400), "day")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 fn retention(ctx: &Ctx) -> time::Duration {
     time::Duration::try_from(ctx.settings.intake.homeowner_retention).unwrap_or(time::Duration::MAX)
 }
@@ -51,11 +65,10 @@ pub async fn export_homeowner(ctx: &Ctx, phone: &str) -> Result<serde_json::Valu
         request["plumbers"] = json!(plumbers);
         requests.push(request);
     }
-    let kept_months = ctx.settings.intake.homeowner_retention.as_secs() / 2_629_746;
     Ok(json!({
         "phone": phone.as_e164(),
         "exported_at": rfc3339(ctx.clock.now()),
-        "retention": format!("personal data is removed {kept_months} months after each request"),
+        "retention": format!("personal data is removed {} after each request", retention_words(ctx)),
         "requests": requests,
     }))
 }

@@ -19,8 +19,7 @@ pub async fn opt_in(conn: &mut PgConnection, phone: &str) -> Result<bool, sqlx::
     Ok(sqlx::query!("DELETE FROM sms_opt_outs WHERE phone = $1", phone).execute(conn).await?.rows_affected() == 1)
 }
 
-pub async fn opted_out(conn: &mut PgConnection, phone: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1) AS "out!""#, phone)
-        .fetch_one(conn)
-        .await
+/// Which of `phones` opted out: one look-up for a whole batch of texts.
+pub async fn among(conn: &mut PgConnection, phones: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT phone FROM sms_opt_outs WHERE phone = ANY($1)", phones).fetch_all(conn).await
 }

@@ -97,25 +97,12 @@ pub async fn for_plumbers(State(state): State<AppState>, headers: HeaderMap) -> 
     Ok(html_response(&page, &headers))
 }
 
-/// "24 months", or days for a period that is not whole months (humantime's month: 30.44 days).
-fn retention_words(d: std::time::Duration) -> String {
-    const MONTH: u64 = 2_630_016;
-    let secs = d.as_secs();
-    if secs.is_multiple_of(MONTH) && secs >= MONTH {
-        let n = secs / MONTH;
-        format!("{n} month{}", if n == 1 { "" } else { "s" })
-    } else {
-        let n = secs.div_ceil(86_400);
-        format!("{n} day{}", if n == 1 { "" } else { "s" })
-    }
-}
-
 /// `/privacy`
 pub async fn privacy(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let page = state
         .cached_page("privacy", || async {
             let backup_days = state.settings.recovery.backup_retention.as_secs().div_ceil(86_400);
-            let retention = retention_words(state.settings.intake.homeowner_retention);
+            let retention = services::privacy::retention_words(&state);
             let page = Privacy { chrome: Chrome::of(&state), contact: contact(&state), backup_days, retention };
             page.render().map_err(|e| ApiError::Internal(e.into()))
         })
