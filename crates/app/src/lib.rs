@@ -10,6 +10,14 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use web::AppState;
 
+/// What a node answers over HTTP.
+pub enum Surface {
+    /// The whole site and API, plus `extra` routes (tests add probes).
+    Site(axum::Router<AppState>),
+    /// Only `/health`, `/health/live` and `/metrics`: a worker-only node, watched like the others.
+    Probes,
+}
+
 pub struct App {
     /// Every use case's context: the CLI and the workers start from it.
     pub ctx: Ctx,
@@ -48,9 +56,8 @@ impl App {
     /// finishes in-flight requests and jobs within the grace period.
     pub async fn run(
         self,
-        listener: Option<TcpListener>,
+        http: Option<(TcpListener, Surface)>,
         run_worker: bool,
-        extra: axum::Router<AppState>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
         let settings = self.state.settings.clone();
@@ -58,7 +65,8 @@ impl App {
         let notifier = tokio::spawn(self.state.queue.clone().run_notifier(shutdown.clone()));
         // The live feed: every node publishes; nodes serving HTTP also listen for their streams.
         let feed_sender = tokio::spawn(services::market::feed::run_sender(self.ctx.clone(), shutdown.clone()));
-        let feed_listener = listener.is_some().then(|| {
+        let serves_site = matches!(http, Some((_, Surface::Site(_))));
+        let feed_listener = serves_site.then(|| {
             tokio::spawn(services::market::feed::run_listener(
                 self.ctx.clone(),
                 settings.jobs.poll_interval,
@@ -70,8 +78,11 @@ impl App {
             let token = shutdown.clone();
             tokio::spawn(self.worker.clone().run(settings.jobs.concurrency, settings.jobs.poll_interval, token))
         });
-        if let Some(listener) = listener {
-            let router = web::router_with(self.state.clone(), extra);
+        if let Some((listener, surface)) = http {
+            let router = match surface {
+                Surface::Site(extra) => web::router_with(self.state.clone(), extra),
+                Surface::Probes => web::probes_router(self.state.clone()),
+            };
             web::serve(listener, router, shutdown.clone(), settings.http.shutdown_grace).await?;
         } else {
             shutdown.cancelled().await;

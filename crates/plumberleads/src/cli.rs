@@ -24,8 +24,13 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Run background jobs only (notifications, distribution, webhooks…), no HTTP.
-    Worker,
+    /// Run background jobs only (notifications, distribution, webhooks…), no site.
+    Worker {
+        /// Also answer /health, /health/live and /metrics on this address (a worker-only node
+        /// watched by Prometheus and its supervisor like the web nodes), e.g. 10.0.1.20:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Create the database if needed, apply migrations and load reference data, then exit.
     Migrate,
     /// Load reference data (ZIP codes, categories), and with --demo the demo data.

@@ -58,14 +58,22 @@ async fn run(command: Command, settings: Arc<Settings>) -> anyhow::Result<()> {
                 println!("{}", demo_login(&addr.to_string()));
             }
             tracing::info!(%addr, worker = !no_worker, "serving");
-            app.run(Some(listener), !no_worker, axum_extra(), shutdown_signal()).await
+            app.run(Some((listener, app::Surface::Site(axum_extra()))), !no_worker, shutdown_signal()).await
         }
-        Command::Worker => {
+        Command::Worker { listen } => {
             let pool = store::prepare(&settings.database).await?;
             guard_history(&settings, &pool).await?;
             let app = app::App::new(settings.clone(), pool, Arc::new(SystemClock)).await?;
+            let probes = match listen {
+                Some(addr) => {
+                    let listener = tokio::net::TcpListener::bind(addr).await?;
+                    tracing::info!(addr = %listener.local_addr()?, "health and metrics");
+                    Some((listener, app::Surface::Probes))
+                }
+                None => None,
+            };
             tracing::info!(concurrency = settings.jobs.concurrency, "working");
-            app.run(None, true, axum_extra(), shutdown_signal()).await
+            app.run(probes, true, shutdown_signal()).await
         }
         Command::Migrate => {
             store::prepare(&settings.database).await?;

@@ -66,7 +66,7 @@ async fn every_subcommand_has_useful_help() -> R {
     for (args, needle) in [
         (vec!["--help"], "check-config"),
         (vec!["serve", "--help"], "--no-worker"),
-        (vec!["worker", "--help"], "no HTTP"),
+        (vec!["worker", "--help"], "--listen"),
         (vec!["migrate", "--help"], "migrations"),
         (vec!["seed", "--help"], "--demo"),
         (vec!["check-config", "--help"], "--connect"),
@@ -144,6 +144,48 @@ async fn serve_creates_the_database_serves_and_exits_0_on_sigterm() -> R {
     let out = plumberleads(&dir).arg("migrate").env("DATABASE_URL", db.url()).output().await?;
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout)?, "The database is up to date.\n");
+    db.drop_it().await
+}
+
+#[tokio::test]
+async fn a_worker_told_to_listen_answers_its_probes_and_metrics_and_nothing_else() -> R {
+    let dir = tempfile::tempdir()?;
+    let db = NewDatabase::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = plumberleads(&dir)
+        .args(["worker", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", db.url())
+        .env("PLUMBERLEADS_STORAGE_DIR", dir.path().join("storage"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    // Up once it answers (it creates and migrates the database first), within a minute.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let health = loop {
+        match client.get(format!("{base}/health")).send().await {
+            Ok(r) => break r,
+            Err(e) if tokio::time::Instant::now() < deadline && e.is_connect() => {
+                tokio::time::timeout(Duration::from_millis(100), std::future::pending::<()>()).await.ok();
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    assert_eq!(health.status(), 200);
+    assert_eq!(client.get(format!("{base}/health/live")).send().await?.status(), 200);
+    let metrics = client.get(format!("{base}/metrics")).send().await?;
+    assert_eq!(metrics.status(), 200);
+    let metrics = metrics.text().await?;
+    assert!(metrics.contains("health_status 1") && metrics.contains("jobs_queue_depth{state=\"due\"}"), "{metrics}");
+    for path in ["/", "/request", "/api/v1/categories", "/login"] {
+        assert_eq!(client.get(format!("{base}{path}")).send().await?.status(), 404, "{path}: a worker serves no site");
+    }
+
+    let pid = child.id().ok_or_else(|| anyhow::anyhow!("no pid"))?;
+    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().await?.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await??;
+    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
     db.drop_it().await
 }
 

@@ -105,7 +105,11 @@ impl TestAppBuilder {
         let worker = app.worker.clone();
         let shutdown = CancellationToken::new();
         // Jobs are drained by the test (`run_pending_jobs`), not by a background worker.
-        let server = tokio::spawn(app.run(Some(listener), false, self.routes.unwrap_or_default(), shutdown.clone()));
+        let server = tokio::spawn(app.run(
+            Some((listener, app::Surface::Site(self.routes.unwrap_or_default()))),
+            false,
+            shutdown.clone(),
+        ));
         let client = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(TestApp {
             url,

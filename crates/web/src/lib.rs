@@ -26,7 +26,7 @@ mod state;
 
 pub use assets::Assets;
 pub use problem::{ApiError, FieldError, Problem};
-pub use router::{router, router_with};
+pub use router::{probes_router, router, router_with};
 pub use serve::serve;
 pub use state::AppState;
 

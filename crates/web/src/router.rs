@@ -21,6 +21,20 @@ pub fn router(state: AppState) -> Router {
     router_with(state, Router::new())
 }
 
+/// A worker-only node's HTTP: the probes (`/health` for a balancer or supervisor, `/health/live`)
+/// and `/metrics` for Prometheus, under the same observing middleware; everything else is 404.
+pub fn probes_router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
+        .route("/metrics", get(metrics_route::metrics))
+        .fallback(middleware::not_found)
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.settings.http.request_timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::problems))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .with_state(state)
+}
+
 /// The application's routes plus `extra` (tests add probes), under the same middleware.
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let http = &state.settings.http;
