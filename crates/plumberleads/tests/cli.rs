@@ -158,20 +158,24 @@ async fn a_worker_told_to_listen_answers_its_probes_and_metrics_and_nothing_else
         .env("DATABASE_URL", db.url())
         .env("PLUMBERLEADS_STORAGE_DIR", dir.path().join("storage"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()?;
-    let client = reqwest::Client::builder().no_proxy().build()?;
-    // Up once it answers (it creates and migrates the database first), within a minute.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let health = loop {
-        match client.get(format!("{base}/health")).send().await {
-            Ok(r) => break r,
-            Err(e) if tokio::time::Instant::now() < deadline && e.is_connect() => {
-                tokio::time::timeout(Duration::from_millis(100), std::future::pending::<()>()).await.ok();
+    // Listening once it logs so (it creates and migrates the database first), within a minute.
+    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let mut lines = BufReader::new(stderr).lines();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if line.contains("health and metrics") {
+                return Ok(());
             }
-            Err(e) => return Err(e.into()),
         }
-    };
+        anyhow::bail!("the worker exited before listening")
+    })
+    .await??;
+    // Keep reading, so that its logs never fill the pipe and block it.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    let health = client.get(format!("{base}/health")).send().await?;
     assert_eq!(health.status(), 200);
     assert_eq!(client.get(format!("{base}/health/live")).send().await?.status(), 200);
     let metrics = client.get(format!("{base}/metrics")).send().await?;
