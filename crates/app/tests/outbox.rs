@@ -19,6 +19,7 @@ async fn an_email_enqueued_with_a_business_write_is_delivered_to_the_dev_mailbox
         subject: "Your request is with 3 plumbers".into(),
         text_body: "Expect a call within 30 minutes.".into(),
         html_body: None,
+        unsubscribe: None,
     };
     app.state.queue.enqueue(&mut tx, &email).await?;
     tx.commit().await?;
@@ -61,6 +62,7 @@ async fn a_batch_sends_its_messages_once_and_what_the_provider_refuses_goes_on_a
         subject: "New lead".into(),
         text_body: "A new lead matches your settings.".into(),
         html_body: None,
+        unsubscribe: None,
     };
     let batch = SendMessages {
         messages: vec![

@@ -14,6 +14,10 @@ pub struct EmailMessage {
     pub subject: String,
     pub text_body: String,
     pub html_body: Option<String>,
+    /// Where one click stops this kind of message: sent as `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058). Receipts and sign-in
+    /// notices have none: they are not optional.
+    pub unsubscribe: Option<String>,
 }
 
 #[async_trait]
@@ -49,6 +53,7 @@ impl EmailSender for DevMailbox {
             subject: m.subject.clone(),
             text_body: m.text_body.clone(),
             html_body: m.html_body.clone(),
+            list_unsubscribe: m.unsubscribe.clone(),
             created_at: self.clock.now(),
         };
         let mut conn = self.pool.acquire().await?;

@@ -11,7 +11,7 @@ pub mod storage;
 use std::sync::Arc;
 
 pub use email::{DevMailbox, EmailMessage, EmailSender};
-pub use payments::{Checkout, CheckoutRequest, PaymentEvent, PaymentProvider, SandboxPayments};
+pub use payments::{Checkout, CheckoutRequest, PaymentEvent, PaymentProvider, RefundRequest, SandboxPayments};
 pub use sms::{DevSmsOutbox, SmsMessage, SmsSender};
 pub use storage::Storage;
 

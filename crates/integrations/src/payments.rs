@@ -29,9 +29,23 @@ pub enum PaymentEvent {
     CheckoutCompleted { checkout_id: String, reference: String, amount: Cents },
 }
 
+/// Money given back to the card a checkout was paid with (Stripe's `POST /v1/refunds` with the
+/// checkout's payment and an `Idempotency-Key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub checkout_id: String,
+    pub amount: Cents,
+    /// Ours (the refund's id), sent as the idempotency key: asking twice refunds once.
+    pub reference: String,
+}
+
 #[async_trait]
 pub trait PaymentProvider: Send + Sync {
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<Checkout, ProviderError>;
+
+    /// Refunds part or all of a paid checkout; the provider's id for the refund. Repeating a
+    /// request with the same `reference` answers the first refund.
+    async fn refund(&self, request: &RefundRequest) -> Result<String, ProviderError>;
 
     /// For a provider whose checkout completes without the payer (the sandbox): the completion
     /// event, to be applied through the same path as a webhook's. A real provider answers `None`
@@ -89,5 +103,27 @@ impl PaymentProvider for SandboxPayments {
 
     async fn complete_at_once(&self, checkout: &Checkout) -> Result<Option<PaymentEvent>, ProviderError> {
         self.pay(&checkout.id).await
+    }
+
+    async fn refund(&self, r: &RefundRequest) -> Result<String, ProviderError> {
+        let Ok(checkout) = Uuid::parse_str(&r.checkout_id) else {
+            return Err(ProviderError::Rejected(format!("no such payment: {}", r.checkout_id)));
+        };
+        if r.amount.0 <= 0 {
+            return Err(ProviderError::Rejected("the amount must be positive".into()));
+        }
+        let mut tx = self.pool.begin().await?;
+        match store::sandbox::refund(&mut tx, Uuid::now_v7(), checkout, r.amount.0, &r.reference, self.clock.now())
+            .await?
+        {
+            store::sandbox::Refunded::Done(id) | store::sandbox::Refunded::Earlier(id) => {
+                tx.commit().await?;
+                Ok(id.to_string())
+            }
+            store::sandbox::Refunded::NotPaid => Err(ProviderError::Rejected("that payment was not completed".into())),
+            store::sandbox::Refunded::TooMuch => {
+                Err(ProviderError::Rejected("the refund is more than what is left of the payment".into()))
+            }
+        }
     }
 }

@@ -37,10 +37,12 @@ pub enum AuditAction {
     ProChangesAsked,
     ProTurnedDown,
     HomeownerErased,
+    /// A pro closed their own account (the wallet's money went back to their card).
+    AccountClosed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 30] = [
         Self::Signup,
         Self::EmailVerified,
         Self::PhoneVerified,
@@ -70,6 +72,7 @@ impl AuditAction {
         Self::ProChangesAsked,
         Self::ProTurnedDown,
         Self::HomeownerErased,
+        Self::AccountClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +106,7 @@ impl AuditAction {
             Self::ProChangesAsked => "pro_changes_asked",
             Self::ProTurnedDown => "pro_turned_down",
             Self::HomeownerErased => "homeowner_erased",
+            Self::AccountClosed => "account_closed",
         }
     }
 
@@ -142,6 +146,7 @@ impl AuditAction {
             Self::ProChangesAsked => "Asked a plumber for changes",
             Self::ProTurnedDown => "Turned a plumber down",
             Self::HomeownerErased => "Erased a homeowner's personal data",
+            Self::AccountClosed => "Closed their account",
         }
     }
 }

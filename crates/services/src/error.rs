@@ -28,6 +28,9 @@ pub enum ServiceError {
     BadLink,
     #[error("session ended")]
     SessionEnded,
+    /// The right password for an account its owner closed.
+    #[error("account closed")]
+    AccountClosed,
     #[error("one-time code: {0:?}")]
     Code(CodeError),
     /// A file of a kind we do not take (told by its bytes).

@@ -35,6 +35,9 @@ pub struct SendEmail {
     pub subject: String,
     pub text_body: String,
     pub html_body: Option<String>,
+    /// Where one click stops this kind of message (see `EmailMessage::unsubscribe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 impl SendEmail {
@@ -44,6 +47,7 @@ impl SendEmail {
             subject: self.subject.clone(),
             text_body: self.text_body.clone(),
             html_body: self.html_body.clone(),
+            unsubscribe: self.unsubscribe.clone(),
         };
         counted("email", ctx.providers.email.send(&message).await)
     }
@@ -213,4 +217,5 @@ pub fn registry() -> Registry<Ctx> {
         .register::<Housekeeping>()
         .register::<crate::accounts::SendResetLink>()
         .register::<crate::market::Distribute>()
+        .register::<crate::market::RefundToCard>()
 }

@@ -17,6 +17,8 @@ pub struct User {
     pub email_verified_at: Option<OffsetDateTime>,
     pub phone_verified_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    /// Closed by its owner: no sign-in.
+    pub closed_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -69,7 +71,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, sql
     sqlx::query_as!(
         User,
         r#"SELECT id, role::text AS "role!", email, name, phone, password_hash, password_changed_at,
-                  email_verified_at, phone_verified_at, created_at
+                  email_verified_at, phone_verified_at, created_at, closed_at
            FROM identity.users WHERE id = $1"#,
         id
     )
@@ -82,7 +84,7 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Optio
     sqlx::query_as!(
         User,
         r#"SELECT id, role::text AS "role!", email, name, phone, password_hash, password_changed_at,
-                  email_verified_at, phone_verified_at, created_at
+                  email_verified_at, phone_verified_at, created_at, closed_at
            FROM identity.users WHERE lower(email) = lower($1)"#,
         email
     )

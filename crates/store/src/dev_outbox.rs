@@ -12,6 +12,8 @@ pub struct StoredEmail {
     pub subject: String,
     pub text_body: String,
     pub html_body: Option<String>,
+    /// The address a real provider would send as `List-Unsubscribe`.
+    pub list_unsubscribe: Option<String>,
     pub created_at: OffsetDateTime,
 }
 
@@ -25,14 +27,15 @@ pub struct StoredSms {
 
 pub async fn insert_email(conn: &mut PgConnection, m: &StoredEmail) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO dev_mailbox (id, to_address, from_address, subject, text_body, html_body, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO dev_mailbox (id, to_address, from_address, subject, text_body, html_body, list_unsubscribe, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         m.id,
         m.to,
         m.from,
         m.subject,
         m.text_body,
         m.html_body,
+        m.list_unsubscribe,
         m.created_at
     )
     .execute(conn)
@@ -47,7 +50,7 @@ pub async fn recent_emails(
     limit: i64,
 ) -> Result<Vec<StoredEmail>, sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT id, to_address, from_address, subject, text_body, html_body, created_at FROM dev_mailbox
+        "SELECT id, to_address, from_address, subject, text_body, html_body, list_unsubscribe, created_at FROM dev_mailbox
          WHERE $1::text IS NULL OR to_address = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         to,
         limit
@@ -63,6 +66,7 @@ pub async fn recent_emails(
             subject: r.subject,
             text_body: r.text_body,
             html_body: r.html_body,
+            list_unsubscribe: r.list_unsubscribe,
             created_at: r.created_at,
         })
         .collect())

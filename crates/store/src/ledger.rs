@@ -99,6 +99,15 @@ pub async fn post(
     balance.ok_or_else(|| sqlx::Error::Protocol("a wallet transfer without a wallet posting".into()))
 }
 
+/// The wallet's balance with its account locked as a posting locks it: nothing moves it until the
+/// transaction ends, so what is read can be paid out exactly.
+pub async fn lock_balance(conn: &mut PgConnection, pro_id: Uuid) -> Result<i64, sqlx::Error> {
+    let wallet = wallet(conn, pro_id).await?;
+    sqlx::query_scalar!("SELECT balance_cents FROM ledger_accounts WHERE id = $1 FOR NO KEY UPDATE", wallet)
+        .fetch_one(conn)
+        .await
+}
+
 pub async fn balance(conn: &mut PgConnection, pro_id: Uuid) -> Result<i64, sqlx::Error> {
     Ok(sqlx::query_scalar!("SELECT balance_cents FROM ledger_accounts WHERE pro_id = $1", pro_id)
         .fetch_optional(conn)

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod app_secrets;
 pub mod audit;
+pub mod card_refunds;
 pub mod categories;
+pub mod closing;
 pub mod db;
 pub mod demand;
 pub mod dev_outbox;

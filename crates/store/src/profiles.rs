@@ -401,6 +401,8 @@ pub struct Limits {
     pub weekly_budget_cents: Option<i64>,
     pub bought_today: i64,
     pub spent_this_week_cents: i64,
+    /// Closed by its owner (`closing`): buys nothing more.
+    pub closed: bool,
 }
 
 pub async fn lock_limits(
@@ -413,7 +415,8 @@ pub async fn lock_limits(
         r#"SELECT daily_cap, weekly_budget_cents,
                   CASE WHEN bought_on = t.local_now::date THEN bought_that_day ELSE 0 END::bigint AS "bought_today!",
                   CASE WHEN spent_week_of = date_trunc('week', t.local_now)::date THEN spent_that_week_cents ELSE 0 END
-                    AS "spent_this_week_cents!"
+                    AS "spent_this_week_cents!",
+                  status = 'closed' AS "closed!"
            FROM pros CROSS JOIN LATERAL (SELECT $2::timestamptz AT TIME ZONE coalesce(time_zone, 'UTC') AS local_now) t
            WHERE user_id = $1 FOR NO KEY UPDATE OF pros"#,
         user_id,
@@ -432,4 +435,36 @@ pub async fn contact(conn: &mut PgConnection, user_id: Uuid) -> Result<(String, 
     .fetch_one(conn)
     .await?;
     Ok((r.business_name, r.phone))
+}
+
+/// Turns a pro's new-lead e-mails off (their unsubscribe link); the address they went to, or
+/// `None` for no such pro. Already off is not an error: a second click says the same.
+pub async fn stop_offer_email(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Option<(String, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"WITH before AS (SELECT offer_email FROM pros WHERE user_id = $1 FOR UPDATE),
+                changed AS (UPDATE pros SET offer_email = false, updated_at = $2
+                            WHERE user_id = $1 AND offer_email RETURNING user_id)
+           SELECT u.email, (SELECT offer_email FROM before) AS "was_on!"
+           FROM identity.users u WHERE u.id = $1 AND EXISTS (SELECT 1 FROM before)"#,
+        user_id,
+        now
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.email, r.was_on)))
+}
+
+/// The address a pro's new-lead e-mails go to, and whether they are on.
+pub async fn offer_email(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<(String, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "SELECT u.email, p.offer_email FROM pros p JOIN identity.users u ON u.id = p.user_id WHERE p.user_id = $1",
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.email, r.offer_email)))
 }

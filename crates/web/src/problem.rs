@@ -150,6 +150,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Throttled { retry_after } => {
                 ApiError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }
             }
+            ServiceError::AccountClosed => Problem::status(
+                StatusCode::FORBIDDEN,
+                Some("This account was closed. To open it again, write to us.".into()),
+            )
+            .into(),
             ServiceError::StaffNotAllowedHere => Problem::status(
                 StatusCode::FORBIDDEN,
                 Some("Staff accounts can only sign in from the office network.".into()),

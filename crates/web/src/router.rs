@@ -1,7 +1,7 @@
 //! Routes and the middleware stack, outermost first: observe (request id, logs, metrics, and
 //! the security headers) → compression → problem documents → panic catcher → timeout → body limit.
 
-use crate::auth::{pages as auth_pages, portal_pages, staff_pages, staff_review};
+use crate::auth::{close_pages, pages as auth_pages, portal_pages, staff_pages, staff_review};
 use crate::intake::{follow, form, zip_step};
 use crate::market::inbox as market_inbox;
 use crate::{
@@ -74,6 +74,11 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/pro/account", get(portal_pages::account))
         .route("/pro/sessions/{id}/end", post(portal_pages::end_session))
         .route("/pro/password", post(portal_pages::change_password))
+        .route("/pro/account/close", get(close_pages::show).post(close_pages::close))
+        .route(
+            "/unsubscribe/{token}",
+            get(crate::market::unsubscribe_page::show).post(crate::market::unsubscribe_page::confirm),
+        )
         .route("/pro/profile", get(pro_profile::show).post(pro_profile::save))
         .route("/pro/profile/preview", get(pro_profile::preview))
         .route("/pro/profile/business", post(pro_profile::business))

@@ -30,7 +30,25 @@ const PUBLIC: &[&str] = &[
 async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or_a_desktop() -> R {
     let app = TestApp::spawn().await?;
     let pro = app.active_pro(1, &ProSetup::default()).await?;
-    app.bought_lead(&pro, "6125550199", "drain-cleaning", "55401").await?;
+    let purchase = app.bought_lead(&pro, "6125550199", "drain-cleaning", "55401").await?;
+    // The homeowner's own page for that request, by the link we texted them, with what they wrote
+    // when they asked again waiting to be added.
+    let lead: uuid::Uuid =
+        sqlx::query_scalar("SELECT lead_id FROM purchases WHERE id = $1").bind(purchase).fetch_one(&app.pool).await?;
+    let now = domain::Clock::now(&app.clock);
+    store::lead_notes::keep(&mut *app.pool.acquire().await?, lead, "It overflowed tonight, need someone today", now)
+        .await?;
+    app.run_pending_jobs().await?;
+    let status_page = app
+        .texts_to("+16125550199")
+        .await?
+        .iter()
+        .find_map(|t| {
+            t.split_whitespace().find(|w| w.contains("/r/")).map(|w| w.trim_start_matches(&app.url).to_owned())
+        })
+        .ok_or_else(|| anyhow::anyhow!("no status link texted"))?;
+    let status_html = app.get(&status_page).send().await?.text().await?;
+    anyhow::ensure!(status_html.contains("Add this to my request"), "the note waits on the page: {status_html}");
     app.signup_pro("new@example.com", "+16125550142").await?;
     let waiting = app.active_pro(2, &ProSetup::default()).await?;
     sqlx::query("UPDATE pros SET status = 'pending_approval' WHERE user_id = $1")
@@ -79,6 +97,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or
             b.click_text("button", "Send my request").await?;
             b.wait_for_text("#error-summary", "Please check", Browser::WAIT).await?;
             note(&b, &format!("{label} /request (errors)"), found).await?;
+            check(&b, &app, label, &status_page, found).await?;
             // The code page, then with a mistyped correction of the number.
             check(&b, &app, label, &code_page, found).await?;
             b.click("#change-phone summary").await?;
@@ -97,7 +116,7 @@ async fn no_page_has_a_serious_or_critical_accessibility_violation_on_a_phone_or
             log_out(&b).await?;
             // A working plumber.
             log_in(&b, &app, &pro.email, PRO_PASSWORD).await?;
-            for path in ["/pro/offers", "/pro/wallet", &month, "/pro/profile", "/pro/account"] {
+            for path in ["/pro/offers", "/pro/wallet", &month, "/pro/profile", "/pro/account", "/pro/account/close"] {
                 check(&b, &app, label, path, found).await?;
             }
             log_out(&b).await?;

@@ -31,16 +31,19 @@ pub enum SessionEnd {
     MfaReset,
     RefreshTokenReused,
     Expired,
+    /// The account was closed by its owner.
+    AccountClosed,
 }
 
 impl SessionEnd {
-    pub const ALL: [SessionEnd; 6] = [
+    pub const ALL: [SessionEnd; 7] = [
         SessionEnd::Logout,
         SessionEnd::EndedByOwner,
         SessionEnd::PasswordChanged,
         SessionEnd::MfaReset,
         SessionEnd::RefreshTokenReused,
         SessionEnd::Expired,
+        SessionEnd::AccountClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl SessionEnd {
             SessionEnd::MfaReset => "mfa_reset",
             SessionEnd::RefreshTokenReused => "refresh_token_reused",
             SessionEnd::Expired => "expired",
+            SessionEnd::AccountClosed => "account_closed",
         }
     }
 
@@ -69,11 +73,13 @@ pub enum ProStatus {
     PendingApproval,
     Active,
     Suspended,
+    /// Closed by its owner: no sign-in, no leads.
+    Closed,
 }
 
 impl ProStatus {
-    pub const ALL: [ProStatus; 4] =
-        [ProStatus::Onboarding, ProStatus::PendingApproval, ProStatus::Active, ProStatus::Suspended];
+    pub const ALL: [ProStatus; 5] =
+        [ProStatus::Onboarding, ProStatus::PendingApproval, ProStatus::Active, ProStatus::Suspended, ProStatus::Closed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -81,6 +87,7 @@ impl ProStatus {
             ProStatus::PendingApproval => "pending_approval",
             ProStatus::Active => "active",
             ProStatus::Suspended => "suspended",
+            ProStatus::Closed => "closed",
         }
     }
 
@@ -95,6 +102,7 @@ impl ProStatus {
             ProStatus::PendingApproval => "Waiting for approval",
             ProStatus::Active => "Approved",
             ProStatus::Suspended => "Suspended",
+            ProStatus::Closed => "Closed by the plumber",
         }
     }
 }

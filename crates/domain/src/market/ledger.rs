@@ -74,6 +74,15 @@ impl Transfer {
         }
     }
 
+    /// Wallet money given back to the card that paid it: it leaves through the payments account
+    /// it came in by.
+    pub fn refund_to_card(amount: Cents) -> Self {
+        Self {
+            kind: TransferKind::Refund,
+            postings: vec![(Account::Wallet, Cents(-amount.0)), (Account::Payments, amount)],
+        }
+    }
+
     pub fn balances(&self) -> bool {
         self.postings.iter().map(|(_, c)| i128::from(c.0)).sum::<i128>() == 0
     }
@@ -87,7 +96,12 @@ mod tests {
     proptest! {
         #[test]
         fn every_transfer_sums_to_zero(amount in 1i64..=i64::MAX / 2) {
-            for t in [Transfer::top_up(Cents(amount)), Transfer::purchase(Cents(amount)), Transfer::credit(Cents(amount))] {
+            for t in [
+                Transfer::top_up(Cents(amount)),
+                Transfer::purchase(Cents(amount)),
+                Transfer::credit(Cents(amount)),
+                Transfer::refund_to_card(Cents(amount)),
+            ] {
                 prop_assert!(t.balances());
             }
         }

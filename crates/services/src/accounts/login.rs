@@ -84,6 +84,11 @@ pub async fn login(
         )
         .await);
     };
+    if user.closed_at.is_some() {
+        // Said only to someone who knows the password, so it tells no one else the account exists.
+        tx.commit().await?;
+        return Err(ServiceError::AccountClosed);
+    }
     let role = role_of(&user)?;
     let mut mfa_at = None;
     // A browser gets a session that opens nothing but the second-factor page; the API has no

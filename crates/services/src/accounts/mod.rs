@@ -3,6 +3,7 @@
 //! "wrong password"), sessions and refresh tokens, password change and reset, the staff's second
 //! factor. Every deed and its audit entry, e-mails and texts commit in one transaction.
 
+mod close;
 mod login;
 mod mfa;
 mod notices;
@@ -12,6 +13,7 @@ mod signup;
 mod staff;
 mod verify;
 
+pub use close::close_account;
 pub use login::{access_token_ttl, login};
 pub use mfa::{
     SecondFactorStep, SteppedUp, keep_pending_secret, reauthenticate, recently_confirmed, second_factor_step,

@@ -12,6 +12,7 @@ pub(super) enum Notice<'a> {
     PasswordChanged,
     PasswordReset,
     NewDevice { device: Option<&'a str>, ip: &'a str },
+    AccountClosed { refunded: domain::Cents },
 }
 
 pub(super) async fn send(conn: &mut PgConnection, ctx: &Ctx, to: &str, notice: Notice<'_>) -> Result<(), sqlx::Error> {
@@ -34,10 +35,22 @@ pub(super) async fn send(conn: &mut PgConnection, ctx: &Ctx, to: &str, notice: N
                 device.unwrap_or("(an app or device that did not say what it is)")
             ),
         ),
+        Notice::AccountClosed { refunded } => (
+            "Your PlumberLeads account is closed".to_owned(),
+            if refunded.0 > 0 {
+                format!(
+                    "Your account was closed on {when}. The {refunded} left in your wallet is on its way back to the card you paid with; banks take 5 to 10 working days to show it.\nYou will get no more leads, texts or e-mails from us."
+                )
+            } else {
+                format!("Your account was closed on {when}. You will get no more leads, texts or e-mails from us.")
+            },
+        ),
     };
     let text_body = format!(
         "{what}\n\nIf this was you, there is nothing to do.\n\nIf it wasn't, reset your password now: {reset}\nand check which devices are signed in: {sessions}\n"
     );
-    ctx.queue.enqueue(conn, &SendEmail { to: to.to_owned(), subject, text_body, html_body: None }).await?;
+    ctx.queue
+        .enqueue(conn, &SendEmail { to: to.to_owned(), subject, text_body, html_body: None, unsubscribe: None })
+        .await?;
     Ok(())
 }

@@ -25,22 +25,7 @@ pub async fn change_password(
         let mut conn = ctx.pool.acquire().await?;
         store::accounts::find(&mut conn, user_id).await?.ok_or(ServiceError::SessionEnded)?
     };
-    // Proving the current password is a sign-in step: throttled and audited like one.
-    let account = user_key(user_id);
-    attempt(ctx, &account, ip).await?;
-    if !passwords::verify(Password::presented(current), Some(user.password_hash.clone())).await? {
-        let wrong = ServiceError::Invalid(vec![FieldError {
-            field: "current_password",
-            message: "That isn't your current password.".into(),
-        }]);
-        let tx = ctx.pool.begin().await?;
-        return Err(failed(tx, ctx, (&account, ip, Some(user_id)), AuditAction::ReauthFailed, wrong).await);
-    }
-    // Proven: the slate is clean, whatever becomes of the new password.
-    {
-        let mut conn = ctx.pool.acquire().await?;
-        store::login_failures::clear_account(&mut conn, &account).await?;
-    }
+    confirm_password(ctx, &user, current, "current_password", ip).await?;
     let pw = parse_new_password(&user, new)?;
     let hash = passwords::hash(pw).await?;
     let now = ctx.clock.now();
@@ -59,6 +44,30 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     ctx.session_cache.bump(user_id).await;
+    Ok(())
+}
+
+/// Proves the signed-in person knows the account's password before a step that needs it (a new
+/// password, closing the account). It is a sign-in step: throttled and audited like one. A wrong
+/// one is an error on `field`.
+pub(super) async fn confirm_password(
+    ctx: &Ctx,
+    user: &store::accounts::User,
+    password: &str,
+    field: &'static str,
+    ip: &str,
+) -> Result<(), ServiceError> {
+    let account = user_key(user.id);
+    attempt(ctx, &account, ip).await?;
+    if !passwords::verify(Password::presented(password), Some(user.password_hash.clone())).await? {
+        let wrong =
+            ServiceError::Invalid(vec![FieldError { field, message: "That isn't your current password.".into() }]);
+        let tx = ctx.pool.begin().await?;
+        return Err(failed(tx, ctx, (&account, ip, Some(user.id)), AuditAction::ReauthFailed, wrong).await);
+    }
+    // Proven: the slate is clean, whatever the step does next.
+    let mut conn = ctx.pool.acquire().await?;
+    store::login_failures::clear_account(&mut conn, &account).await?;
     Ok(())
 }
 
@@ -115,7 +124,8 @@ async fn send_reset_link(ctx: &Ctx, email: Option<&str>, ip: &str) -> Result<(),
         Some(address) => store::accounts::find_by_email(&mut tx, address).await?,
         None => None,
     };
-    if let Some(user) = user {
+    // A closed account signs in no more, so it gets no link to.
+    if let Some(user) = user.filter(|u| u.closed_at.is_none()) {
         send_email_link(&mut tx, ctx, user.id, &user.email, TokenPurpose::ResetPassword).await?;
         audit::record(&mut tx, ctx, Audit::new(None, AuditAction::PasswordResetRequested, user.id, Some(ip))).await?;
     }

@@ -42,7 +42,9 @@ pub(super) async fn send_email_link(
             ),
         ),
     };
-    ctx.queue.enqueue(conn, &SendEmail { to: to.to_owned(), subject, text_body, html_body: None }).await?;
+    ctx.queue
+        .enqueue(conn, &SendEmail { to: to.to_owned(), subject, text_body, html_body: None, unsubscribe: None })
+        .await?;
     Ok(())
 }
 

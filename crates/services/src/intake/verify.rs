@@ -54,6 +54,7 @@ pub(super) async fn on_verified(
             subject: "Your plumbing request is confirmed".into(),
             text_body: text,
             html_body: None,
+            unsubscribe: None,
         };
         ctx.queue.enqueue(tx, &mail).await?;
     }

@@ -50,6 +50,10 @@ pub async fn claim(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, S
     }
     let price = Cents(offer.price_cents);
     let limits = store::profiles::lock_limits(&mut tx, pro_id, now).await?.ok_or(ServiceError::NotFound)?;
+    if limits.closed {
+        // The account was closed while this claim waited for the pro's row: its sessions ended.
+        return Err(ServiceError::SessionEnded);
+    }
     let over_cap = limits.daily_cap.is_some_and(|cap| limits.bought_today >= i64::from(cap));
     let over_budget = limits.weekly_budget_cents.is_some_and(|b| limits.spent_this_week_cents + price.0 > b);
     if over_cap || over_budget {

@@ -133,6 +133,8 @@ pub async fn decide(
             store::disputes::decide(&mut tx, id, Some(price.0), staff, note, now).await?;
             store::disputes::mark_purchase(&mut tx, purchase, PurchaseStatus::Credited.as_str(), now).await?;
             feed::wallet_changed(&mut tx, pro, balance, now).await?;
+            // Decided after the pro closed the account: the credit goes on to their card.
+            super::refunds::refund_if_closed(&mut tx, ctx, pro).await?;
             (AuditAction::DisputeCredited, format!("We agree: {price} is back in your wallet."))
         }
         Decision::Deny => {
@@ -150,6 +152,7 @@ pub async fn decide(
             subject: "Your dispute is decided".into(),
             text_body: format!("About the lead you disputed: {outcome}{why}\n\nPlumberLeads"),
             html_body: None,
+            unsubscribe: None,
         };
         ctx.queue.enqueue(&mut tx, &mail).await?;
     }

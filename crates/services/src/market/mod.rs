@@ -12,12 +12,15 @@ mod notify;
 pub mod offers;
 pub mod prices;
 pub mod purchases;
+pub mod refunds;
 pub mod roster;
 pub mod unmet;
+pub mod unsubscribe;
 pub mod wallet;
 pub mod why;
 
 pub use distribute::Distribute;
+pub use refunds::RefundToCard;
 
 /// A page of a list, newest first: `next_cursor` continues it.
 #[derive(Debug, Clone, PartialEq)]

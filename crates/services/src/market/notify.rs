@@ -47,14 +47,17 @@ pub fn new_offer(ctx: &Ctx, pro: &Candidate, contact: &Contact, news: &OfferNews
         out.push(Message::Sms(SendSms::new(phone.clone(), body)));
     }
     if pro.pro.offer_email {
+        let stop = super::unsubscribe::link(ctx, pro.pro.pro_id, news.now);
         let mail = SendEmail {
             to: contact.email.clone(),
             subject: format!("New lead: {line}"),
             text_body: format!(
                 "A new lead matches your settings:\n\n{line}.\n\nIt is yours to claim for {minutes} minutes, \
-                 while places last: {link}\n\nPlumberLeads"
+                 while places last: {link}\n\nPlumberLeads\n\nNo more e-mails about new leads (texts and your \
+                 inbox stay as they are): {stop}"
             ),
             html_body: None,
+            unsubscribe: Some(stop),
         };
         out.push(Message::Email(mail));
     }

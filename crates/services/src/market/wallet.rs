@@ -90,6 +90,8 @@ pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError
     }
     let balance = store::ledger::post(&mut tx, top_up.pro_id, &Transfer::top_up(*amount), reference, now).await?;
     super::feed::wallet_changed(&mut tx, top_up.pro_id, balance, now).await?;
+    // Paid after the pro closed the account (a checkout left open): the money goes straight back.
+    super::refunds::refund_if_closed(&mut tx, ctx, top_up.pro_id).await?;
     // The receipt goes out with the credit, through the outbox (PRODUCT.md: receipts by e-mail).
     if let Some(pro) = store::accounts::find(&mut tx, top_up.pro_id).await? {
         let when = now.format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
@@ -102,6 +104,7 @@ pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError
                 ctx.settings.http.public_url.join("pro/wallet").map(|u| u.to_string()).unwrap_or_default()
             ),
             html_body: None,
+            unsubscribe: None,
         };
         ctx.queue.enqueue(&mut tx, &receipt).await?;
     }

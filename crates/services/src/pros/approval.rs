@@ -57,6 +57,7 @@ async fn tell_approved(conn: &mut PgConnection, ctx: &Ctx, pro: Uuid) -> Result<
             wallet = link("pro/wallet"),
         ),
         html_body: None,
+        unsubscribe: None,
     };
     ctx.queue.enqueue(conn, &mail).await?;
     if let (Some(phone), Some(_)) = (user.phone, user.phone_verified_at) {
@@ -123,6 +124,7 @@ pub async fn not_approved(
                 user.name
             ),
             html_body: None,
+            unsubscribe: None,
         };
         ctx.queue.enqueue(&mut tx, &mail).await?;
         if let (Some(phone), Some(_)) = (user.phone, user.phone_verified_at) {

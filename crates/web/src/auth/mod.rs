@@ -2,6 +2,7 @@
 //! `services::accounts`; storage is `store`.
 
 pub mod api;
+pub mod close_pages;
 pub mod pages;
 pub mod portal_pages;
 mod qr;

@@ -176,6 +176,10 @@ pub async fn login(
             Err(ServiceError::StaffNotAllowedHere) => {
                 (StatusCode::FORBIDDEN, "Staff accounts can only sign in from the office network.".to_owned())
             }
+            Err(ServiceError::AccountClosed) => (
+                StatusCode::FORBIDDEN,
+                format!("This account was closed. To open it again, write to {}.", crate::info_pages::contact(&state)),
+            ),
             Err(e) => return page_error(e),
         };
     let errors = vec![FieldError { field: "email", message }];

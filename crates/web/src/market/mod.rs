@@ -6,4 +6,5 @@ pub mod disputes_page;
 pub mod inbox;
 pub mod prices_page;
 pub mod stream;
+pub mod unsubscribe_page;
 pub mod wallet_page;
