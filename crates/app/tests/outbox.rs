@@ -1,7 +1,7 @@
 //! Messages leave through jobs and the configured providers; the dev providers keep them.
 
 use domain::{Cents, Clock};
-use integrations::{CheckoutRequest, PaymentEvent, PaymentProvider, SandboxPayments};
+use integrations::{CheckoutRequest, PaymentEvent, PaymentProvider, ProviderError, RefundRequest, SandboxPayments};
 use services::housekeeping::{Pruned, prune};
 use services::jobs::{Housekeeping, Message, SendEmail, SendMessages, SendSms};
 use std::sync::Arc;
@@ -129,6 +129,40 @@ async fn sandbox_checkout_completes_once_with_the_amount_and_reference() -> R {
         })
         .await;
     assert!(refused.is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn sandbox_refunds_once_per_reference_and_never_more_than_was_paid() -> R {
+    let app = TestApp::spawn().await?;
+    let public = app.settings.http.public_url.clone();
+    let sandbox = SandboxPayments::new(app.pool.clone(), Arc::new(app.clock.clone()), public);
+    let request = |reference: &str| CheckoutRequest {
+        reference: reference.into(),
+        amount: Cents(5_000),
+        success_url: String::new(),
+        cancel_url: String::new(),
+    };
+    let paid = sandbox.create_checkout(&request("topup-1")).await?;
+    sandbox.pay(&paid.id).await?;
+    let unpaid = sandbox.create_checkout(&request("topup-2")).await?;
+    let refund = |checkout: &str, cents: i64, reference: &str| RefundRequest {
+        checkout_id: checkout.into(),
+        amount: Cents(cents),
+        reference: reference.into(),
+    };
+
+    let first = sandbox.refund(&refund(&paid.id, 3_000, "r1")).await?;
+    assert_eq!(sandbox.refund(&refund(&paid.id, 3_000, "r1")).await?, first, "asked twice, refunded once");
+    sandbox.refund(&refund(&paid.id, 2_000, "r2")).await?;
+    let too_much = sandbox.refund(&refund(&paid.id, 1, "r3")).await;
+    assert!(matches!(too_much, Err(ProviderError::Rejected(_))), "{too_much:?}");
+    let not_paid = sandbox.refund(&refund(&unpaid.id, 100, "r4")).await;
+    assert!(matches!(not_paid, Err(ProviderError::Rejected(_))), "{not_paid:?}");
+    let nonsense = sandbox.refund(&refund("not-a-checkout", 100, "r5")).await;
+    assert!(matches!(nonsense, Err(ProviderError::Rejected(_))), "{nonsense:?}");
+    let given = store::sandbox::refunded(&mut *app.pool.acquire().await?, paid.id.parse()?).await?;
+    assert_eq!(given, 5_000);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 use crate::ProviderError;
 use async_trait::async_trait;
 use domain::Clock;
+use futures::StreamExt;
 use sqlx::PgPool;
 use std::sync::Arc;
 use store::dev_outbox::{self, StoredEmail};
@@ -24,6 +25,13 @@ pub struct EmailMessage {
 pub trait EmailSender: Send + Sync {
     /// Sends one message and returns the provider's id for it (for delivery webhooks).
     async fn send(&self, message: &EmailMessage) -> Result<String, ProviderError>;
+
+    /// Sends several, each with its own outcome in the same order: a few calls at once, unless
+    /// the provider keeps a batch in one go (the dev mailbox: one statement).
+    async fn send_all(&self, messages: &[EmailMessage]) -> Vec<Result<String, ProviderError>> {
+        let calls: Vec<_> = messages.iter().map(|m| self.send(m)).collect();
+        futures::stream::iter(calls).buffered(crate::SENDS_AT_ONCE).collect().await
+    }
 }
 
 /// Keeps every message in the `dev_mailbox` table instead of delivering it.
@@ -40,13 +48,13 @@ impl DevMailbox {
     }
 }
 
-#[async_trait]
-impl EmailSender for DevMailbox {
-    async fn send(&self, m: &EmailMessage) -> Result<String, ProviderError> {
+impl DevMailbox {
+    /// What a provider would refuse, refused; otherwise the row to keep.
+    fn accept(&self, m: &EmailMessage) -> Result<StoredEmail, ProviderError> {
         if !m.to.contains('@') {
             return Err(ProviderError::Rejected(format!("{:?} is not an e-mail address", m.to)));
         }
-        let stored = StoredEmail {
+        Ok(StoredEmail {
             id: Uuid::now_v7(),
             to: m.to.clone(),
             from: self.from.clone(),
@@ -55,10 +63,38 @@ impl EmailSender for DevMailbox {
             html_body: m.html_body.clone(),
             list_unsubscribe: m.unsubscribe.clone(),
             created_at: self.clock.now(),
-        };
+        })
+    }
+}
+
+#[async_trait]
+impl EmailSender for DevMailbox {
+    async fn send(&self, m: &EmailMessage) -> Result<String, ProviderError> {
+        let stored = self.accept(m)?;
         let mut conn = self.pool.acquire().await?;
         dev_outbox::insert_email(&mut conn, &stored).await?;
         tracing::info!(id = %stored.id, "e-mail kept in the dev mailbox");
         Ok(stored.id.to_string())
+    }
+
+    async fn send_all(&self, messages: &[EmailMessage]) -> Vec<Result<String, ProviderError>> {
+        let accepted: Vec<Result<StoredEmail, ProviderError>> = messages.iter().map(|m| self.accept(m)).collect();
+        let rows: Vec<StoredEmail> = accepted.iter().filter_map(|a| a.as_ref().ok().cloned()).collect();
+        let kept = async {
+            if !rows.is_empty() {
+                dev_outbox::insert_email_all(&mut *self.pool.acquire().await?, &rows).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        tracing::info!(count = rows.len(), "e-mail batch kept in the dev mailbox");
+        accepted
+            .into_iter()
+            .map(|a| match (a, &kept) {
+                (Ok(stored), Ok(())) => Ok(stored.id.to_string()),
+                (Ok(_), Err(e)) => Err(ProviderError::Transient(e.to_string())),
+                (Err(refused), _) => Err(refused),
+            })
+            .collect()
     }
 }

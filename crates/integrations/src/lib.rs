@@ -15,6 +15,9 @@ pub use payments::{Checkout, CheckoutRequest, PaymentEvent, PaymentProvider, Ref
 pub use sms::{DevSmsOutbox, SmsMessage, SmsSender};
 pub use storage::Storage;
 
+/// Calls a provider without a batch call has in flight at once for one `send_all`.
+pub const SENDS_AT_ONCE: usize = 8;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// Worth trying again later (network, 5xx, rate limit).

@@ -3,6 +3,7 @@
 use crate::ProviderError;
 use async_trait::async_trait;
 use domain::Clock;
+use futures::StreamExt;
 use sqlx::PgPool;
 use std::sync::Arc;
 use store::dev_outbox::{self, StoredSms};
@@ -19,6 +20,13 @@ pub struct SmsMessage {
 pub trait SmsSender: Send + Sync {
     /// Sends one message and returns the provider's id for it (for status callbacks).
     async fn send(&self, message: &SmsMessage) -> Result<String, ProviderError>;
+
+    /// Sends several, each with its own outcome in the same order. A provider without a batch
+    /// call (Twilio) makes a few calls at once; the dev outbox keeps a batch in one statement.
+    async fn send_all(&self, messages: &[SmsMessage]) -> Vec<Result<String, ProviderError>> {
+        let calls: Vec<_> = messages.iter().map(|m| self.send(m)).collect();
+        futures::stream::iter(calls).buffered(crate::SENDS_AT_ONCE).collect().await
+    }
 }
 
 /// Keeps every message in the `dev_sms_outbox` table instead of sending it.
@@ -37,9 +45,9 @@ impl DevSmsOutbox {
 /// Twilio refuses bodies over 1,600 characters; the dev outbox holds us to the same rule.
 pub const MAX_BODY_CHARS: usize = 1_600;
 
-#[async_trait]
-impl SmsSender for DevSmsOutbox {
-    async fn send(&self, m: &SmsMessage) -> Result<String, ProviderError> {
+impl DevSmsOutbox {
+    /// What Twilio would refuse, refused the same way; otherwise the row to keep.
+    fn accept(&self, m: &SmsMessage) -> Result<StoredSms, ProviderError> {
         let e164 =
             m.to.strip_prefix('+')
                 .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
@@ -49,11 +57,38 @@ impl SmsSender for DevSmsOutbox {
         if m.body.chars().count() > MAX_BODY_CHARS {
             return Err(ProviderError::Rejected("the message is longer than 1,600 characters".into()));
         }
-        let stored =
-            StoredSms { id: Uuid::now_v7(), to: m.to.clone(), body: m.body.clone(), created_at: self.clock.now() };
+        Ok(StoredSms { id: Uuid::now_v7(), to: m.to.clone(), body: m.body.clone(), created_at: self.clock.now() })
+    }
+}
+
+#[async_trait]
+impl SmsSender for DevSmsOutbox {
+    async fn send(&self, m: &SmsMessage) -> Result<String, ProviderError> {
+        let stored = self.accept(m)?;
         let mut conn = self.pool.acquire().await?;
         dev_outbox::insert_sms(&mut conn, &stored).await?;
         tracing::info!(id = %stored.id, "SMS kept in the dev outbox");
         Ok(stored.id.to_string())
+    }
+
+    async fn send_all(&self, messages: &[SmsMessage]) -> Vec<Result<String, ProviderError>> {
+        let accepted: Vec<Result<StoredSms, ProviderError>> = messages.iter().map(|m| self.accept(m)).collect();
+        let rows: Vec<StoredSms> = accepted.iter().filter_map(|a| a.as_ref().ok().cloned()).collect();
+        let kept = async {
+            if !rows.is_empty() {
+                dev_outbox::insert_sms_all(&mut *self.pool.acquire().await?, &rows).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        tracing::info!(count = rows.len(), "SMS batch kept in the dev outbox");
+        accepted
+            .into_iter()
+            .map(|a| match (a, &kept) {
+                (Ok(stored), Ok(())) => Ok(stored.id.to_string()),
+                (Ok(_), Err(e)) => Err(ProviderError::Transient(e.to_string())),
+                (Err(refused), _) => Err(refused),
+            })
+            .collect()
     }
 }

@@ -4,7 +4,6 @@
 
 use crate::Ctx;
 use ::jobs::{Job, JobError, Registry};
-use futures::StreamExt;
 use integrations::{EmailMessage, ProviderError, SmsMessage};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -41,15 +40,18 @@ pub struct SendEmail {
 }
 
 impl SendEmail {
-    async fn send(&self, ctx: &Ctx) -> Result<(), ProviderError> {
-        let message = EmailMessage {
+    fn message(&self) -> EmailMessage {
+        EmailMessage {
             to: self.to.clone(),
             subject: self.subject.clone(),
             text_body: self.text_body.clone(),
             html_body: self.html_body.clone(),
             unsubscribe: self.unsubscribe.clone(),
-        };
-        counted("email", ctx.providers.email.send(&message).await)
+        }
+    }
+
+    async fn send(&self, ctx: &Ctx) -> Result<(), ProviderError> {
+        counted("email", ctx.providers.email.send(&self.message()).await)
     }
 }
 
@@ -91,7 +93,11 @@ impl SendSms {
             metrics::counter!("messages_sent_total", "channel" => "sms", "outcome" => "opted_out").increment(1);
             return Ok(());
         }
-        counted("sms", ctx.providers.sms.send(&SmsMessage { to: self.to.clone(), body: self.body.clone() }).await)
+        counted("sms", ctx.providers.sms.send(&self.message()).await)
+    }
+
+    fn message(&self) -> SmsMessage {
+        SmsMessage { to: self.to.clone(), body: self.body.clone() }
     }
 }
 
@@ -124,9 +130,6 @@ pub enum Message {
     Email(SendEmail),
 }
 
-/// Provider calls a batch has in flight at once.
-const BATCH_SENDS_AT_ONCE: usize = 8;
-
 /// The messages of one event (a distribution look's offers: a text and an e-mail for each pro),
 /// sent together: one job to claim and finish instead of one per message, and the provider
 /// calls made a few at a time. A message the provider does not take goes on as a job of its
@@ -146,32 +149,34 @@ impl Job for SendMessages {
             Message::Sms(sms) => Some(sms),
             Message::Email(_) => None,
         });
-        let opted_out = &opted_out(&ctx, texts).await?;
-        // Each send owns its message and hands it back with the outcome, so the ones the
-        // provider did not take can be queued as they are.
-        let outcomes: Vec<(Message, Result<(), ProviderError>)> = futures::stream::iter(self.messages)
-            .map(|message| {
-                let ctx = ctx.clone();
-                async move {
-                    let outcome = match &message {
-                        Message::Sms(sms) => sms.send(&ctx, opted_out).await,
-                        Message::Email(mail) => mail.send(&ctx).await,
-                    };
-                    (message, outcome)
+        let opted_out = opted_out(&ctx, texts).await?;
+        let (mut texts, mut mails) = (Vec::new(), Vec::new());
+        for message in self.messages {
+            match message {
+                Message::Sms(sms) if opted_out.contains(&sms.to) => {
+                    metrics::counter!("messages_sent_total", "channel" => "sms", "outcome" => "opted_out").increment(1);
                 }
-            })
-            .buffered(BATCH_SENDS_AT_ONCE)
-            .collect()
-            .await;
+                Message::Sms(sms) => texts.push(sms),
+                Message::Email(mail) => mails.push(mail),
+            }
+        }
+        // Each channel's batch goes to its provider in one call (the provider decides how many
+        // requests that takes), both channels at once.
+        let sms: Vec<SmsMessage> = texts.iter().map(SendSms::message).collect();
+        let email: Vec<EmailMessage> = mails.iter().map(SendEmail::message).collect();
+        let (sms_outcomes, email_outcomes) =
+            futures::join!(ctx.providers.sms.send_all(&sms), ctx.providers.email.send_all(&email));
         let mut left = Vec::new();
-        for (message, outcome) in outcomes {
-            if let Err(e) = outcome {
-                tracing::warn!(error = %e, "a message of a batch goes on as a job of its own");
-                let row = match &message {
-                    Message::Sms(sms) => ctx.queue.row(sms),
-                    Message::Email(mail) => ctx.queue.row(mail),
-                };
-                left.push(row.map_err(JobError::permanent)?);
+        for (text, outcome) in texts.iter().zip(sms_outcomes) {
+            if let Err(e) = counted("sms", outcome) {
+                tracing::warn!(error = %e, "a text of a batch goes on as a job of its own");
+                left.push(ctx.queue.row(text).map_err(JobError::permanent)?);
+            }
+        }
+        for (mail, outcome) in mails.iter().zip(email_outcomes) {
+            if let Err(e) = counted("email", outcome) {
+                tracing::warn!(error = %e, "an e-mail of a batch goes on as a job of its own");
+                left.push(ctx.queue.row(mail).map_err(JobError::permanent)?);
             }
         }
         if !left.is_empty() {

@@ -85,6 +85,53 @@ pub async fn insert_sms(conn: &mut PgConnection, m: &StoredSms) -> Result<(), sq
     Ok(())
 }
 
+/// Keeps many texts in one statement (one commit for a whole batch).
+pub async fn insert_sms_all(conn: &mut PgConnection, all: &[StoredSms]) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = all.iter().map(|m| m.id).collect();
+    let to: Vec<String> = all.iter().map(|m| m.to.clone()).collect();
+    let body: Vec<String> = all.iter().map(|m| m.body.clone()).collect();
+    let at: Vec<OffsetDateTime> = all.iter().map(|m| m.created_at).collect();
+    sqlx::query!(
+        "INSERT INTO dev_sms_outbox (id, to_number, body, created_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])",
+        &ids,
+        &to,
+        &body,
+        &at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Keeps many e-mails in one statement (one commit for a whole batch).
+pub async fn insert_email_all(conn: &mut PgConnection, all: &[StoredEmail]) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = all.iter().map(|m| m.id).collect();
+    let to: Vec<String> = all.iter().map(|m| m.to.clone()).collect();
+    let from: Vec<String> = all.iter().map(|m| m.from.clone()).collect();
+    let subject: Vec<String> = all.iter().map(|m| m.subject.clone()).collect();
+    let text: Vec<String> = all.iter().map(|m| m.text_body.clone()).collect();
+    let html: Vec<Option<String>> = all.iter().map(|m| m.html_body.clone()).collect();
+    let unsubscribe: Vec<Option<String>> = all.iter().map(|m| m.list_unsubscribe.clone()).collect();
+    let at: Vec<OffsetDateTime> = all.iter().map(|m| m.created_at).collect();
+    sqlx::query!(
+        "INSERT INTO dev_mailbox (id, to_address, from_address, subject, text_body, html_body, list_unsubscribe, created_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::timestamptz[])",
+        &ids,
+        &to,
+        &from,
+        &subject,
+        &text,
+        &html as &[Option<String>],
+        &unsubscribe as &[Option<String>],
+        &at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Newest first; `to` narrows to one number.
 pub async fn recent_sms(conn: &mut PgConnection, to: Option<&str>, limit: i64) -> Result<Vec<StoredSms>, sqlx::Error> {
     let rows = sqlx::query!(
