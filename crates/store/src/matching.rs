@@ -71,6 +71,21 @@ pub async fn contacts(conn: &mut PgConnection, pro_ids: &[Uuid]) -> Result<Vec<C
         .await
 }
 
+/// Whether any working pro (active, not paused) takes `category` jobs in `zip`: stops at the
+/// first, where `taking` reads every covering pro (~1,300 in a metro; at 100 verifications a
+/// second, counting them was most of PostgreSQL's time in `bench/market`).
+pub async fn anyone_taking(conn: &mut PgConnection, zip: &str, category: &str) -> Result<bool, sqlx::Error> {
+    let any = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pro_service_zips sz JOIN pros p ON p.user_id = sz.pro_id
+           WHERE sz.zip = $1 AND p.status = 'active' AND NOT p.paused AND $2 = ANY (p.categories)) AS "any!""#,
+        zip,
+        category
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(any)
+}
+
 /// How many working pros (active, not paused) take `category` jobs in `zip`: what a homeowner
 /// is told at the ZIP step, before any lead exists.
 pub async fn taking(conn: &mut PgConnection, zip: &str, category: &str) -> Result<i64, sqlx::Error> {

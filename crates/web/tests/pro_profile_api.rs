@@ -296,3 +296,56 @@ async fn certificates_by_the_api_are_sniffed_and_size_limited() -> R {
     );
     app.shutdown().await
 }
+
+#[tokio::test]
+async fn how_offers_reach_a_pro_is_read_and_set_by_the_api_as_in_the_portal() -> R {
+    let app = TestApp::spawn().await?;
+    let (id, token) = token(&app, "nell@example.com", "+16125550188").await?;
+    let before = get(&app, &token).await?;
+    assert_eq!(
+        before["notifications"],
+        json!({"sms": true, "email": true, "quiet_from": null, "quiet_until": null}),
+        "texts and e-mails on, no quiet hours, before anything is set"
+    );
+
+    let quiet = json!({"notifications": {"sms": true, "email": false, "quiet_from": "21:30", "quiet_until": "07:00"}});
+    let (status, body) = patch(&app, &token, &quiet).await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["notifications"], quiet["notifications"]);
+    let saved: (bool, bool, Option<String>) =
+        sqlx::query_as("SELECT offer_sms, offer_email, quiet_from::text FROM pros WHERE user_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await?;
+    assert_eq!(saved, (true, false, Some("21:30:00".into())), "the portal's own columns");
+
+    // Half-given or equal quiet hours, a time that is not one, a field we do not know: refused by
+    // path, and nothing changes.
+    for (bad, field) in [
+        (json!({"sms": true, "email": true, "quiet_from": "22:00"}), Some("notifications.quiet_from")),
+        (
+            json!({"sms": true, "email": true, "quiet_from": "22:00", "quiet_until": "22:00"}),
+            Some("notifications.quiet_from"),
+        ),
+        (
+            json!({"sms": true, "email": true, "quiet_from": "25:00", "quiet_until": "07:00"}),
+            Some("notifications.quiet_from"),
+        ),
+        (json!({"sms": true, "email": true, "loud": true}), None),
+        (json!({"email": true}), None),
+    ] {
+        let (status, problem) = patch(&app, &token, &json!({ "notifications": bad })).await?;
+        assert!(status.is_client_error(), "{bad}: {status} {problem}");
+        if let Some(field) = field {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(fields(&problem), [field], "{bad}");
+        }
+    }
+    assert_eq!(get(&app, &token).await?["notifications"], quiet["notifications"]);
+
+    // Quiet hours cleared by sending neither.
+    let (status, body) = patch(&app, &token, &json!({"notifications": {"sms": false, "email": true}})).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["notifications"], json!({"sms": false, "email": true, "quiet_from": null, "quiet_until": null}));
+    app.shutdown().await
+}

@@ -26,8 +26,8 @@ pub(super) async fn on_verified(
     let link = status_url(ctx, lead_id, now);
     let first_name = lead.name.split_whitespace().next().unwrap_or("there");
     let job = lead.category_name.to_lowercase();
-    let taking = store::matching::taking(tx, &lead.zip, &lead.category).await?;
-    let sms = if taking > 0 {
+    let taking = store::matching::anyone_taking(tx, &lead.zip, &lead.category).await?;
+    let sms = if taking {
         format!(
             "PlumberLeads: thanks, {first_name}! Your {job} request is confirmed. Local plumbers will call you soon. See who: {link}"
         )
@@ -43,7 +43,7 @@ pub(super) async fn on_verified(
             lead.category_name,
             lead.city,
             lead.zip,
-            if taking > 0 {
+            if taking {
                 "Up to 3 local plumbers will get it and call you soon."
             } else {
                 "No plumber on PlumberLeads takes this kind of job near you yet, so nobody may call: please call a local plumber too. We'll keep offering it for a while in case one joins."

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::account::profile::{Hours, LeadPreferences, Licence, ServiceArea, WEEKDAYS};
+use domain::account::profile::{Hours, LeadPreferences, Licence, Notifications, ServiceArea, WEEKDAYS};
 use domain::account::{BusinessName, ProStatus};
 use domain::{Cents, FieldError};
 use serde::{Deserialize, Serialize};
@@ -91,6 +91,19 @@ pub struct ProfilePreferences {
     paused: bool,
 }
 
+/// How offers reach you besides the inbox and the live stream: a text (never in quiet hours, but
+/// for an emergency) and an e-mail. Quiet hours are `HH:MM` in your time zone, both or neither.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileNotifications {
+    sms: bool,
+    email: bool,
+    #[serde(default)]
+    quiet_from: Option<String>,
+    #[serde(default)]
+    quiet_until: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileChecklistItem {
     /// `email_verified`, `phone_verified`, `business`, `insurance`, `area`, `services`, `hours`,
@@ -110,6 +123,7 @@ pub struct ProfileView {
     services: Vec<String>,
     hours: Option<ProfileHours>,
     preferences: Option<ProfilePreferences>,
+    notifications: ProfileNotifications,
 }
 
 /// Any subset of the sections; each one sent replaces that section.
@@ -121,6 +135,7 @@ pub struct ProfilePatch {
     services: Option<Vec<String>>,
     hours: Option<ProfileHours>,
     preferences: Option<ProfilePreferences>,
+    notifications: Option<ProfileNotifications>,
 }
 
 fn view(w: Whole) -> ProfileView {
@@ -152,6 +167,12 @@ fn view(w: Whole) -> ProfileView {
         weekly_budget_cents: p.weekly_budget_cents,
         paused: p.paused,
     });
+    let notifications = ProfileNotifications {
+        sms: p.offer_sms,
+        email: p.offer_email,
+        quiet_from: p.quiet_from.map(hhmm),
+        quiet_until: p.quiet_until.map(hhmm),
+    };
     ProfileView {
         status: p.status,
         checklist: w
@@ -169,6 +190,7 @@ fn view(w: Whole) -> ProfileView {
         services: w.services,
         hours,
         preferences,
+        notifications,
     }
 }
 
@@ -187,6 +209,7 @@ fn at(field: &'static str) -> &'static str {
         "weekly_budget" => "preferences.weekly_budget_cents",
         "daily_cap" => "preferences.daily_cap",
         "lead_types" => "preferences.shared",
+        "quiet_hours" => "notifications.quiet_from",
         other => other,
     }
 }
@@ -266,9 +289,13 @@ fn changes(patch: ProfilePatch) -> Result<Changes, Vec<FieldError>> {
         .map_err(&mut keep)
         .ok()
     });
+    let notifications = patch.notifications.and_then(|n| {
+        let (from, until) = (n.quiet_from.unwrap_or_default(), n.quiet_until.unwrap_or_default());
+        Notifications::parse(n.sms, n.email, &from, &until).map_err(&mut keep).ok()
+    });
     let services = patch.services;
     if errors.is_empty() {
-        Ok(Changes { business, area, services, hours, preferences, notifications: None })
+        Ok(Changes { business, area, services, hours, preferences, notifications })
     } else {
         Err(errors)
     }
