@@ -70,31 +70,20 @@ impl DevMailbox {
 #[async_trait]
 impl EmailSender for DevMailbox {
     async fn send(&self, m: &EmailMessage) -> Result<String, ProviderError> {
-        let stored = self.accept(m)?;
-        let mut conn = self.pool.acquire().await?;
-        dev_outbox::insert_email(&mut conn, &stored).await?;
-        tracing::info!(id = %stored.id, "e-mail kept in the dev mailbox");
-        Ok(stored.id.to_string())
+        crate::only(self.send_all(std::slice::from_ref(m)).await)
     }
 
     async fn send_all(&self, messages: &[EmailMessage]) -> Vec<Result<String, ProviderError>> {
         let accepted: Vec<Result<StoredEmail, ProviderError>> = messages.iter().map(|m| self.accept(m)).collect();
-        let rows: Vec<StoredEmail> = accepted.iter().filter_map(|a| a.as_ref().ok().cloned()).collect();
+        let rows = crate::accepted_rows(&accepted);
         let kept = async {
             if !rows.is_empty() {
-                dev_outbox::insert_email_all(&mut *self.pool.acquire().await?, &rows).await?;
+                dev_outbox::insert_emails(&mut *self.pool.acquire().await?, &rows).await?;
             }
-            Ok::<_, sqlx::Error>(())
+            Ok::<(), sqlx::Error>(())
         }
         .await;
-        tracing::info!(count = rows.len(), "e-mail batch kept in the dev mailbox");
-        accepted
-            .into_iter()
-            .map(|a| match (a, &kept) {
-                (Ok(stored), Ok(())) => Ok(stored.id.to_string()),
-                (Ok(_), Err(e)) => Err(ProviderError::Transient(e.to_string())),
-                (Err(refused), _) => Err(refused),
-            })
-            .collect()
+        tracing::info!(count = rows.len(), "e-mail kept in the dev mailbox");
+        crate::dev_outcomes(accepted, &kept, |r| r.id)
     }
 }

@@ -18,6 +18,34 @@ pub use storage::Storage;
 /// Calls a provider without a batch call has in flight at once for one `send_all`.
 pub const SENDS_AT_ONCE: usize = 8;
 
+/// A dev provider's batch, answered message by message in order: what it accepted (`Ok`) was kept
+/// in one statement whose result is `kept`, so each is its id, or that statement's failure (worth
+/// retrying); what it refused stays refused.
+fn dev_outcomes<T>(
+    accepted: Vec<Result<T, ProviderError>>,
+    kept: &Result<(), sqlx::Error>,
+    id: impl Fn(&T) -> uuid::Uuid,
+) -> Vec<Result<String, ProviderError>> {
+    accepted
+        .into_iter()
+        .map(|a| match (a, kept) {
+            (Ok(row), Ok(())) => Ok(id(&row).to_string()),
+            (Ok(_), Err(e)) => Err(ProviderError::Transient(e.to_string())),
+            (Err(refused), _) => Err(refused),
+        })
+        .collect()
+}
+
+/// The rows a dev provider accepted from a batch.
+fn accepted_rows<T: Clone>(accepted: &[Result<T, ProviderError>]) -> Vec<T> {
+    accepted.iter().filter_map(|a| a.as_ref().ok().cloned()).collect()
+}
+
+/// One message through a batch's path: `send` and `send_all` keep the same way.
+fn only(mut outcomes: Vec<Result<String, ProviderError>>) -> Result<String, ProviderError> {
+    outcomes.pop().unwrap_or_else(|| Err(ProviderError::Transient("no outcome for the message".into())))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// Worth trying again later (network, 5xx, rate limit).

@@ -64,31 +64,20 @@ impl DevSmsOutbox {
 #[async_trait]
 impl SmsSender for DevSmsOutbox {
     async fn send(&self, m: &SmsMessage) -> Result<String, ProviderError> {
-        let stored = self.accept(m)?;
-        let mut conn = self.pool.acquire().await?;
-        dev_outbox::insert_sms(&mut conn, &stored).await?;
-        tracing::info!(id = %stored.id, "SMS kept in the dev outbox");
-        Ok(stored.id.to_string())
+        crate::only(self.send_all(std::slice::from_ref(m)).await)
     }
 
     async fn send_all(&self, messages: &[SmsMessage]) -> Vec<Result<String, ProviderError>> {
         let accepted: Vec<Result<StoredSms, ProviderError>> = messages.iter().map(|m| self.accept(m)).collect();
-        let rows: Vec<StoredSms> = accepted.iter().filter_map(|a| a.as_ref().ok().cloned()).collect();
+        let rows = crate::accepted_rows(&accepted);
         let kept = async {
             if !rows.is_empty() {
-                dev_outbox::insert_sms_all(&mut *self.pool.acquire().await?, &rows).await?;
+                dev_outbox::insert_sms(&mut *self.pool.acquire().await?, &rows).await?;
             }
-            Ok::<_, sqlx::Error>(())
+            Ok::<(), sqlx::Error>(())
         }
         .await;
-        tracing::info!(count = rows.len(), "SMS batch kept in the dev outbox");
-        accepted
-            .into_iter()
-            .map(|a| match (a, &kept) {
-                (Ok(stored), Ok(())) => Ok(stored.id.to_string()),
-                (Ok(_), Err(e)) => Err(ProviderError::Transient(e.to_string())),
-                (Err(refused), _) => Err(refused),
-            })
-            .collect()
+        tracing::info!(count = rows.len(), "SMS kept in the dev outbox");
+        crate::dev_outcomes(accepted, &kept, |r| r.id)
     }
 }

@@ -85,15 +85,3 @@ pub async fn succeed(
     .await?;
     Ok(done.rows_affected() == 1)
 }
-
-/// A pro's refunds, newest first: (amount, sent to the card yet).
-pub async fn for_pro(conn: &mut PgConnection, pro_id: Uuid) -> Result<Vec<(i64, bool)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT amount_cents, status = 'succeeded' AS "sent!" FROM card_refunds WHERE pro_id = $1
-           ORDER BY created_at DESC, id DESC"#,
-        pro_id
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.amount_cents, r.sent)).collect())
-}

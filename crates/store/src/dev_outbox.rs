@@ -25,24 +25,6 @@ pub struct StoredSms {
     pub created_at: OffsetDateTime,
 }
 
-pub async fn insert_email(conn: &mut PgConnection, m: &StoredEmail) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO dev_mailbox (id, to_address, from_address, subject, text_body, html_body, list_unsubscribe, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        m.id,
-        m.to,
-        m.from,
-        m.subject,
-        m.text_body,
-        m.html_body,
-        m.list_unsubscribe,
-        m.created_at
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Newest first; `to` narrows to one recipient.
 pub async fn recent_emails(
     conn: &mut PgConnection,
@@ -72,21 +54,8 @@ pub async fn recent_emails(
         .collect())
 }
 
-pub async fn insert_sms(conn: &mut PgConnection, m: &StoredSms) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO dev_sms_outbox (id, to_number, body, created_at) VALUES ($1, $2, $3, $4)",
-        m.id,
-        m.to,
-        m.body,
-        m.created_at
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Keeps many texts in one statement (one commit for a whole batch).
-pub async fn insert_sms_all(conn: &mut PgConnection, all: &[StoredSms]) -> Result<(), sqlx::Error> {
+/// Keeps texts, a whole batch in one statement (one commit).
+pub async fn insert_sms(conn: &mut PgConnection, all: &[StoredSms]) -> Result<(), sqlx::Error> {
     let ids: Vec<Uuid> = all.iter().map(|m| m.id).collect();
     let to: Vec<String> = all.iter().map(|m| m.to.clone()).collect();
     let body: Vec<String> = all.iter().map(|m| m.body.clone()).collect();
@@ -104,8 +73,8 @@ pub async fn insert_sms_all(conn: &mut PgConnection, all: &[StoredSms]) -> Resul
     Ok(())
 }
 
-/// Keeps many e-mails in one statement (one commit for a whole batch).
-pub async fn insert_email_all(conn: &mut PgConnection, all: &[StoredEmail]) -> Result<(), sqlx::Error> {
+/// Keeps e-mails, a whole batch in one statement (one commit).
+pub async fn insert_emails(conn: &mut PgConnection, all: &[StoredEmail]) -> Result<(), sqlx::Error> {
     let ids: Vec<Uuid> = all.iter().map(|m| m.id).collect();
     let to: Vec<String> = all.iter().map(|m| m.to.clone()).collect();
     let from: Vec<String> = all.iter().map(|m| m.from.clone()).collect();
