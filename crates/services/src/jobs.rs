@@ -223,4 +223,5 @@ pub fn registry() -> Registry<Ctx> {
         .register::<crate::accounts::SendResetLink>()
         .register::<crate::market::Distribute>()
         .register::<crate::market::RefundToCard>()
+        .register::<crate::market::WithdrawOffers>()
 }

@@ -234,3 +234,18 @@ pub async fn live_holders(
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.pro_id)).collect())
 }
+
+/// The pro's offers still open to a claim (any lead).
+pub async fn live_for_pro(
+    conn: &mut PgConnection,
+    pro_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM offers WHERE pro_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY id",
+        pro_id,
+        now
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -135,6 +135,13 @@ async fn closing_sends_the_wallet_back_to_the_cards_that_paid_it_and_signs_out_e
     let at_provider: i64 =
         sqlx::query_scalar("SELECT sum(amount_cents)::bigint FROM sandbox_refunds").fetch_one(&app.pool).await?;
     assert_eq!(at_provider, 50_000);
+    // Its live offer went back to the lead at once, not at its expiry.
+    let (status, reason): (String, Option<String>) =
+        sqlx::query_as("SELECT status::text, decline_reason FROM offers WHERE id = $1")
+            .bind(waiting_offer)
+            .fetch_one(&app.pool)
+            .await?;
+    assert_eq!((status.as_str(), reason.as_deref()), ("declined", Some(services::market::decline::CLOSED_ACCOUNT)));
     let (subject, text) = app.latest_email_to(&pro.email).await?;
     assert_eq!(subject, "Your PlumberLeads account is closed");
     assert!(text.contains("$500.00"), "{text}");

@@ -45,6 +45,8 @@ pub async fn close_account(
     store::closing::close(&mut tx, pro_id, now).await?;
     let refunded = crate::market::refunds::refund_wallet(&mut tx, ctx, pro_id).await?;
     let ended = store::sessions::end_all(&mut tx, pro_id, None, SessionEnd::AccountClosed.as_str(), now).await?;
+    // Its live offers go back to their leads' next batches now, not when they would expire.
+    ctx.queue.enqueue(&mut tx, &crate::market::WithdrawOffers { pro_id }).await?;
     notices::send(&mut tx, ctx, &user.email, Notice::AccountClosed { refunded }).await?;
     let detail = serde_json::json!({ "refunded_cents": refunded.0, "sessions_ended": ended });
     audit::record(&mut tx, ctx, Audit::own(pro_id, AuditAction::AccountClosed, Some(ip)).detail(detail)).await?;

@@ -1,10 +1,43 @@
 //! A pro passes on an offer; when the batch has nobody left to answer, the next one goes out.
+//! A pro who closes their account passes on all of theirs at once (`WithdrawOffers`).
 
 use super::{Distribute, feed};
 use crate::{Ctx, Refusal, ServiceError};
+use ::jobs::{Job, JobError};
 use domain::FieldError;
 use domain::market::OfferStatus;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// What the lead's record says of an offer withdrawn by its account's closing.
+pub const CLOSED_ACCOUNT: &str = "The plumber closed their account.";
+
+/// Declines every live offer of a pro whose account closed, so each lead's next batch goes out
+/// now rather than when the offer would have expired. Queued in the closing's transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawOffers {
+    pub pro_id: Uuid,
+}
+
+impl Job for WithdrawOffers {
+    const KIND: &'static str = "withdraw_offers";
+    type Context = Ctx;
+
+    async fn run(self, ctx: Ctx) -> Result<(), JobError> {
+        let live = {
+            let mut conn = ctx.pool.acquire().await.map_err(anyhow::Error::new)?;
+            store::offers::live_for_pro(&mut conn, self.pro_id, ctx.clock.now()).await.map_err(anyhow::Error::new)?
+        };
+        for offer in live {
+            match decline(&ctx, self.pro_id, offer, Some(CLOSED_ACCOUNT)).await {
+                // Claimed before the closing, or expired since: nothing left to withdraw.
+                Ok(()) | Err(ServiceError::Conflict(_) | ServiceError::Refused(_) | ServiceError::NotFound) => {}
+                Err(e) => return Err(JobError::from(anyhow::Error::new(e))),
+            }
+        }
+        Ok(())
+    }
+}
 
 pub const MAX_REASON_CHARS: usize = 500;
 

@@ -19,6 +19,7 @@ pub mod unsubscribe;
 pub mod wallet;
 pub mod why;
 
+pub use decline::WithdrawOffers;
 pub use distribute::Distribute;
 pub use refunds::RefundToCard;
 
