@@ -732,14 +732,14 @@ def report(path, extra_path):
          f"{fmt(s['max_loop_lag_ms'])} ms; {s['upkeep_runs']} taking {fmt(s['upkeep_seconds'])} s", ""),
     ]
     for name, title, target in (
-        ("distribution_matching_seconds", "2. matching one lead in the server (covering query, roster, rules, rank)", "< 5 ms"),
+        ("distribution_matching_seconds", "2. matching one lead in the server (coverage from the roster, its query, rules, rank)", "< 5 ms"),
         ("roster_refresh_seconds", "   the roster's read of changed pros before each look", ""),
     ):
         h = (r.get("in_server") or {}).get(name) or {}
         rows.append((title, f"mean {fmt(h.get('mean'), 2)} ms  p50 <= {fmt(h.get('p50_le'), 1)} ms  "
                             f"p99 <= {fmt(h.get('p99_le'), 1)} ms  (n={h.get('n', 0)}, /metrics buckets)", target))
     m = x.get("match") or {}
-    rows.append(("   its one query: the covering pros (pgbench, 1 client)",
+    rows.append(("   its one query: offered already, bought from the phone (pgbench, 1 client)",
                  f"mean {fmt(m.get('mean_ms'), 2)} ms  p99 {fmt(m.get('p99_ms'), 2)} ms  "
                  f"({m.get('candidates', '?')} pros cover ZIP {m.get('zip', '?')}; {m.get('runs', '?')} runs)", ""))
     for key, title in (("claims_distinct", "3a. claims, distinct offers (HTTP)"), ("claims_hot", "3b. claims, hot lead (HTTP)")):

@@ -74,6 +74,16 @@ impl App {
             ))
         });
         let housekeeping = run_worker.then(|| tokio::spawn(housekeeping(self.ctx.clone(), shutdown.clone())));
+        if run_worker {
+            // The roster's first read is every pro and every covered ZIP (seconds at 15,000 pros):
+            // read it now, not while the first verified lead waits.
+            let ctx = self.ctx.clone();
+            tokio::spawn(async move {
+                if let Err(e) = ctx.roster.refresh(&ctx.pool).await {
+                    tracing::warn!(error = %e, "could not read the roster ahead; the first look will");
+                }
+            });
+        }
         let worker = run_worker.then(|| {
             let token = shutdown.clone();
             tokio::spawn(self.worker.clone().run(settings.jobs.concurrency, settings.jobs.poll_interval, token))

@@ -1,43 +1,37 @@
-//! The candidates for one lead, as the database answers them: which pros' service areas cover
-//! its ZIP (the indexed `pro_service_zips`, read from the index alone), less those already offered
-//! this lead, with whether each bought from the lead's phone in the last 30 days. Their facts
-//! come from the instance's roster (`store::roster`, `services::market::roster`).
+//! What matching asks the database for one lead: who was already offered it and who bought from
+//! its phone lately. Which pros cover its ZIP, and their facts, come from the instance's roster
+//! (`store::roster`, `services::market::roster`); the ZIP step's own counts are here too.
 
 use sqlx::PgConnection;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Covering {
-    pub pro_id: Uuid,
-    pub bought_from_phone: bool,
+/// Who a look must leave out for reasons only the database knows: the pros already offered this
+/// lead, and those who bought from its phone in the last 30 days.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Already {
+    pub offered: Vec<Uuid>,
+    pub bought_from_phone: Vec<Uuid>,
 }
 
-pub async fn covering(
+pub async fn already(
     conn: &mut PgConnection,
     lead_id: Uuid,
-    zip: &str,
     phone: &str,
     now: OffsetDateTime,
-) -> Result<Vec<Covering>, sqlx::Error> {
-    sqlx::query_as!(
-        Covering,
-        r#"WITH bought AS (
-               SELECT pu.pro_id FROM leads l JOIN purchases pu ON pu.lead_id = l.id
-               WHERE l.phone = $2 AND pu.purchased_at > $3::timestamptz - interval '30 days'
-           ), offered AS (
-               SELECT o.pro_id FROM offers o WHERE o.lead_id = $4
-           )
-           SELECT sz.pro_id, sz.pro_id IN (SELECT pro_id FROM bought) AS "bought_from_phone!"
-           FROM pro_service_zips sz
-           WHERE sz.zip = $1 AND sz.pro_id NOT IN (SELECT pro_id FROM offered)"#,
-        zip,
+) -> Result<Already, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT ARRAY(SELECT o.pro_id FROM offers o WHERE o.lead_id = $1) AS "offered!",
+                  ARRAY(SELECT pu.pro_id FROM leads l JOIN purchases pu ON pu.lead_id = l.id
+                        WHERE l.phone = $2 AND pu.purchased_at > $3::timestamptz - interval '30 days')
+                      AS "bought!""#,
+        lead_id,
         phone,
-        now,
-        lead_id
+        now
     )
-    .fetch_all(conn)
-    .await
+    .fetch_one(conn)
+    .await?;
+    Ok(Already { offered: row.offered, bought_from_phone: row.bought })
 }
 
 /// The wall-clock time at `now` in each of these time zones (PostgreSQL's zone data, as the

@@ -1,6 +1,6 @@
 //! Every pro's matching facts, read whole once and then as changes (`pro_changes`, migration
 //! `roster_changes`): what an app instance keeps in memory so that matching a lead reads only
-//! which pros cover its ZIP, not ~1,500 rows of pros, wallets and offers.
+//! who was offered the lead or bought from its phone, not ~1,500 rows of pros, wallets and offers.
 
 use domain::account::ProStatus;
 use sqlx::PgConnection;
@@ -43,6 +43,16 @@ pub struct RosterPro {
     /// still claimable depends on the instant of the look.
     pub pending_expiries: Vec<OffsetDateTime>,
     pub pending_prices: Vec<i64>,
+    /// Moves with every write to the pro's covered ZIPs: their `area` is read again only then.
+    pub area_version: i64,
+}
+
+/// A pro's covered ZIPs, with the `area_version` they were read at (one statement: the two agree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    pub pro_id: Uuid,
+    pub version: i64,
+    pub zips: Vec<String>,
 }
 
 /// Where a read of changes starts: the oldest transaction running at the previous read (a
@@ -76,13 +86,26 @@ pub async fn facts(conn: &mut PgConnection, pro_ids: &[Uuid]) -> Result<Vec<Rost
                   p.median_claim_seconds, coalesce(a.balance_cents, 0) AS "balance_cents!",
                   p.base_lat, p.base_lon, p.radius_miles,
                   p.offer_sms, p.offer_email, p.quiet_from, p.quiet_until,
-                  live.expiries AS "pending_expiries!", live.prices AS "pending_prices!"
+                  live.expiries AS "pending_expiries!", live.prices AS "pending_prices!", p.area_version
            FROM pros p
            LEFT JOIN ledger_accounts a ON a.pro_id = p.user_id
            CROSS JOIN LATERAL (SELECT coalesce(array_agg(o.expires_at), '{}') AS expiries,
                                       coalesce(array_agg(o.price_cents), '{}') AS prices
                                FROM offers o WHERE o.pro_id = p.user_id AND o.status = 'pending') live
            WHERE p.user_id = ANY ($1)"#,
+        pro_ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The covered ZIPs of these pros (none for a pro that no longer exists).
+pub async fn areas(conn: &mut PgConnection, pro_ids: &[Uuid]) -> Result<Vec<Area>, sqlx::Error> {
+    sqlx::query_as!(
+        Area,
+        r#"SELECT p.user_id AS pro_id, p.area_version AS version,
+                  ARRAY(SELECT sz.zip FROM pro_service_zips sz WHERE sz.pro_id = p.user_id) AS "zips!"
+           FROM pros p WHERE p.user_id = ANY ($1)"#,
         pro_ids
     )
     .fetch_all(conn)

@@ -441,6 +441,56 @@ async fn a_look_sees_every_committed_change_to_a_pro_whichever_instance_or_order
     Ok(())
 }
 
+/// Moves a pro's area through the JSON profile, as the portal's clients do.
+async fn move_area(app: &TestApp, token: &str, base_zip: &str) -> R {
+    let res = app
+        .request(reqwest::Method::PATCH, "/api/v1/pro/profile")
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "area": { "base_zip": base_zip, "radius_miles": 10 } }))
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await?);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pro_who_moves_their_area_is_matched_by_the_new_one_on_every_instance() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    let other = TestApp::builder()
+        .setting("DATABASE_URL", &app.db.url)
+        .setting("PLUMBERLEADS_PUBLIC_URL", &app.url)
+        .spawn()
+        .await?;
+    let leaving = app.active_pro(0, &ProSetup::default()).await?;
+    let arriving = app.active_pro(1, &ProSetup { zip: "60601", ..ProSetup::default() }).await?;
+    let staying = app.active_pro(2, &ProSetup::default()).await?;
+    let before = app.verified_lead("6125550181", "drain-cleaning", "within_48h", "55401").await?;
+    app.run_pending_jobs().await?;
+    let mut got: Vec<Uuid> = offered(&app, before).await?.into_iter().map(|o| o.0).collect();
+    got.sort();
+    let mut want = vec![leaving.id, staying.id];
+    want.sort();
+    assert_eq!(got, want, "this instance's roster now holds both areas");
+
+    // One pro moves to Chicago here, the other to Minneapolis on the other instance.
+    move_area(&app, &leaving.token, "60601").await?;
+    let (token, _) = other.api_login(&arriving.email, testkit::PRO_PASSWORD).await?;
+    move_area(&other, &token, "55401").await?;
+
+    let after = app.verified_lead("6125550182", "drain-cleaning", "within_48h", "55401").await?;
+    let chicago = app.verified_lead("6125550183", "drain-cleaning", "within_48h", "60601").await?;
+    app.run_pending_jobs().await?;
+    let mut got: Vec<Uuid> = offered(&app, after).await?.into_iter().map(|o| o.0).collect();
+    got.sort();
+    let mut want = vec![arriving.id, staying.id];
+    want.sort();
+    assert_eq!(got, want, "the old area is forgotten and the new one known");
+    let got: Vec<Uuid> = offered(&app, chicago).await?.into_iter().map(|o| o.0).collect();
+    assert_eq!(got, vec![leaving.id]);
+    assert_eq!(lead_status(&app, chicago).await?, "offered");
+    Ok(())
+}
+
 #[tokio::test]
 async fn unsold_requests_are_the_back_offices_unmet_demand_with_who_takes_that_job_there_now() -> R {
     let app = app_at(WEDNESDAY_MORNING).await?;
