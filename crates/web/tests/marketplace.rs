@@ -236,7 +236,7 @@ async fn top_ups_with_one_idempotency_key_credit_once() -> R {
     .await?;
     assert_eq!(receipts.len(), 2, "{receipts:?}");
     assert!(
-        receipts[1].contains("$100.00 was added") && receipts[1].contains("Balance after: $125.00"),
+        receipts[1].contains("$100.00 was added") && receipts[1].contains("\nBalance after: $125.00\n"),
         "{receipts:?}"
     );
     ledger_sound(&app).await

@@ -99,7 +99,7 @@ pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError
             to: pro.email,
             subject: format!("Receipt: {amount} added to your wallet"),
             text_body: format!(
-                "Thank you. {amount} was added to your PlumberLeads wallet.\n\nDate: {when}\nReference: {reference}\n                 Balance after: {}\n\nYour statement: {}\n\nPlumberLeads",
+                "Thank you. {amount} was added to your PlumberLeads wallet.\n\nDate: {when}\nReference: {reference}\nBalance after: {}\n\nYour statement: {}\n\nPlumberLeads",
                 Cents(balance),
                 ctx.settings.http.public_url.join("pro/wallet").map(|u| u.to_string()).unwrap_or_default()
             ),
