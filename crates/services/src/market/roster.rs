@@ -47,14 +47,29 @@ fn zip_key(zip: &str) -> Option<ZipKey> {
     zip.as_bytes().try_into().ok()
 }
 
+/// How many pros' ZIPs one read brings (~200 each in a metro).
+const AREAS_PER_READ: usize = 500;
+
+/// A pro's area as the roster keeps it.
+struct Indexed {
+    pro_id: Uuid,
+    version: i64,
+    zips: Vec<ZipKey>,
+}
+
+impl From<Area> for Indexed {
+    fn from(area: Area) -> Self {
+        Self { pro_id: area.pro_id, version: area.version, zips: area.zips.iter().filter_map(|z| zip_key(z)).collect() }
+    }
+}
+
 impl State {
-    fn set_area(&mut self, area: Area) {
+    fn set_area(&mut self, area: Indexed) {
         self.forget_area(area.pro_id);
-        let zips: Vec<ZipKey> = area.zips.iter().filter_map(|z| zip_key(z)).collect();
-        for zip in &zips {
+        for zip in &area.zips {
             self.covering.entry(*zip).or_default().push(area.pro_id);
         }
-        self.areas.insert(area.pro_id, (area.version, zips));
+        self.areas.insert(area.pro_id, (area.version, area.zips));
     }
 
     fn forget_area(&mut self, pro: Uuid) {
@@ -112,7 +127,12 @@ impl Roster {
                 .map(|f| f.pro_id)
                 .collect()
         };
-        let areas = if moved.is_empty() { Vec::new() } else { store::roster::areas(&mut conn, &moved).await? };
+        // In slices: every ZIP of 15,000 pros is 3 million strings, which the index then keeps
+        // as 5 bytes each; read at once they were the server's peak memory.
+        let mut areas = Vec::with_capacity(moved.len());
+        for some in moved.chunks(AREAS_PER_READ) {
+            areas.extend(store::roster::areas(&mut conn, some).await?.into_iter().map(Indexed::from));
+        }
         if since.is_none() {
             // Built aside, so looks keep reading the old roster meanwhile (2.3 million ZIPs
             // indexed at 15,000 pros).
@@ -120,6 +140,7 @@ impl Roster {
             for area in areas {
                 fresh.set_area(area);
             }
+            fresh.covering.values_mut().for_each(Vec::shrink_to_fit);
             fresh.pros = facts.into_iter().map(|f| (f.pro_id, Arc::new(f))).collect();
             fresh.horizon = Some(horizon);
             fresh.read_at = Some(Instant::now());
@@ -307,10 +328,8 @@ mod tests {
     #[test]
     fn a_pro_whose_area_moves_covers_only_the_new_one() {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let area = |pro_id, version, zips: &[&str]| Area {
-            pro_id,
-            version,
-            zips: zips.iter().map(|z| (*z).to_owned()).collect(),
+        let area = |pro_id, version, zips: &[&str]| {
+            Indexed::from(Area { pro_id, version, zips: zips.iter().map(|z| (*z).to_owned()).collect() })
         };
         let mut state = State::default();
         state.set_area(area(a, 1, &["55401", "55402"]));
