@@ -2,10 +2,10 @@
 //! each covers. Each look first reads what changed since the previous read (`store::roster`: the
 //! pros touched by transactions the last read could not see; a pro's ZIPs only when their area
 //! changed), then asks the database only who was offered the lead or bought from its phone;
-//! coverage, eligibility and ranking run over what is here. Every instance keeps its own copy, made current from the
-//! database before each use, so nothing depends on which instance made a change. What matching
-//! decides from these facts the claim re-checks under row locks: a stale fact can cost an offer,
-//! never a cap, a budget or a balance.
+//! coverage, eligibility and ranking run over what is here. Every instance keeps its own copy,
+//! made current from the database before each use, so nothing depends on which instance made a
+//! change. What matching decides from these facts the claim re-checks under row locks: a stale
+//! fact can cost an offer, never a cap, a budget or a balance.
 
 use domain::Cents;
 use domain::geo::{LatLon, Miles};
@@ -40,7 +40,7 @@ struct State {
     read_at: Option<Instant>,
 }
 
-/// A ZIP as its five bytes (2.3 million of them for 15,000 pros: no `String` each).
+/// A ZIP as its five bytes (3 million of them for 15,000 pros: no `String` each).
 type ZipKey = [u8; 5];
 
 fn zip_key(zip: &str) -> Option<ZipKey> {
@@ -134,7 +134,7 @@ impl Roster {
             areas.extend(store::roster::areas(&mut conn, some).await?.into_iter().map(Indexed::from));
         }
         if since.is_none() {
-            // Built aside, so looks keep reading the old roster meanwhile (2.3 million ZIPs
+            // Built aside, so looks keep reading the old roster meanwhile (3 million ZIPs
             // indexed at 15,000 pros).
             let mut fresh = State::default();
             for area in areas {
