@@ -401,11 +401,7 @@ async fn a_pro_moving_time_zone_moves_the_day_their_purchases_count_in() -> R {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_look_sees_every_committed_change_to_a_pro_whichever_instance_or_order_made_it() -> R {
     let app = app_at(WEDNESDAY_MORNING).await?;
-    let other = TestApp::builder()
-        .setting("DATABASE_URL", &app.db.url)
-        .setting("PLUMBERLEADS_PUBLIC_URL", &app.url)
-        .spawn()
-        .await?;
+    let other = app.another_node().await?;
     let fine = app.active_pro(0, &ProSetup::default()).await?;
     let broke = app.active_pro(1, &ProSetup { balance_cents: 0, ..ProSetup::default() }).await?;
     let gas = ProSetup { categories: vec!["gas-line"], ..ProSetup::default() };
@@ -456,11 +452,7 @@ async fn move_area(app: &TestApp, token: &str, base_zip: &str) -> R {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pro_who_moves_their_area_is_matched_by_the_new_one_on_every_instance() -> R {
     let app = app_at(WEDNESDAY_MORNING).await?;
-    let other = TestApp::builder()
-        .setting("DATABASE_URL", &app.db.url)
-        .setting("PLUMBERLEADS_PUBLIC_URL", &app.url)
-        .spawn()
-        .await?;
+    let other = app.another_node().await?;
     let leaving = app.active_pro(0, &ProSetup::default()).await?;
     let arriving = app.active_pro(1, &ProSetup { zip: "60601", ..ProSetup::default() }).await?;
     let staying = app.active_pro(2, &ProSetup::default()).await?;

@@ -66,11 +66,7 @@ impl Stream {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn offers_reach_open_streams_on_every_instance_and_a_reconnect_misses_nothing() -> R {
     let app = TestApp::spawn().await?;
-    let other = TestApp::builder()
-        .setting("DATABASE_URL", &app.db.url)
-        .setting("PLUMBERLEADS_PUBLIC_URL", &app.url)
-        .spawn()
-        .await?;
+    let other = app.another_node().await?;
     let watcher = app.active_pro(0, &ProSetup::default()).await?;
     let buyer = app.active_pro(1, &ProSetup::default()).await?;
     // The watcher's stream is served by the other instance; the sale runs on the first.
