@@ -1,6 +1,7 @@
 //! Why a pro was not offered a lead: the first rule that left them out, per lead and pro (the
 //! latest look's record replaces the one before), kept as one row per lead and rule with the
-//! pros it left out (migration `exclusions_by_rule`).
+//! pros it left out (migration `exclusions_by_rule`) and the lead's ZIP, by which a pro's missed
+//! leads are found (migration `exclusions_by_zip`).
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -9,6 +10,7 @@ use uuid::Uuid;
 pub async fn record(
     conn: &mut PgConnection,
     lead_id: Uuid,
+    zip: &str,
     left_out: &[(Uuid, &str)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
@@ -21,12 +23,13 @@ pub async fn record(
     let pros: Vec<Uuid> = left_out.iter().map(|l| l.0).collect();
     let rules: Vec<String> = left_out.iter().map(|l| l.1.to_owned()).collect();
     sqlx::query!(
-        "INSERT INTO match_exclusions (lead_id, rule, pro_ids, at)
-         SELECT $1, r, array_agg(p), $4 FROM unnest($2::uuid[], $3::text[]) AS t(p, r) GROUP BY r",
+        "INSERT INTO match_exclusions (lead_id, rule, pro_ids, at, zip)
+         SELECT $1, r, array_agg(p), $4, $5 FROM unnest($2::uuid[], $3::text[]) AS t(p, r) GROUP BY r",
         lead_id,
         &pros,
         &rules,
-        now
+        now,
+        zip
     )
     .execute(conn)
     .await?;
@@ -47,7 +50,8 @@ pub struct Missed {
 }
 
 /// The pro's missed leads since `since`, newest first (never one they were offered after all);
-/// `before`: the previous page's last lead id.
+/// `before`: the previous page's last lead id. Only pros covering a lead's ZIP are ever left out
+/// of it, so the pro's ZIPs lead to every row they can be in.
 pub async fn missed(
     conn: &mut PgConnection,
     pro_id: Uuid,
@@ -58,8 +62,10 @@ pub async fn missed(
     sqlx::query_as!(
         Missed,
         r#"SELECT e.lead_id, e.rule, e.at, l.category, l.urgency, l.zip, z.city, l.created_at
-           FROM match_exclusions e JOIN leads l ON l.id = e.lead_id JOIN zip_codes z ON z.zip = l.zip
-           WHERE e.pro_ids @> ARRAY[$1::uuid] AND e.at >= $2 AND ($3::uuid IS NULL OR e.lead_id < $3)
+           FROM pro_service_zips a
+           JOIN match_exclusions e ON e.zip = a.zip AND e.at >= $2
+           JOIN leads l ON l.id = e.lead_id JOIN zip_codes z ON z.zip = l.zip
+           WHERE a.pro_id = $1 AND $1 = ANY (e.pro_ids) AND ($3::uuid IS NULL OR e.lead_id < $3)
              AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.lead_id = e.lead_id AND o.pro_id = $1)
            ORDER BY e.lead_id DESC
            LIMIT $4"#,

@@ -304,6 +304,46 @@ async fn a_pro_can_see_why_they_got_a_lead_or_not() -> R {
     Ok(())
 }
 
+#[tokio::test]
+async fn missed_leads_come_newest_first_a_page_at_a_time_for_thirty_days_from_the_pros_own_area() -> R {
+    let app = app_at(WEDNESDAY_MORNING).await?;
+    let cheap = |zip| ProSetup { zip, max_price_cents: Some(2_000), ..ProSetup::default() };
+    let dear = app.active_pro(1, &cheap("55401")).await?;
+    // In Duluth, 150 miles away: left out of a lead there too, which is not Minneapolis' business.
+    let far = app.active_pro(2, &cheap("55802")).await?;
+    let mut leads = Vec::new();
+    for (n, zip) in ["55401", "55402", "55401"].into_iter().enumerate() {
+        leads.push(app.verified_lead(&format!("612555016{n}"), "drain-cleaning", "within_48h", zip).await?);
+    }
+    let duluth = app.verified_lead("2185550160", "drain-cleaning", "within_48h", "55802").await?;
+    app.run_pending_jobs().await?;
+    let missed = |token: &str, query: &str| {
+        let req = app.get(&format!("/api/v1/pro/missed{query}")).bearer_auth(token);
+        async move {
+            let res = req.send().await?;
+            anyhow::ensure!(res.status() == StatusCode::OK, "{}", res.status());
+            let page: Value = res.json().await?;
+            let ids: Vec<String> = page["items"].as_array().into_iter().flatten().map(|m| m["lead_id"].to_string()).collect();
+            anyhow::Ok((ids, page["next_cursor"].as_str().map(str::to_owned)))
+        }
+    };
+    let quoted = |id: &Uuid| format!("\"{id}\"");
+    assert_eq!(missed(&far.token, "").await?.0, [quoted(&duluth)]);
+    let (first, cursor) = missed(&dear.token, "?limit=2").await?;
+    assert_eq!(first, [quoted(&leads[2]), quoted(&leads[1])]);
+    let (second, end) = missed(&dear.token, &format!("?limit=2&cursor={}", cursor.unwrap_or_default())).await?;
+    assert_eq!((second, end), (vec![quoted(&leads[0])], None));
+    // Kept in view for thirty days from the look that left them out, not a second longer (signed in
+    // again each time: an access token lasts less than a month).
+    app.clock.set(WEDNESDAY_MORNING + Duration::days(30));
+    let (token, _) = app.api_login(&dear.email, testkit::PRO_PASSWORD).await?;
+    assert_eq!(missed(&token, "").await?.0.len(), 3);
+    app.clock.set(WEDNESDAY_MORNING + Duration::days(30) + Duration::seconds(1));
+    let (token, _) = app.api_login(&dear.email, testkit::PRO_PASSWORD).await?;
+    assert_eq!(missed(&token, "").await?.0.len(), 0);
+    Ok(())
+}
+
 /// The rule that left `pro` out of `lead`, if any.
 async fn left_out_by(app: &TestApp, lead: Uuid, pro: &Pro) -> anyhow::Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT rule FROM match_exclusions WHERE lead_id = $1 AND $2 = ANY (pro_ids)")

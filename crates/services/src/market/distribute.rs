@@ -152,7 +152,7 @@ async fn offer_batch(
     let ranked = ranking::rank(&facts, &pros, &weights(ctx), places);
     let left_out: Vec<(Uuid, &str)> = ranked.left_out.iter().map(|(pro, why)| (*pro, why.as_str())).collect();
     metrics::histogram!("distribution_matching_seconds").record(matching.elapsed().as_secs_f64());
-    store::exclusions::record(tx, lead.id, &left_out, now).await?;
+    store::exclusions::record(tx, lead.id, &lead.zip, &left_out, now).await?;
     let expires_at = sale.offer_expiry(urgency, now, timing);
     let exclusive_bps = if sale.exclusive { multipliers.exclusive_bps } else { BPS_ONE };
     let offers: Vec<NewOffer> = ranked
