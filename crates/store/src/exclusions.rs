@@ -61,11 +61,17 @@ pub async fn missed(
 ) -> Result<Vec<Missed>, sqlx::Error> {
     sqlx::query_as!(
         Missed,
-        r#"SELECT e.lead_id, e.rule, e.at, l.category, l.urgency, l.zip, z.city, l.created_at
-           FROM pro_service_zips a
-           JOIN match_exclusions e ON e.zip = a.zip AND e.at >= $2
-           JOIN leads l ON l.id = e.lead_id JOIN zip_codes z ON z.zip = l.zip
-           WHERE a.pro_id = $1 AND $1 = ANY (e.pro_ids) AND ($3::uuid IS NULL OR e.lead_id < $3)
+        // The area's rows first, then the pro in each row's array: materialised, so the array (~1,300
+        // ids, stored out of line) is read only for rows in the pro's ZIPs (18 ms for a pro with 351
+        // missed leads in bench/market, against 108 ms when PostgreSQL checked every row's array).
+        r#"WITH area AS MATERIALIZED (
+               SELECT e.lead_id, e.rule, e.at, e.pro_ids
+               FROM pro_service_zips a JOIN match_exclusions e ON e.zip = a.zip AND e.at >= $2
+               WHERE a.pro_id = $1 AND ($3::uuid IS NULL OR e.lead_id < $3))
+           SELECT e.lead_id AS "lead_id!", e.rule AS "rule!", e.at AS "at!", l.category, l.urgency, l.zip, z.city,
+                  l.created_at
+           FROM area e JOIN leads l ON l.id = e.lead_id JOIN zip_codes z ON z.zip = l.zip
+           WHERE $1 = ANY (e.pro_ids)
              AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.lead_id = e.lead_id AND o.pro_id = $1)
            ORDER BY e.lead_id DESC
            LIMIT $4"#,
