@@ -323,7 +323,8 @@ async fn missed_leads_come_newest_first_a_page_at_a_time_for_thirty_days_from_th
             let res = req.send().await?;
             anyhow::ensure!(res.status() == StatusCode::OK, "{}", res.status());
             let page: Value = res.json().await?;
-            let ids: Vec<String> = page["items"].as_array().into_iter().flatten().map(|m| m["lead_id"].to_string()).collect();
+            let ids: Vec<String> =
+                page["items"].as_array().into_iter().flatten().map(|m| m["lead_id"].to_string()).collect();
             anyhow::Ok((ids, page["next_cursor"].as_str().map(str::to_owned)))
         }
     };
