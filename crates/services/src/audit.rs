@@ -2,6 +2,7 @@
 //! account, a profile or (later) money is recorded in the transaction that does it.
 
 use crate::Ctx;
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -196,7 +197,11 @@ pub fn keys(ctx: &Ctx) -> Vec<Vec<u8>> {
 }
 
 /// Appends `a` in the caller's transaction.
-pub async fn record(conn: &mut PgConnection, ctx: &Ctx, a: Audit<'_>) -> Result<(), sqlx::Error> {
+pub fn record<'a>(conn: &'a mut PgConnection, ctx: &'a Ctx, a: Audit<'a>) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    Box::pin(record_inner(conn, ctx, a))
+}
+
+async fn record_inner(conn: &mut PgConnection, ctx: &Ctx, a: Audit<'_>) -> Result<(), sqlx::Error> {
     let entry = store::audit::Entry {
         actor_id: a.actor,
         action: a.action.as_str(),
@@ -257,7 +262,11 @@ static LOGGED_HEAD: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64:
 /// `audit_log_head_seq` (Prometheus keeps its history; an alert fires if it goes back) and, when
 /// it moved, one log line with its hash (the log stream leaves the machine). Called by every
 /// `/metrics` scrape and by the hourly housekeeping.
-pub async fn publish_head(ctx: &Ctx) -> Result<Option<Head>, sqlx::Error> {
+pub fn publish_head<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<Option<Head>, sqlx::Error>> {
+    Box::pin(publish_head_inner(ctx))
+}
+
+async fn publish_head_inner(ctx: &Ctx) -> Result<Option<Head>, sqlx::Error> {
     use std::sync::atomic::Ordering;
     let mut conn = ctx.pool.acquire().await?;
     let Some((seq, hash)) = store::audit::head(&mut conn).await? else {
@@ -273,7 +282,11 @@ pub async fn publish_head(ctx: &Ctx) -> Result<Option<Head>, sqlx::Error> {
 
 /// Whether the chain still reaches `logged`, a head read from outside the database: the entry is
 /// there with the same hash. `None` if it holds; otherwise why not.
-pub async fn reaches(conn: &mut PgConnection, logged: &Head) -> Result<Option<String>, sqlx::Error> {
+pub fn reaches<'a>(conn: &'a mut PgConnection, logged: &'a Head) -> BoxFuture<'a, Result<Option<String>, sqlx::Error>> {
+    Box::pin(reaches_inner(conn, logged))
+}
+
+async fn reaches_inner(conn: &mut PgConnection, logged: &Head) -> Result<Option<String>, sqlx::Error> {
     Ok(match store::audit::hash_of(conn, logged.seq).await? {
         Some(h) if h == logged.hash => None,
         Some(_) => Some(format!("entry {} is not the one logged as the head (its hash differs)", logged.seq)),

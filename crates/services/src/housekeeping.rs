@@ -2,6 +2,7 @@
 //! `Housekeeping` job.
 
 use crate::{Ctx, ServiceError};
+use futures::future::BoxFuture;
 
 /// What one run removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,7 +13,11 @@ pub struct Pruned {
 
 /// Deletes idempotency keys past their replay window, rate-limit windows that ended long ago,
 /// login failures older than the throttle looks back, and sessions ended a month ago.
-pub async fn prune(ctx: &Ctx) -> Result<Pruned, ServiceError> {
+pub fn prune<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<Pruned, ServiceError>> {
+    Box::pin(prune_inner(ctx))
+}
+
+async fn prune_inner(ctx: &Ctx) -> Result<Pruned, ServiceError> {
     let now = ctx.clock.now();
     let intake = &ctx.settings.intake;
     let ttl = time::Duration::try_from(intake.idempotency_ttl).map_err(anyhow::Error::from)?;

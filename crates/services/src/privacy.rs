@@ -7,6 +7,7 @@
 use crate::audit::{Audit, AuditAction};
 use crate::{Ctx, ServiceError};
 use domain::lead::UsPhone;
+use futures::future::BoxFuture;
 use serde_json::json;
 
 /// Requests blanked per round of the hourly sweep (the rest wait for the next round).
@@ -37,7 +38,11 @@ fn retention(ctx: &Ctx) -> time::Duration {
 
 /// Everything kept about the homeowner with this phone, as JSON: each request with its notes,
 /// timeline and the plumbers who took it.
-pub async fn export_homeowner(ctx: &Ctx, phone: &str) -> Result<serde_json::Value, ServiceError> {
+pub fn export_homeowner<'a>(ctx: &'a Ctx, phone: &'a str) -> BoxFuture<'a, Result<serde_json::Value, ServiceError>> {
+    Box::pin(export_homeowner_inner(ctx, phone))
+}
+
+async fn export_homeowner_inner(ctx: &Ctx, phone: &str) -> Result<serde_json::Value, ServiceError> {
     let phone = phone_of(phone)?;
     let mut conn = ctx.pool.acquire().await?;
     let mut requests = Vec::new();
@@ -74,7 +79,11 @@ pub async fn export_homeowner(ctx: &Ctx, phone: &str) -> Result<serde_json::Valu
 }
 
 /// Everything kept about the plumber with this e-mail, as JSON (`store::pro_data`).
-pub async fn export_pro(ctx: &Ctx, email: &str) -> Result<serde_json::Value, ServiceError> {
+pub fn export_pro<'a>(ctx: &'a Ctx, email: &'a str) -> BoxFuture<'a, Result<serde_json::Value, ServiceError>> {
+    Box::pin(export_pro_inner(ctx, email))
+}
+
+async fn export_pro_inner(ctx: &Ctx, email: &str) -> Result<serde_json::Value, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     let mut copy = store::pro_data::export(&mut conn, email.trim()).await?.ok_or(ServiceError::NotFound)?;
     copy["exported_at"] = json!(rfc3339(ctx.clock.now()));
@@ -87,7 +96,11 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 
 /// Erases the personal data of every request made from this phone, now (audited, by whoever
 /// runs it: an operator acting on a written request). Returns how many requests it blanked.
-pub async fn erase_homeowner(ctx: &Ctx, phone: &str) -> Result<u64, ServiceError> {
+pub fn erase_homeowner<'a>(ctx: &'a Ctx, phone: &'a str) -> BoxFuture<'a, Result<u64, ServiceError>> {
+    Box::pin(erase_homeowner_inner(ctx, phone))
+}
+
+async fn erase_homeowner_inner(ctx: &Ctx, phone: &str) -> Result<u64, ServiceError> {
     let phone = phone_of(phone)?;
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
@@ -111,7 +124,11 @@ pub async fn erase_homeowner(ctx: &Ctx, phone: &str) -> Result<u64, ServiceError
 /// Blanks requests older than the retention period, and refused submissions too (hourly, from
 /// housekeeping; many nodes may run it at once: each request is blanked once). Returns how many
 /// requests it blanked.
-pub async fn remove_expired(ctx: &Ctx) -> Result<u64, ServiceError> {
+pub fn remove_expired<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<u64, ServiceError>> {
+    Box::pin(remove_expired_inner(ctx))
+}
+
+async fn remove_expired_inner(ctx: &Ctx) -> Result<u64, ServiceError> {
     let now = ctx.clock.now();
     let cutoff = now - retention(ctx);
     let mut total = 0;

@@ -4,6 +4,7 @@
 
 use crate::{Ctx, ServiceError};
 use domain::sms_keyword::SmsKeyword;
+use futures::future::BoxFuture;
 
 /// Whether a forwarded reply carries Twilio's signature for `url` and `params`; `None` when no
 /// auth token is configured (then nothing can forward replies).
@@ -14,7 +15,16 @@ pub fn authentic(ctx: &Ctx, url: &str, params: &[(String, String)], signature: &
 }
 
 /// Records what the reply from `from` (E.164) asks and returns the text to answer with, if any.
-pub async fn receive(ctx: &Ctx, from: &str, body: &str, contact: &str) -> Result<Option<String>, ServiceError> {
+pub fn receive<'a>(
+    ctx: &'a Ctx,
+    from: &'a str,
+    body: &'a str,
+    contact: &'a str,
+) -> BoxFuture<'a, Result<Option<String>, ServiceError>> {
+    Box::pin(receive_inner(ctx, from, body, contact))
+}
+
+async fn receive_inner(ctx: &Ctx, from: &str, body: &str, contact: &str) -> Result<Option<String>, ServiceError> {
     let Some(keyword) = SmsKeyword::of(body) else { return Ok(None) };
     // Only a phone number can opt out (not a short code or an empty field).
     let digits = from.strip_prefix('+').unwrap_or_default();

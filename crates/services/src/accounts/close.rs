@@ -9,12 +9,23 @@ use crate::audit::{self, Audit, AuditAction};
 use crate::{Ctx, ServiceError};
 use domain::account::{ProStatus, Role, SessionEnd};
 use domain::{Cents, FieldError};
+use futures::future::BoxFuture;
 use uuid::Uuid;
 
 /// Closes the pro's account once they gave their password and said they understand; what went
 /// back to their card. Claims wait for it (the pro's row is locked as a claim locks it) and
 /// after it are refused; a closed wallet is never left holding money (`market::refunds`).
-pub async fn close_account(
+pub fn close_account<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    password: &'a str,
+    understood: bool,
+    ip: &'a str,
+) -> BoxFuture<'a, Result<Cents, ServiceError>> {
+    Box::pin(close_account_inner(ctx, pro_id, password, understood, ip))
+}
+
+async fn close_account_inner(
     ctx: &Ctx,
     pro_id: Uuid,
     password: &str,

@@ -6,6 +6,7 @@ use crate::infra::{passwords, tokens, totp};
 use crate::{Ctx, ServiceError};
 use domain::account::throttle::{Failures, Policy};
 use domain::account::{Password, Role};
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -44,7 +45,18 @@ pub(super) fn user_key(id: Uuid) -> String {
 }
 
 /// Logs in. The answer and its timing do not depend on whether the account exists.
-pub async fn login(
+pub fn login<'a>(
+    ctx: &'a Ctx,
+    email: &'a str,
+    password: &'a str,
+    totp: Option<&'a str>,
+    client: Client,
+    caller: Caller<'a>,
+) -> BoxFuture<'a, Result<LoggedIn, ServiceError>> {
+    Box::pin(login_inner(ctx, email, password, totp, client, caller))
+}
+
+async fn login_inner(
     ctx: &Ctx,
     email: &str,
     password: &str,

@@ -8,6 +8,7 @@ use crate::audit::{self, Audit, AuditAction};
 use crate::infra::{passwords, sealed, tokens, totp};
 use crate::{Ctx, ServiceError};
 use domain::account::Password;
+use futures::future::BoxFuture;
 use uuid::Uuid;
 
 /// A second factor accepted: the session goes on under a new secret (the cookie to set) and CSRF
@@ -29,7 +30,11 @@ pub enum SecondFactorStep {
 }
 
 /// The step a signed-in staff member is at; an enrolment secret is made once and kept until used.
-pub async fn second_factor_step(ctx: &Ctx, user_id: Uuid) -> Result<SecondFactorStep, ServiceError> {
+pub fn second_factor_step<'a>(ctx: &'a Ctx, user_id: Uuid) -> BoxFuture<'a, Result<SecondFactorStep, ServiceError>> {
+    Box::pin(second_factor_step_inner(ctx, user_id))
+}
+
+async fn second_factor_step_inner(ctx: &Ctx, user_id: Uuid) -> Result<SecondFactorStep, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     let mfa = store::mfa::get(&mut conn, user_id).await?.ok_or(ServiceError::SessionEnded)?;
     if mfa.secret.is_some() {
@@ -48,7 +53,16 @@ pub async fn second_factor_step(ctx: &Ctx, user_id: Uuid) -> Result<SecondFactor
 }
 
 /// Keeps an enrolment secret, sealed (`infra::sealed`), until its first code makes it live.
-pub async fn keep_pending_secret(
+pub fn keep_pending_secret<'a>(
+    conn: &'a mut sqlx::PgConnection,
+    ctx: &'a Ctx,
+    user_id: Uuid,
+    secret: &'a [u8],
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(keep_pending_secret_inner(conn, ctx, user_id, secret))
+}
+
+async fn keep_pending_secret_inner(
     conn: &mut sqlx::PgConnection,
     ctx: &Ctx,
     user_id: Uuid,
@@ -60,10 +74,17 @@ pub async fn keep_pending_secret(
     Ok(())
 }
 
+/// An account's TOTP secrets, opened: the live one and the pending one.
+pub type OpenSecrets = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// The account's TOTP secrets, opened: (live, pending). One that does not open (sealed under a
 /// key no longer accepted, or not sealed at all) is `None`; a live one that does not open never
 /// matches a code, and only `admin reset-mfa` gives a new enrolment.
-pub async fn totp_secrets(ctx: &Ctx, user_id: Uuid) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), ServiceError> {
+pub fn totp_secrets<'a>(ctx: &'a Ctx, user_id: Uuid) -> BoxFuture<'a, Result<OpenSecrets, ServiceError>> {
+    Box::pin(totp_secrets_inner(ctx, user_id))
+}
+
+async fn totp_secrets_inner(ctx: &Ctx, user_id: Uuid) -> Result<OpenSecrets, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     let m = store::mfa::get(&mut conn, user_id).await?.ok_or(ServiceError::NotFound)?;
     let open = |s: Option<Vec<u8>>| s.and_then(|s| sealed::open(&ctx.signer, user_id, &s));
@@ -72,7 +93,16 @@ pub async fn totp_secrets(ctx: &Ctx, user_id: Uuid) -> Result<(Option<Vec<u8>>, 
 
 /// Checks the second factor for a staff session and, if it holds, lets the session in under a
 /// new secret.
-pub async fn verify_second_factor(
+pub fn verify_second_factor<'a>(
+    ctx: &'a Ctx,
+    who: &'a SignedIn,
+    code: &'a str,
+    caller: Caller<'a>,
+) -> BoxFuture<'a, Result<SteppedUp, ServiceError>> {
+    Box::pin(verify_second_factor_inner(ctx, who, code, caller))
+}
+
+async fn verify_second_factor_inner(
     ctx: &Ctx,
     who: &SignedIn,
     code: &str,
@@ -158,7 +188,17 @@ pub fn recently_confirmed(ctx: &Ctx, who: &SignedIn) -> bool {
 
 /// Password and code again, before a sensitive action; renews the session's confirmation, under
 /// a new secret.
-pub async fn reauthenticate(
+pub fn reauthenticate<'a>(
+    ctx: &'a Ctx,
+    who: &'a SignedIn,
+    password: &'a str,
+    code: &'a str,
+    caller: Caller<'a>,
+) -> BoxFuture<'a, Result<SteppedUp, ServiceError>> {
+    Box::pin(reauthenticate_inner(ctx, who, password, code, caller))
+}
+
+async fn reauthenticate_inner(
     ctx: &Ctx,
     who: &SignedIn,
     password: &str,

@@ -9,11 +9,23 @@ use crate::{Ctx, ServiceError};
 use ::jobs::{Job, JobError};
 use domain::FieldError;
 use domain::account::{Password, PasswordError, SessionEnd, TokenPurpose};
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Changes the password after checking the current one; every other session ends.
-pub async fn change_password(
+pub fn change_password<'a>(
+    ctx: &'a Ctx,
+    user_id: Uuid,
+    keep_session: Uuid,
+    current: &'a str,
+    new: &'a str,
+    ip: &'a str,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(change_password_inner(ctx, user_id, keep_session, current, new, ip))
+}
+
+async fn change_password_inner(
     ctx: &Ctx,
     user_id: Uuid,
     keep_session: Uuid,
@@ -82,7 +94,11 @@ fn parse_new_password(user: &store::accounts::User, new: &str) -> Result<Passwor
 /// The request does the same work whoever asks — two limit checks and one queued job — so its
 /// answer *and its timing* are the same for an address with an account and one without; the job
 /// looks the account up and, if there is one, sends the link (issue 10: no enumeration by timing).
-pub async fn request_reset(ctx: &Ctx, email: &str, ip: &str) -> Result<(), ServiceError> {
+pub fn request_reset<'a>(ctx: &'a Ctx, email: &'a str, ip: &'a str) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(request_reset_inner(ctx, email, ip))
+}
+
+async fn request_reset_inner(ctx: &Ctx, email: &str, ip: &str) -> Result<(), ServiceError> {
     let account = account_key(email);
     if let Err(limited) = ctx.rate_limiter.check(&format!("reset:ip:{ip}"), ctx.settings.intake.per_ip).await? {
         return Err(ServiceError::Throttled { retry_after: limited.retry_after });
@@ -135,7 +151,16 @@ async fn send_reset_link(ctx: &Ctx, email: Option<&str>, ip: &str) -> Result<(),
 }
 
 /// Sets a new password from a reset link; every session of the account ends.
-pub async fn reset_password(ctx: &Ctx, token: &str, new: &str, ip: &str) -> Result<(), ServiceError> {
+pub fn reset_password<'a>(
+    ctx: &'a Ctx,
+    token: &'a str,
+    new: &'a str,
+    ip: &'a str,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(reset_password_inner(ctx, token, new, ip))
+}
+
+async fn reset_password_inner(ctx: &Ctx, token: &str, new: &str, ip: &str) -> Result<(), ServiceError> {
     let now = ctx.clock.now();
     let hash = tokens::secret_hash(token);
     // Check the password before spending the link, so a refused password does not burn it.

@@ -8,6 +8,7 @@ use crate::audit::{self, Audit, AuditAction};
 use crate::infra::tokens;
 use crate::{Ctx, ServiceError};
 use domain::account::{Role, SessionEnd};
+use futures::future::BoxFuture;
 use store::accounts::User;
 use store::sessions::{RefreshUse, Session};
 use time::OffsetDateTime;
@@ -43,7 +44,11 @@ pub fn live_until(ctx: &Ctx, s: &Session) -> OffsetDateTime {
 
 /// Whether the session is still open (not logged out or ended by its owner); read without
 /// counting as a use, so a long-lived reader does not keep it alive.
-pub async fn still_open(ctx: &Ctx, session_id: Uuid) -> Result<bool, ServiceError> {
+pub fn still_open<'a>(ctx: &'a Ctx, session_id: Uuid) -> BoxFuture<'a, Result<bool, ServiceError>> {
+    Box::pin(still_open_inner(ctx, session_id))
+}
+
+async fn still_open_inner(ctx: &Ctx, session_id: Uuid) -> Result<bool, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::sessions::find_open(&mut conn, session_id).await?.is_some())
 }
@@ -57,7 +62,11 @@ pub enum SessionKey<'a> {
 
 /// The open, live session for `key` and its user; expired ones are closed on the way. Read from
 /// the Redis copy when there is a current one (see `infra::session_cache`).
-pub async fn find_session(ctx: &Ctx, key: SessionKey<'_>) -> Result<Option<SignedIn>, ServiceError> {
+pub fn find_session<'a>(ctx: &'a Ctx, key: SessionKey<'a>) -> BoxFuture<'a, Result<Option<SignedIn>, ServiceError>> {
+    Box::pin(find_session_inner(ctx, key))
+}
+
+async fn find_session_inner(ctx: &Ctx, key: SessionKey<'_>) -> Result<Option<SignedIn>, ServiceError> {
     let now = ctx.clock.now();
     let hash;
     let (find, cache_key) = match key {
@@ -117,7 +126,11 @@ async fn from_db(ctx: &Ctx, find: &Find<'_>, now: OffsetDateTime) -> Result<Opti
 }
 
 /// Trades a refresh token for a new pair. A token used twice ends its whole session.
-pub async fn refresh(ctx: &Ctx, refresh_token: &str) -> Result<LoggedIn, ServiceError> {
+pub fn refresh<'a>(ctx: &'a Ctx, refresh_token: &'a str) -> BoxFuture<'a, Result<LoggedIn, ServiceError>> {
+    Box::pin(refresh_inner(ctx, refresh_token))
+}
+
+async fn refresh_inner(ctx: &Ctx, refresh_token: &str) -> Result<LoggedIn, ServiceError> {
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
     let session_id = match store::sessions::use_refresh_token(&mut tx, &tokens::secret_hash(refresh_token), now).await?
@@ -163,7 +176,17 @@ pub async fn refresh(ctx: &Ctx, refresh_token: &str) -> Result<LoggedIn, Service
 }
 
 /// Ends one of the user's own sessions (logout, or "end that session" from the list).
-pub async fn end_session(
+pub fn end_session<'a>(
+    ctx: &'a Ctx,
+    user_id: Uuid,
+    session_id: Uuid,
+    reason: SessionEnd,
+    ip: &'a str,
+) -> BoxFuture<'a, Result<bool, ServiceError>> {
+    Box::pin(end_session_inner(ctx, user_id, session_id, reason, ip))
+}
+
+async fn end_session_inner(
     ctx: &Ctx,
     user_id: Uuid,
     session_id: Uuid,

@@ -7,10 +7,15 @@ use crate::audit::{self, Audit, AuditAction};
 use crate::infra::passwords;
 use crate::{Conflict, Ctx, ServiceError};
 use domain::account::{Role, SignupDraft, SignupInput, TokenPurpose};
+use futures::future::BoxFuture;
 use uuid::Uuid;
 
 /// A new plumber's account: the user, the business, the e-mail link and the SMS code.
-pub async fn signup(ctx: &Ctx, input: &SignupInput, ip: &str) -> Result<Uuid, ServiceError> {
+pub fn signup<'a>(ctx: &'a Ctx, input: &'a SignupInput, ip: &'a str) -> BoxFuture<'a, Result<Uuid, ServiceError>> {
+    Box::pin(signup_inner(ctx, input, ip))
+}
+
+async fn signup_inner(ctx: &Ctx, input: &SignupInput, ip: &str) -> Result<Uuid, ServiceError> {
     let draft = SignupDraft::parse(input).map_err(ServiceError::Invalid)?;
     if let Err(limited) = ctx.rate_limiter.check(&format!("signup:ip:{ip}"), ctx.settings.intake.per_ip).await? {
         return Err(ServiceError::Throttled { retry_after: limited.retry_after });
@@ -49,7 +54,16 @@ pub async fn signup(ctx: &Ctx, input: &SignupInput, ip: &str) -> Result<Uuid, Se
 }
 
 /// A session for an account that just proved who it is (a new sign-up).
-pub async fn start_session(
+pub fn start_session<'a>(
+    ctx: &'a Ctx,
+    user_id: Uuid,
+    client: Client,
+    caller: Caller<'a>,
+) -> BoxFuture<'a, Result<LoggedIn, ServiceError>> {
+    Box::pin(start_session_inner(ctx, user_id, client, caller))
+}
+
+async fn start_session_inner(
     ctx: &Ctx,
     user_id: Uuid,
     client: Client,

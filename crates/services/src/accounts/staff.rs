@@ -5,6 +5,7 @@ use crate::infra::{passwords, tokens};
 use crate::{Conflict, Ctx, ServiceError};
 use domain::FieldError;
 use domain::account::{Password, Role, SessionEnd};
+use futures::future::BoxFuture;
 use uuid::Uuid;
 
 /// Staff may sign in only from these addresses (the office, the VPN).
@@ -16,7 +17,17 @@ pub fn staff_address(ctx: &Ctx, ip: std::net::IpAddr) -> bool {
 /// A staff account, created by an admin in the back office (`granted_by`) or by an operator
 /// (`plumberleads admin create-staff`, no one). Returns the first password, to hand over once;
 /// the second factor is enrolled at first sign-in.
-pub async fn create_staff(
+pub fn create_staff<'a>(
+    ctx: &'a Ctx,
+    granted_by: Option<Uuid>,
+    email: &'a str,
+    name: &'a str,
+    role: Role,
+) -> BoxFuture<'a, Result<(Uuid, String), ServiceError>> {
+    Box::pin(create_staff_inner(ctx, granted_by, email, name, role))
+}
+
+async fn create_staff_inner(
     ctx: &Ctx,
     granted_by: Option<Uuid>,
     email: &str,
@@ -67,7 +78,11 @@ pub async fn create_staff(
 
 /// Removes a staff member's second factor (lost phone and codes); they enrol again at sign-in.
 /// Their sessions end.
-pub async fn reset_second_factor(ctx: &Ctx, email: &str) -> Result<Uuid, ServiceError> {
+pub fn reset_second_factor<'a>(ctx: &'a Ctx, email: &'a str) -> BoxFuture<'a, Result<Uuid, ServiceError>> {
+    Box::pin(reset_second_factor_inner(ctx, email))
+}
+
+async fn reset_second_factor_inner(ctx: &Ctx, email: &str) -> Result<Uuid, ServiceError> {
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
     let user = store::accounts::find_by_email(&mut tx, email.trim()).await?.ok_or(ServiceError::BadCredentials)?;

@@ -6,6 +6,7 @@ use crate::infra::{signing, tokens};
 use crate::jobs::{SendEmail, SendSms};
 use crate::{CodeError, Ctx, ServiceError};
 use domain::account::TokenPurpose;
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -65,7 +66,11 @@ pub(super) async fn send_phone_code(
 }
 
 /// Confirms the address behind a link from our e-mail.
-pub async fn verify_email(ctx: &Ctx, token: &str, ip: &str) -> Result<Uuid, ServiceError> {
+pub fn verify_email<'a>(ctx: &'a Ctx, token: &'a str, ip: &'a str) -> BoxFuture<'a, Result<Uuid, ServiceError>> {
+    Box::pin(verify_email_inner(ctx, token, ip))
+}
+
+async fn verify_email_inner(ctx: &Ctx, token: &str, ip: &str) -> Result<Uuid, ServiceError> {
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
     let Some(user_id) =
@@ -82,7 +87,11 @@ pub async fn verify_email(ctx: &Ctx, token: &str, ip: &str) -> Result<Uuid, Serv
     Ok(user_id)
 }
 
-pub async fn resend_email_link(ctx: &Ctx, user_id: Uuid) -> Result<(), ServiceError> {
+pub fn resend_email_link<'a>(ctx: &'a Ctx, user_id: Uuid) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(resend_email_link_inner(ctx, user_id))
+}
+
+async fn resend_email_link_inner(ctx: &Ctx, user_id: Uuid) -> Result<(), ServiceError> {
     let mut tx = ctx.pool.begin().await?;
     let Some(user) = store::accounts::find(&mut tx, user_id).await? else { return Err(ServiceError::SessionEnded) };
     if user.email_verified_at.is_none() {
@@ -99,7 +108,16 @@ pub async fn resend_email_link(ctx: &Ctx, user_id: Uuid) -> Result<(), ServiceEr
 }
 
 /// Checks the SMS code for the account's mobile number.
-pub async fn verify_phone(ctx: &Ctx, user_id: Uuid, code: &str, ip: &str) -> Result<(), ServiceError> {
+pub fn verify_phone<'a>(
+    ctx: &'a Ctx,
+    user_id: Uuid,
+    code: &'a str,
+    ip: &'a str,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(verify_phone_inner(ctx, user_id, code, ip))
+}
+
+async fn verify_phone_inner(ctx: &Ctx, user_id: Uuid, code: &str, ip: &str) -> Result<(), ServiceError> {
     let now = ctx.clock.now();
     let max = ctx.settings.intake.code_max_attempts;
     let mut tx = ctx.pool.begin().await?;
@@ -133,7 +151,11 @@ pub async fn verify_phone(ctx: &Ctx, user_id: Uuid, code: &str, ip: &str) -> Res
     Ok(())
 }
 
-pub async fn resend_phone_code(ctx: &Ctx, user_id: Uuid) -> Result<(), ServiceError> {
+pub fn resend_phone_code<'a>(ctx: &'a Ctx, user_id: Uuid) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(resend_phone_code_inner(ctx, user_id))
+}
+
+async fn resend_phone_code_inner(ctx: &Ctx, user_id: Uuid) -> Result<(), ServiceError> {
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
     let Some(user) = store::accounts::find(&mut tx, user_id).await? else { return Err(ServiceError::SessionEnded) };

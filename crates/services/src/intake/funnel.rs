@@ -3,6 +3,7 @@
 //! and `verified` with the verification (`verify`); the page steps here never fail a page.
 
 use crate::Ctx;
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -29,7 +30,11 @@ impl FunnelStep {
 
 /// Records a step of the form's own funnel; the category only if it could be a slug. A step that
 /// cannot be written is logged, never shown to the homeowner.
-pub async fn mark(ctx: &Ctx, funnel: Uuid, step: FunnelStep, category: Option<&str>) {
+pub fn mark<'a>(ctx: &'a Ctx, funnel: Uuid, step: FunnelStep, category: Option<&'a str>) -> BoxFuture<'a, ()> {
+    Box::pin(mark_inner(ctx, funnel, step, category))
+}
+
+async fn mark_inner(ctx: &Ctx, funnel: Uuid, step: FunnelStep, category: Option<&str>) {
     let now = ctx.clock.now();
     let written = async {
         let mut conn = ctx.pool.acquire().await?;

@@ -13,6 +13,7 @@ pub use verify::{Verified, change_phone, resend, verify};
 use crate::Ctx;
 use crate::jobs::SendSms;
 use domain::lead::LeadInput;
+use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -104,7 +105,11 @@ pub fn clean_attribution(v: &str) -> String {
 
 /// How many plumbers take `category` jobs in `zip` now (0 for a ZIP or category we don't know):
 /// the homeowner is told before sending, and after, whether anyone is likely to call.
-pub async fn coverage(ctx: &Ctx, zip: &str, category: &str) -> Result<i64, crate::ServiceError> {
+pub fn coverage<'a>(ctx: &'a Ctx, zip: &'a str, category: &'a str) -> BoxFuture<'a, Result<i64, crate::ServiceError>> {
+    Box::pin(coverage_inner(ctx, zip, category))
+}
+
+async fn coverage_inner(ctx: &Ctx, zip: &str, category: &str) -> Result<i64, crate::ServiceError> {
     let Ok(zip) = domain::Zip::parse(zip) else { return Ok(0) };
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::matching::taking(&mut conn, zip.as_str(), category).await?)

@@ -7,6 +7,7 @@ use super::{resend, status_url};
 use crate::jobs::SendSms;
 use crate::{Ctx, ServiceError};
 use domain::lead::{LeadEvent, LeadStatus};
+use futures::future::BoxFuture;
 use uuid::Uuid;
 
 /// Where the earlier request stands, for the page that answers the repeat.
@@ -24,7 +25,16 @@ pub enum Earlier {
 /// (not a double-click's replay), the link to its status page is texted to its phone, and
 /// `said` (the repeat's description, when it says something the request doesn't) is kept as a
 /// note that the phone's owner can add there.
-pub async fn follow_up(
+pub fn follow_up<'a>(
+    ctx: &'a Ctx,
+    existing: Uuid,
+    first_time: bool,
+    said: Option<&'a str>,
+) -> BoxFuture<'a, Result<Earlier, ServiceError>> {
+    Box::pin(follow_up_inner(ctx, existing, first_time, said))
+}
+
+async fn follow_up_inner(
     ctx: &Ctx,
     existing: Uuid,
     first_time: bool,
@@ -80,7 +90,11 @@ pub async fn follow_up(
 /// Adds a kept note to its request (the status page's "Add this"), once: the request's
 /// timeline records it, and the plumbers who took the request see it with their lead. False
 /// when there was nothing waiting (already added, or not this request's).
-pub async fn add_note(ctx: &Ctx, lead_id: Uuid, note: i64) -> Result<bool, ServiceError> {
+pub fn add_note<'a>(ctx: &'a Ctx, lead_id: Uuid, note: i64) -> BoxFuture<'a, Result<bool, ServiceError>> {
+    Box::pin(add_note_inner(ctx, lead_id, note))
+}
+
+async fn add_note_inner(ctx: &Ctx, lead_id: Uuid, note: i64) -> Result<bool, ServiceError> {
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
     if !store::lead_notes::add(&mut tx, lead_id, note, now).await? {

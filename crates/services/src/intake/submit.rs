@@ -8,6 +8,7 @@ use crate::infra::rate_limit::Window;
 use crate::infra::signing;
 use crate::{Ctx, ServiceError};
 use domain::lead::{CONSENT_TEXT_VERSION, FieldError, LeadDraft, LeadEvent, LeadInput, LeadStatus};
+use futures::future::BoxFuture;
 use serde::Serialize;
 use settings::RateLimit;
 use sqlx::PgConnection;
@@ -51,7 +52,15 @@ impl AddressLimit {
 /// group commit (which also counts the group's address limits when PostgreSQL holds them).
 /// Everything else runs on one pooled connection, start to finish: the idempotency look-up, the
 /// rate limit and any rejection record, then a transaction around the lead and what goes with it.
-pub async fn submit(ctx: &Ctx, sub: Submission, idem: Option<Idempotency>) -> Result<Submitted, ServiceError> {
+pub fn submit<'a>(
+    ctx: &'a Ctx,
+    sub: Submission,
+    idem: Option<Idempotency>,
+) -> BoxFuture<'a, Result<Submitted, ServiceError>> {
+    Box::pin(submit_inner(ctx, sub, idem))
+}
+
+async fn submit_inner(ctx: &Ctx, sub: Submission, idem: Option<Idempotency>) -> Result<Submitted, ServiceError> {
     let now = ctx.clock.now();
     let intake = &ctx.settings.intake;
     let limit = AddressLimit::of(intake, &sub);
@@ -339,6 +348,14 @@ async fn record_rejection(
 }
 
 /// Records a rejection that happened before a submission was parsed (honeypot, too fast).
-pub async fn reject_unparsed(ctx: &Ctx, reason: &str, sub: &Submission) -> Result<(), ServiceError> {
+pub fn reject_unparsed<'a>(
+    ctx: &'a Ctx,
+    reason: &'a str,
+    sub: &'a Submission,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(reject_unparsed_inner(ctx, reason, sub))
+}
+
+async fn reject_unparsed_inner(ctx: &Ctx, reason: &str, sub: &Submission) -> Result<(), ServiceError> {
     reject(ctx, reason, sub, None).await
 }

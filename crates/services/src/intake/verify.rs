@@ -7,6 +7,7 @@ use crate::jobs::{SendEmail, SendSms};
 use crate::{CodeError, Ctx, ServiceError};
 use domain::FieldError;
 use domain::lead::{LeadEvent, UsPhone};
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -70,7 +71,16 @@ pub enum Verified {
 /// Checks a code. Counts every attempt, refuses after the limit or expiry, and on success moves
 /// the lead to `verified` with its hand-off (and the form's funnel step, when it came from the
 /// form), all in one transaction.
-pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str, funnel: Option<Uuid>) -> Result<Verified, ServiceError> {
+pub fn verify<'a>(
+    ctx: &'a Ctx,
+    lead_id: Uuid,
+    code: &'a str,
+    funnel: Option<Uuid>,
+) -> BoxFuture<'a, Result<Verified, ServiceError>> {
+    Box::pin(verify_inner(ctx, lead_id, code, funnel))
+}
+
+async fn verify_inner(ctx: &Ctx, lead_id: Uuid, code: &str, funnel: Option<Uuid>) -> Result<Verified, ServiceError> {
     let now = ctx.clock.now();
     let max = ctx.settings.intake.code_max_attempts;
     let mut tx = ctx.pool.begin().await?;
@@ -118,7 +128,11 @@ pub async fn verify(ctx: &Ctx, lead_id: Uuid, code: &str, funnel: Option<Uuid>) 
 }
 
 /// Sends a fresh code (the old one stops working), within the resend limits.
-pub async fn resend(ctx: &Ctx, lead_id: Uuid) -> Result<OffsetDateTime, ServiceError> {
+pub fn resend<'a>(ctx: &'a Ctx, lead_id: Uuid) -> BoxFuture<'a, Result<OffsetDateTime, ServiceError>> {
+    Box::pin(resend_inner(ctx, lead_id))
+}
+
+async fn resend_inner(ctx: &Ctx, lead_id: Uuid) -> Result<OffsetDateTime, ServiceError> {
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
     let last_sent_at = unconfirmed_with_sends_left(ctx, &mut tx, lead_id).await?;
@@ -134,7 +148,11 @@ pub async fn resend(ctx: &Ctx, lead_id: Uuid) -> Result<OffsetDateTime, ServiceE
 /// A corrected number for a request whose phone is not confirmed yet (a typo on the form): the
 /// lead takes it and a fresh code goes there at once — without the resend wait, since the last
 /// code went to someone else — within the request's limit on codes sent. The new number, masked.
-pub async fn change_phone(ctx: &Ctx, lead_id: Uuid, phone: &str) -> Result<String, ServiceError> {
+pub fn change_phone<'a>(ctx: &'a Ctx, lead_id: Uuid, phone: &'a str) -> BoxFuture<'a, Result<String, ServiceError>> {
+    Box::pin(change_phone_inner(ctx, lead_id, phone))
+}
+
+async fn change_phone_inner(ctx: &Ctx, lead_id: Uuid, phone: &str) -> Result<String, ServiceError> {
     let phone = UsPhone::parse(phone)
         .map_err(|e| ServiceError::Invalid(vec![FieldError { field: "phone", message: e.to_string() }]))?;
     let now = ctx.clock.now();

@@ -10,6 +10,7 @@ use domain::Cents;
 use domain::lead::{LeadEvent, LeadStatus};
 use domain::market::OfferStatus;
 use domain::market::ledger::Transfer;
+use futures::future::BoxFuture;
 use store::purchases::Purchase;
 use uuid::Uuid;
 
@@ -21,7 +22,11 @@ pub struct Claimed {
     pub charged_now: bool,
 }
 
-pub async fn claim(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, ServiceError> {
+pub fn claim<'a>(ctx: &'a Ctx, pro_id: Uuid, offer_id: Uuid) -> BoxFuture<'a, Result<Claimed, ServiceError>> {
+    Box::pin(claim_inner(ctx, pro_id, offer_id))
+}
+
+async fn claim_inner(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid) -> Result<Claimed, ServiceError> {
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;
     let offer = store::offers::get_for_pro(&mut tx, offer_id, pro_id).await?.ok_or(ServiceError::NotFound)?;

@@ -6,6 +6,7 @@ use crate::{Ctx, Refusal, ServiceError};
 use ::jobs::{Job, JobError};
 use domain::FieldError;
 use domain::market::OfferStatus;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,7 +42,16 @@ impl Job for WithdrawOffers {
 
 pub const MAX_REASON_CHARS: usize = 500;
 
-pub async fn decline(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid, reason: Option<&str>) -> Result<(), ServiceError> {
+pub fn decline<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    offer_id: Uuid,
+    reason: Option<&'a str>,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(decline_inner(ctx, pro_id, offer_id, reason))
+}
+
+async fn decline_inner(ctx: &Ctx, pro_id: Uuid, offer_id: Uuid, reason: Option<&str>) -> Result<(), ServiceError> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if let Some(r) = reason
         && (r.chars().count() > MAX_REASON_CHARS || r.chars().any(|c| c.is_control() && c != '\n'))

@@ -11,6 +11,7 @@ use domain::Cents;
 use domain::FieldError;
 use domain::market::PurchaseStatus;
 use domain::market::ledger::Transfer;
+use futures::future::BoxFuture;
 use store::disputes::{Dispute, OpenDispute};
 use time::Duration;
 use uuid::Uuid;
@@ -19,7 +20,17 @@ pub const WINDOW: Duration = Duration::days(14);
 pub const REASONS: [&str; 5] = ["wrong_number", "duplicate", "outside_area", "not_a_real_request", "other"];
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
-pub async fn open(
+pub fn open<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    purchase: Uuid,
+    reason: Option<&'a str>,
+    note: Option<&'a str>,
+) -> BoxFuture<'a, Result<Dispute, ServiceError>> {
+    Box::pin(open_inner(ctx, pro, purchase, reason, note))
+}
+
+async fn open_inner(
     ctx: &Ctx,
     pro: Uuid,
     purchase: Uuid,
@@ -87,7 +98,11 @@ fn check_note(note: &str) -> Result<(), FieldError> {
 pub const STAFF_PAGE: i64 = 100;
 
 /// The disputes waiting for staff, oldest first, with the evidence our data holds.
-pub async fn waiting(ctx: &Ctx) -> Result<Vec<OpenDispute>, ServiceError> {
+pub fn waiting<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<Vec<OpenDispute>, ServiceError>> {
+    Box::pin(waiting_inner(ctx))
+}
+
+async fn waiting_inner(ctx: &Ctx) -> Result<Vec<OpenDispute>, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::disputes::open_ones(&mut conn, STAFF_PAGE).await?)
 }
@@ -103,7 +118,18 @@ pub enum Decision {
 /// Staff member `staff` decides the open dispute `id`, with a note for the pro (required to
 /// deny: the pro is owed a reason). The dispute and its purchase are locked, so two decisions
 /// (two staff, or a second tap) cannot both land: the second is `AlreadyDecided`.
-pub async fn decide(
+pub fn decide<'a>(
+    ctx: &'a Ctx,
+    staff: Uuid,
+    id: Uuid,
+    decision: Decision,
+    note: &'a str,
+    ip: &'a str,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(decide_inner(ctx, staff, id, decision, note, ip))
+}
+
+async fn decide_inner(
     ctx: &Ctx,
     staff: Uuid,
     id: Uuid,

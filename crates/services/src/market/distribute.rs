@@ -15,6 +15,7 @@ use domain::market::eligibility::{LeadFacts, ProFacts};
 use domain::market::ranking::{self, Weights};
 use domain::market::sale::{Sale, SaleTiming};
 use domain::pricing::{BPS_ONE, Urgency};
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use std::time::Instant;
@@ -55,7 +56,15 @@ pub struct Looked {
     pub closed_as: Option<LeadStatus>,
 }
 
-pub async fn look(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Result<Looked, ServiceError> {
+pub fn look<'a>(
+    ctx: &'a Ctx,
+    lead_id: Uuid,
+    at: Option<OffsetDateTime>,
+) -> BoxFuture<'a, Result<Looked, ServiceError>> {
+    Box::pin(look_inner(ctx, lead_id, at))
+}
+
+async fn look_inner(ctx: &Ctx, lead_id: Uuid, at: Option<OffsetDateTime>) -> Result<Looked, ServiceError> {
     let now = ctx.clock.now();
     let timing = SaleTiming::default();
     let started = Instant::now();

@@ -6,6 +6,7 @@
 //! notification (a lagging receiver, a reconnect) loses nothing: the rows are the truth.
 
 use crate::Ctx;
+use futures::future::BoxFuture;
 use sqlx::postgres::PgListener;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, broadcast};
@@ -45,7 +46,11 @@ impl Feed {
 }
 
 /// Sends this node's coalesced NOTIFYs until `shutdown`.
-pub async fn run_sender(ctx: Ctx, shutdown: CancellationToken) {
+pub fn run_sender(ctx: Ctx, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    Box::pin(run_sender_inner(ctx, shutdown))
+}
+
+async fn run_sender_inner(ctx: Ctx, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
@@ -72,7 +77,11 @@ pub async fn run_sender(ctx: Ctx, shutdown: CancellationToken) {
 /// After (re)connecting it wakes every stream, as something may have been missed while deaf;
 /// a listener that cannot connect retries every `retry_every` (streams still catch up on their
 /// next wake or reconnect meanwhile).
-pub async fn run_listener(ctx: Ctx, retry_every: std::time::Duration, shutdown: CancellationToken) {
+pub fn run_listener(ctx: Ctx, retry_every: std::time::Duration, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    Box::pin(run_listener_inner(ctx, retry_every, shutdown))
+}
+
+async fn run_listener_inner(ctx: Ctx, retry_every: std::time::Duration, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         let mut listener = match PgListener::connect_with(&ctx.pool).await {
             Ok(l) => l,
@@ -108,14 +117,30 @@ pub async fn run_listener(ctx: Ctx, retry_every: std::time::Duration, shutdown: 
 }
 
 /// Everything new for one pro, as the stream sends it.
-pub async fn since(ctx: &Ctx, pro: Uuid, after: i64) -> Result<Vec<store::pro_events::ProEvent>, crate::ServiceError> {
+pub fn since<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    after: i64,
+) -> BoxFuture<'a, Result<Vec<store::pro_events::ProEvent>, crate::ServiceError>> {
+    Box::pin(since_inner(ctx, pro, after))
+}
+
+async fn since_inner(
+    ctx: &Ctx,
+    pro: Uuid,
+    after: i64,
+) -> Result<Vec<store::pro_events::ProEvent>, crate::ServiceError> {
     // A reconnecting client gets what it missed in the last ten minutes (PRODUCT.md: at least).
     let not_before = ctx.clock.now() - time::Duration::minutes(10);
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::pro_events::since(&mut conn, pro, after, not_before, 500).await?)
 }
 
-pub async fn latest(ctx: &Ctx, pro: Uuid) -> Result<i64, crate::ServiceError> {
+pub fn latest<'a>(ctx: &'a Ctx, pro: Uuid) -> BoxFuture<'a, Result<i64, crate::ServiceError>> {
+    Box::pin(latest_inner(ctx, pro))
+}
+
+async fn latest_inner(ctx: &Ctx, pro: Uuid) -> Result<i64, crate::ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::pro_events::latest(&mut conn, pro).await?)
 }
@@ -127,7 +152,17 @@ pub const OFFER_CLOSED: &str = "offer.closed";
 pub const WALLET_CHANGED: &str = "wallet.changed";
 
 /// Records `kind` for each (offer, pro); returns the pros, for [`Feed::publish`] after commit.
-pub async fn record(
+pub fn record<'a>(
+    tx: &'a mut sqlx::PgConnection,
+    offers: &'a [(Uuid, Uuid)],
+    kind: &'a str,
+    data: serde_json::Value,
+    now: time::OffsetDateTime,
+) -> BoxFuture<'a, Result<Vec<Uuid>, sqlx::Error>> {
+    Box::pin(record_inner(tx, offers, kind, data, now))
+}
+
+async fn record_inner(
     tx: &mut sqlx::PgConnection,
     offers: &[(Uuid, Uuid)],
     kind: &str,
@@ -140,7 +175,16 @@ pub async fn record(
 }
 
 /// Records a pro's new wallet balance.
-pub async fn wallet_changed(
+pub fn wallet_changed<'a>(
+    tx: &'a mut sqlx::PgConnection,
+    pro: Uuid,
+    balance_cents: i64,
+    now: time::OffsetDateTime,
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    Box::pin(wallet_changed_inner(tx, pro, balance_cents, now))
+}
+
+async fn wallet_changed_inner(
     tx: &mut sqlx::PgConnection,
     pro: Uuid,
     balance_cents: i64,

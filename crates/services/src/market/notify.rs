@@ -9,6 +9,7 @@ use crate::jobs::{Message, SendEmail, SendSms};
 use domain::Cents;
 use domain::market::sale::QuietHours;
 use domain::pricing::Urgency;
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use store::matching::Contact;
 use time::OffsetDateTime;
@@ -64,7 +65,17 @@ pub fn new_offer(ctx: &Ctx, pro: &Candidate, contact: &Contact, news: &OfferNews
 }
 
 /// Tells the homeowner which plumber bought their request, so they know whose call to expect.
-pub async fn bought(
+pub fn bought<'a>(
+    ctx: &'a Ctx,
+    tx: &'a mut PgConnection,
+    homeowner_phone: &'a str,
+    business_name: &'a str,
+    pro_phone: Option<&'a str>,
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    Box::pin(bought_inner(ctx, tx, homeowner_phone, business_name, pro_phone))
+}
+
+async fn bought_inner(
     ctx: &Ctx,
     tx: &mut PgConnection,
     homeowner_phone: &str,

@@ -4,6 +4,7 @@ use super::{MAX_PAGE, Page, page};
 use crate::{Ctx, ServiceError};
 use domain::FieldError;
 use domain::market::OfferStatus;
+use futures::future::BoxFuture;
 use store::offers::Offer;
 use uuid::Uuid;
 
@@ -28,7 +29,17 @@ pub fn parse_limit(limit: Option<i64>) -> Result<i64, ServiceError> {
 }
 
 /// Live offers (`status` None), or those claimed, declined or expired.
-pub async fn list(
+pub fn list<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    status: Option<&'a str>,
+    cursor: Option<&'a str>,
+    limit: Option<i64>,
+) -> BoxFuture<'a, Result<Page<Offer>, ServiceError>> {
+    Box::pin(list_inner(ctx, pro_id, status, cursor, limit))
+}
+
+async fn list_inner(
     ctx: &Ctx,
     pro_id: Uuid,
     status: Option<&str>,

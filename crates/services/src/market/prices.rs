@@ -7,15 +7,24 @@ use crate::{Ctx, ServiceError};
 use domain::FieldError;
 use domain::account::profile::parse_dollars;
 use domain::pricing::{Multipliers, parse_multiplier, show_multiplier};
+use futures::future::BoxFuture;
 use store::categories::Category;
 use uuid::Uuid;
 
-pub async fn multipliers(ctx: &Ctx) -> Result<Multipliers, ServiceError> {
+pub fn multipliers<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<Multipliers, ServiceError>> {
+    Box::pin(multipliers_inner(ctx))
+}
+
+async fn multipliers_inner(ctx: &Ctx) -> Result<Multipliers, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::categories::multipliers(&mut conn).await?)
 }
 
-pub async fn list(ctx: &Ctx) -> Result<(Vec<Category>, Multipliers), ServiceError> {
+pub fn list<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<(Vec<Category>, Multipliers), ServiceError>> {
+    Box::pin(list_inner(ctx))
+}
+
+async fn list_inner(ctx: &Ctx) -> Result<(Vec<Category>, Multipliers), ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok((store::categories::list_all(&mut conn).await?, store::categories::multipliers(&mut conn).await?))
 }
@@ -35,7 +44,16 @@ pub struct PriceInput {
 pub const MIN_BASE_CENTS: i64 = 100;
 pub const MAX_BASE_CENTS: i64 = 100_000;
 
-pub async fn update(ctx: &Ctx, staff: Uuid, ip: &str, input: &PriceInput) -> Result<(), ServiceError> {
+pub fn update<'a>(
+    ctx: &'a Ctx,
+    staff: Uuid,
+    ip: &'a str,
+    input: &'a PriceInput,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(update_inner(ctx, staff, ip, input))
+}
+
+async fn update_inner(ctx: &Ctx, staff: Uuid, ip: &str, input: &PriceInput) -> Result<(), ServiceError> {
     let (before, before_m) = list(ctx).await?;
     let mut errors = Vec::new();
     let mut prices = Vec::new();

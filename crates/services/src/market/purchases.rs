@@ -3,10 +3,20 @@
 use super::offers::{parse_cursor, parse_limit};
 use super::{Page, page};
 use crate::{Ctx, ServiceError};
+use futures::future::BoxFuture;
 use store::purchases::Purchase;
 use uuid::Uuid;
 
-pub async fn list(
+pub fn list<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    cursor: Option<&'a str>,
+    limit: Option<i64>,
+) -> BoxFuture<'a, Result<Page<Purchase>, ServiceError>> {
+    Box::pin(list_inner(ctx, pro_id, cursor, limit))
+}
+
+async fn list_inner(
     ctx: &Ctx,
     pro_id: Uuid,
     cursor: Option<&str>,
@@ -32,7 +42,21 @@ pub struct OutcomeInput {
 pub const MAX_JOB_CENTS: i64 = 1_000_000_000;
 
 /// Moves a bought lead along its lifecycle (`new` → `contacted` → `quoted` → `won` | `lost`).
-pub async fn record_outcome(ctx: &Ctx, pro_id: Uuid, id: Uuid, input: OutcomeInput) -> Result<Purchase, ServiceError> {
+pub fn record_outcome<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    id: Uuid,
+    input: OutcomeInput,
+) -> BoxFuture<'a, Result<Purchase, ServiceError>> {
+    Box::pin(record_outcome_inner(ctx, pro_id, id, input))
+}
+
+async fn record_outcome_inner(
+    ctx: &Ctx,
+    pro_id: Uuid,
+    id: Uuid,
+    input: OutcomeInput,
+) -> Result<Purchase, ServiceError> {
     use domain::FieldError;
     use domain::market::PurchaseStatus;
     let mut errors = Vec::new();

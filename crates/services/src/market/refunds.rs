@@ -6,6 +6,7 @@ use crate::{Ctx, ServiceError};
 use ::jobs::{Job, JobError};
 use domain::Cents;
 use domain::market::ledger::Transfer;
+use futures::future::BoxFuture;
 use integrations::{ProviderError, RefundRequest};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -14,7 +15,15 @@ use uuid::Uuid;
 /// Moves the whole balance out of the wallet, as refunds against the pro's paid top-ups (newest
 /// first), each posted to the ledger now and sent to the provider by a `RefundToCard` job queued
 /// in the same transaction. Returns what was refunded.
-pub async fn refund_wallet(conn: &mut PgConnection, ctx: &Ctx, pro_id: Uuid) -> Result<Cents, ServiceError> {
+pub fn refund_wallet<'a>(
+    conn: &'a mut PgConnection,
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+) -> BoxFuture<'a, Result<Cents, ServiceError>> {
+    Box::pin(refund_wallet_inner(conn, ctx, pro_id))
+}
+
+async fn refund_wallet_inner(conn: &mut PgConnection, ctx: &Ctx, pro_id: Uuid) -> Result<Cents, ServiceError> {
     let now = ctx.clock.now();
     let balance = store::ledger::lock_balance(conn, pro_id).await?;
     let mut left = balance;
@@ -43,7 +52,15 @@ pub async fn refund_wallet(conn: &mut PgConnection, ctx: &Ctx, pro_id: Uuid) -> 
 }
 
 /// After money reached a wallet: if its account is closed, the money goes straight back.
-pub async fn refund_if_closed(conn: &mut PgConnection, ctx: &Ctx, pro_id: Uuid) -> Result<(), ServiceError> {
+pub fn refund_if_closed<'a>(
+    conn: &'a mut PgConnection,
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(refund_if_closed_inner(conn, ctx, pro_id))
+}
+
+async fn refund_if_closed_inner(conn: &mut PgConnection, ctx: &Ctx, pro_id: Uuid) -> Result<(), ServiceError> {
     if store::closing::is_closed(conn, pro_id).await? {
         refund_wallet(conn, ctx, pro_id).await?;
     }

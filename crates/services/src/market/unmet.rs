@@ -2,6 +2,7 @@
 //! to find plumbers, with how many take that job there today.
 
 use crate::{Ctx, ServiceError};
+use futures::future::BoxFuture;
 
 /// How far back the back office looks.
 pub const LOOKBACK_DAYS: i64 = 30;
@@ -15,7 +16,11 @@ pub struct UnmetArea {
     pub taking_now: i64,
 }
 
-pub async fn recent(ctx: &Ctx) -> Result<Vec<UnmetArea>, ServiceError> {
+pub fn recent<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<Vec<UnmetArea>, ServiceError>> {
+    Box::pin(recent_inner(ctx))
+}
+
+async fn recent_inner(ctx: &Ctx) -> Result<Vec<UnmetArea>, ServiceError> {
     let since = ctx.clock.now() - time::Duration::days(LOOKBACK_DAYS);
     let mut conn = ctx.pool.acquire().await?;
     let mut out = Vec::new();

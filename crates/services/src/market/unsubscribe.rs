@@ -6,6 +6,7 @@
 
 use crate::audit::{self, Audit, AuditAction};
 use crate::{Ctx, ServiceError};
+use futures::future::BoxFuture;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -29,14 +30,22 @@ fn pro_of(ctx: &Ctx, token: &str) -> Result<Uuid, ServiceError> {
 
 /// What the link's page shows before anything changes: the address, and whether its new-lead
 /// e-mails are still on.
-pub async fn preview(ctx: &Ctx, token: &str) -> Result<(String, bool), ServiceError> {
+pub fn preview<'a>(ctx: &'a Ctx, token: &'a str) -> BoxFuture<'a, Result<(String, bool), ServiceError>> {
+    Box::pin(preview_inner(ctx, token))
+}
+
+async fn preview_inner(ctx: &Ctx, token: &str) -> Result<(String, bool), ServiceError> {
     let pro = pro_of(ctx, token)?;
     let mut conn = ctx.pool.acquire().await?;
     store::profiles::offer_email(&mut conn, pro).await?.ok_or(ServiceError::BadLink)
 }
 
 /// Stops the new-lead e-mails; the address they went to. A second click changes nothing more.
-pub async fn confirm(ctx: &Ctx, token: &str, ip: &str) -> Result<String, ServiceError> {
+pub fn confirm<'a>(ctx: &'a Ctx, token: &'a str, ip: &'a str) -> BoxFuture<'a, Result<String, ServiceError>> {
+    Box::pin(confirm_inner(ctx, token, ip))
+}
+
+async fn confirm_inner(ctx: &Ctx, token: &str, ip: &str) -> Result<String, ServiceError> {
     let pro = pro_of(ctx, token)?;
     let now = ctx.clock.now();
     let mut tx = ctx.pool.begin().await?;

@@ -10,6 +10,7 @@ use crate::{Ctx, ServiceError};
 use domain::Cents;
 use domain::FieldError;
 use domain::market::ledger::Transfer;
+use futures::future::BoxFuture;
 use integrations::{CheckoutRequest, PaymentEvent};
 use store::idempotency::{self, Claim};
 use store::ledger::Entry;
@@ -21,7 +22,16 @@ pub const MAX_TOP_UP: Cents = Cents(500_000);
 
 /// Starts a top-up of `amount`; with the sandbox provider it has succeeded when this returns.
 /// A repeated `Idempotency-Key` answers the same top-up.
-pub async fn top_up(ctx: &Ctx, pro_id: Uuid, amount: i64, idem: Option<&Idempotency>) -> Result<TopUp, ServiceError> {
+pub fn top_up<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    amount: i64,
+    idem: Option<&'a Idempotency>,
+) -> BoxFuture<'a, Result<TopUp, ServiceError>> {
+    Box::pin(top_up_inner(ctx, pro_id, amount, idem))
+}
+
+async fn top_up_inner(ctx: &Ctx, pro_id: Uuid, amount: i64, idem: Option<&Idempotency>) -> Result<TopUp, ServiceError> {
     if !(MIN_TOP_UP.0..=MAX_TOP_UP.0).contains(&amount) {
         return Err(ServiceError::Invalid(vec![FieldError {
             field: "amount_cents",
@@ -75,7 +85,11 @@ pub async fn top_up(ctx: &Ctx, pro_id: Uuid, amount: i64, idem: Option<&Idempote
 
 /// Applies a provider's payment event exactly once: the top-up succeeds and the wallet is
 /// credited in one transaction; a replayed event changes nothing. `true` when it was applied now.
-pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError> {
+pub fn apply<'a>(ctx: &'a Ctx, event: &'a PaymentEvent) -> BoxFuture<'a, Result<bool, ServiceError>> {
+    Box::pin(apply_inner(ctx, event))
+}
+
+async fn apply_inner(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError> {
     let PaymentEvent::CheckoutCompleted { reference, amount, .. } = event;
     let Ok(id) = Uuid::parse_str(reference) else {
         return Ok(false);
@@ -116,12 +130,25 @@ pub async fn apply(ctx: &Ctx, event: &PaymentEvent) -> Result<bool, ServiceError
     Ok(true)
 }
 
-pub async fn balance(ctx: &Ctx, pro_id: Uuid) -> Result<Cents, ServiceError> {
+pub fn balance<'a>(ctx: &'a Ctx, pro_id: Uuid) -> BoxFuture<'a, Result<Cents, ServiceError>> {
+    Box::pin(balance_inner(ctx, pro_id))
+}
+
+async fn balance_inner(ctx: &Ctx, pro_id: Uuid) -> Result<Cents, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok(Cents(store::ledger::balance(&mut conn, pro_id).await?))
 }
 
-pub async fn entries(
+pub fn entries<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    cursor: Option<&'a str>,
+    limit: Option<i64>,
+) -> BoxFuture<'a, Result<Page<Entry>, ServiceError>> {
+    Box::pin(entries_inner(ctx, pro_id, cursor, limit))
+}
+
+async fn entries_inner(
     ctx: &Ctx,
     pro_id: Uuid,
     cursor: Option<&str>,
@@ -143,7 +170,11 @@ pub async fn entries(
 }
 
 /// The ledger's proof of itself (`plumberleads admin ledger-check`).
-pub async fn check(ctx: &Ctx) -> Result<store::ledger::Check, ServiceError> {
+pub fn check<'a>(ctx: &'a Ctx) -> BoxFuture<'a, Result<store::ledger::Check, ServiceError>> {
+    Box::pin(check_inner(ctx))
+}
+
+async fn check_inner(ctx: &Ctx) -> Result<store::ledger::Check, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     Ok(store::ledger::check(&mut conn).await?)
 }
@@ -160,7 +191,16 @@ pub struct Statement {
 }
 
 /// The statement for `year`-`month` (local midnight to local midnight).
-pub async fn statement(ctx: &Ctx, pro_id: Uuid, year: i32, month: time::Month) -> Result<Statement, ServiceError> {
+pub fn statement<'a>(
+    ctx: &'a Ctx,
+    pro_id: Uuid,
+    year: i32,
+    month: time::Month,
+) -> BoxFuture<'a, Result<Statement, ServiceError>> {
+    Box::pin(statement_inner(ctx, pro_id, year, month))
+}
+
+async fn statement_inner(ctx: &Ctx, pro_id: Uuid, year: i32, month: time::Month) -> Result<Statement, ServiceError> {
     let first = time::Date::from_calendar_date(year, month, 1).map_err(|_| ServiceError::NotFound)?;
     let next = if month == time::Month::December {
         time::Date::from_calendar_date(year + 1, time::Month::January, 1)

@@ -4,6 +4,7 @@
 use super::offers::{parse_cursor, parse_limit};
 use super::{Page, page};
 use crate::{Ctx, ServiceError};
+use futures::future::BoxFuture;
 use store::exclusions::{Missed, Ranked};
 use uuid::Uuid;
 
@@ -16,7 +17,11 @@ pub enum Why {
     LeftOut(String),
 }
 
-pub async fn why(ctx: &Ctx, pro: Uuid, lead: Uuid) -> Result<Why, ServiceError> {
+pub fn why<'a>(ctx: &'a Ctx, pro: Uuid, lead: Uuid) -> BoxFuture<'a, Result<Why, ServiceError>> {
+    Box::pin(why_inner(ctx, pro, lead))
+}
+
+async fn why_inner(ctx: &Ctx, pro: Uuid, lead: Uuid) -> Result<Why, ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     if let Some(r) = store::exclusions::ranked(&mut conn, lead, pro).await? {
         return Ok(Why::Offered(r));
@@ -27,7 +32,16 @@ pub async fn why(ctx: &Ctx, pro: Uuid, lead: Uuid) -> Result<Why, ServiceError> 
     }
 }
 
-pub async fn missed(
+pub fn missed<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    cursor: Option<&'a str>,
+    limit: Option<i64>,
+) -> BoxFuture<'a, Result<Page<Missed>, ServiceError>> {
+    Box::pin(missed_inner(ctx, pro, cursor, limit))
+}
+
+async fn missed_inner(
     ctx: &Ctx,
     pro: Uuid,
     cursor: Option<&str>,

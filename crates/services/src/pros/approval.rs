@@ -6,13 +6,18 @@ use crate::audit::{self, Audit, AuditAction};
 use crate::jobs::{SendEmail, SendSms};
 use crate::{Ctx, ServiceError};
 use domain::FieldError;
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 pub use store::profiles::NotApproved;
 use uuid::Uuid;
 
 /// Approves the pro `pro` on behalf of `staff` (who has just confirmed who they are: the caller
 /// checks). Not found when there is no such pro awaiting approval.
-pub async fn approve(ctx: &Ctx, staff: Uuid, pro: Uuid, ip: &str) -> Result<(), ServiceError> {
+pub fn approve<'a>(ctx: &'a Ctx, staff: Uuid, pro: Uuid, ip: &'a str) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(approve_inner(ctx, staff, pro, ip))
+}
+
+async fn approve_inner(ctx: &Ctx, staff: Uuid, pro: Uuid, ip: &str) -> Result<(), ServiceError> {
     let mut tx = ctx.pool.begin().await?;
     if !store::profiles::approve(&mut tx, pro, Some(staff), ctx.clock.now()).await? {
         return Err(ServiceError::NotFound);
@@ -26,7 +31,11 @@ pub async fn approve(ctx: &Ctx, staff: Uuid, pro: Uuid, ip: &str) -> Result<(), 
 
 /// Approves the pro with this e-mail from the command line (`plumberleads admin approve-pro`):
 /// audited with no person signed in. Not found when no such pro awaits approval.
-pub async fn approve_by_operator(ctx: &Ctx, email: &str) -> Result<Uuid, ServiceError> {
+pub fn approve_by_operator<'a>(ctx: &'a Ctx, email: &'a str) -> BoxFuture<'a, Result<Uuid, ServiceError>> {
+    Box::pin(approve_by_operator_inner(ctx, email))
+}
+
+async fn approve_by_operator_inner(ctx: &Ctx, email: &str) -> Result<Uuid, ServiceError> {
     let mut tx = ctx.pool.begin().await?;
     let user = store::accounts::find_by_email(&mut tx, email.trim()).await?.ok_or(ServiceError::NotFound)?;
     if !store::profiles::approve(&mut tx, user.id, None, ctx.clock.now()).await? {
@@ -75,7 +84,18 @@ pub const MAX_MESSAGE_CHARS: usize = 2_000;
 /// change, or they are turned down with the reason. Audited; the pro is told by e-mail and text
 /// in the same transaction, and sees the message on their portal. Not found when they are not
 /// waiting for review.
-pub async fn not_approved(
+pub fn not_approved<'a>(
+    ctx: &'a Ctx,
+    staff: Uuid,
+    pro: Uuid,
+    ip: &'a str,
+    outcome: NotApproved,
+    message: &'a str,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(not_approved_inner(ctx, staff, pro, ip, outcome, message))
+}
+
+async fn not_approved_inner(
     ctx: &Ctx,
     staff: Uuid,
     pro: Uuid,
@@ -145,7 +165,11 @@ pub struct ForReview {
     pub covered: Vec<store::profiles::CoveredZip>,
 }
 
-pub async fn for_review(ctx: &Ctx, pro: Uuid) -> Result<ForReview, ServiceError> {
+pub fn for_review<'a>(ctx: &'a Ctx, pro: Uuid) -> BoxFuture<'a, Result<ForReview, ServiceError>> {
+    Box::pin(for_review_inner(ctx, pro))
+}
+
+async fn for_review_inner(ctx: &Ctx, pro: Uuid) -> Result<ForReview, ServiceError> {
     let user = {
         let mut conn = ctx.pool.acquire().await?;
         store::accounts::find(&mut conn, pro).await?.ok_or(ServiceError::NotFound)?

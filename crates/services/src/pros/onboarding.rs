@@ -9,6 +9,7 @@ use bytes::Bytes;
 use domain::FieldError;
 use domain::account::BusinessName;
 use domain::account::profile::{Hours, LeadPreferences, Licence, Notifications, Progress, ServiceArea};
+use futures::future::BoxFuture;
 use store::accounts::User;
 use store::profiles::{HoursRow, Preferences, Profile};
 use uuid::Uuid;
@@ -54,7 +55,11 @@ impl Part {
 }
 
 /// How far along a pro is, from their account and profile.
-pub async fn progress(ctx: &Ctx, user: &User) -> Result<(Progress, Option<Profile>), ServiceError> {
+pub fn progress<'a>(ctx: &'a Ctx, user: &'a User) -> BoxFuture<'a, Result<(Progress, Option<Profile>), ServiceError>> {
+    Box::pin(progress_inner(ctx, user))
+}
+
+async fn progress_inner(ctx: &Ctx, user: &User) -> Result<(Progress, Option<Profile>), ServiceError> {
     let mut conn = ctx.pool.acquire().await?;
     let p = store::profiles::get(&mut conn, user.id).await?;
     let services = !store::profiles::categories(&mut conn, user.id).await?.is_empty();
@@ -87,7 +92,11 @@ pub struct Whole {
 }
 
 /// The whole profile of the signed-in pro `user`; not found for an account without one.
-pub async fn whole(ctx: &Ctx, user: &User) -> Result<Whole, ServiceError> {
+pub fn whole<'a>(ctx: &'a Ctx, user: &'a User) -> BoxFuture<'a, Result<Whole, ServiceError>> {
+    Box::pin(whole_inner(ctx, user))
+}
+
+async fn whole_inner(ctx: &Ctx, user: &User) -> Result<Whole, ServiceError> {
     let (progress, profile) = progress(ctx, user).await?;
     let profile = profile.ok_or(ServiceError::NotFound)?;
     let mut conn = ctx.pool.acquire().await?;
@@ -150,7 +159,11 @@ async fn check_area(ctx: &Ctx, area: ServiceArea) -> Result<CheckedArea, Service
 /// first (every refusal named at once), then all are written in one transaction with an audit
 /// entry per part. A change to what staff vetted (the licence) sends an approved pro back to
 /// review.
-pub async fn update(ctx: &Ctx, pro: Uuid, ip: &str, changes: Changes) -> Result<(), ServiceError> {
+pub fn update<'a>(ctx: &'a Ctx, pro: Uuid, ip: &'a str, changes: Changes) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(update_inner(ctx, pro, ip, changes))
+}
+
+async fn update_inner(ctx: &Ctx, pro: Uuid, ip: &str, changes: Changes) -> Result<(), ServiceError> {
     let Changes { business, area, services, hours, preferences, notifications } = changes;
     let mut errors = Vec::new();
     let area = match area {
@@ -235,7 +248,17 @@ pub async fn update(ctx: &Ctx, pro: Uuid, ip: &str, changes: Changes) -> Result<
     Ok(())
 }
 
-pub async fn set_business(
+pub fn set_business<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    ip: &'a str,
+    name: BusinessName,
+    licence: Licence,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(set_business_inner(ctx, pro, ip, name, licence))
+}
+
+async fn set_business_inner(
     ctx: &Ctx,
     pro: Uuid,
     ip: &str,
@@ -245,24 +268,64 @@ pub async fn set_business(
     update(ctx, pro, ip, Changes { business: Some((name, licence)), ..Changes::default() }).await
 }
 
-pub async fn set_area(ctx: &Ctx, pro: Uuid, ip: &str, area: ServiceArea) -> Result<(), ServiceError> {
+pub fn set_area<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    ip: &'a str,
+    area: ServiceArea,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(set_area_inner(ctx, pro, ip, area))
+}
+
+async fn set_area_inner(ctx: &Ctx, pro: Uuid, ip: &str, area: ServiceArea) -> Result<(), ServiceError> {
     update(ctx, pro, ip, Changes { area: Some(area), ..Changes::default() }).await
 }
 
 /// The kinds of job the pro does: at least one, each a category we have.
-pub async fn set_services(ctx: &Ctx, pro: Uuid, ip: &str, slugs: Vec<String>) -> Result<(), ServiceError> {
+pub fn set_services<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    ip: &'a str,
+    slugs: Vec<String>,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(set_services_inner(ctx, pro, ip, slugs))
+}
+
+async fn set_services_inner(ctx: &Ctx, pro: Uuid, ip: &str, slugs: Vec<String>) -> Result<(), ServiceError> {
     update(ctx, pro, ip, Changes { services: Some(slugs), ..Changes::default() }).await
 }
 
-pub async fn set_hours(ctx: &Ctx, pro: Uuid, ip: &str, h: Hours) -> Result<(), ServiceError> {
+pub fn set_hours<'a>(ctx: &'a Ctx, pro: Uuid, ip: &'a str, h: Hours) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(set_hours_inner(ctx, pro, ip, h))
+}
+
+async fn set_hours_inner(ctx: &Ctx, pro: Uuid, ip: &str, h: Hours) -> Result<(), ServiceError> {
     update(ctx, pro, ip, Changes { hours: Some(h), ..Changes::default() }).await
 }
 
-pub async fn set_preferences(ctx: &Ctx, pro: Uuid, ip: &str, p: LeadPreferences) -> Result<(), ServiceError> {
+pub fn set_preferences<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    ip: &'a str,
+    p: LeadPreferences,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(set_preferences_inner(ctx, pro, ip, p))
+}
+
+async fn set_preferences_inner(ctx: &Ctx, pro: Uuid, ip: &str, p: LeadPreferences) -> Result<(), ServiceError> {
     update(ctx, pro, ip, Changes { preferences: Some(p), ..Changes::default() }).await
 }
 
-pub async fn set_notifications(ctx: &Ctx, pro: Uuid, ip: &str, n: Notifications) -> Result<(), ServiceError> {
+pub fn set_notifications<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    ip: &'a str,
+    n: Notifications,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(set_notifications_inner(ctx, pro, ip, n))
+}
+
+async fn set_notifications_inner(ctx: &Ctx, pro: Uuid, ip: &str, n: Notifications) -> Result<(), ServiceError> {
     update(ctx, pro, ip, Changes { notifications: Some(n), ..Changes::default() }).await
 }
 
@@ -277,7 +340,16 @@ fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 }
 
 /// Keeps the insurance certificate (PDF, JPEG or PNG, by its bytes); the one it replaces goes.
-pub async fn upload_insurance(ctx: &Ctx, pro: Uuid, ip: &str, bytes: Bytes) -> Result<(), ServiceError> {
+pub fn upload_insurance<'a>(
+    ctx: &'a Ctx,
+    pro: Uuid,
+    ip: &'a str,
+    bytes: Bytes,
+) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(upload_insurance_inner(ctx, pro, ip, bytes))
+}
+
+async fn upload_insurance_inner(ctx: &Ctx, pro: Uuid, ip: &str, bytes: Bytes) -> Result<(), ServiceError> {
     let Some((content_type, ext)) = sniff(&bytes) else {
         let message = "That file isn't a PDF, JPEG or PNG. Save or scan the certificate as one of those and try again."
             .to_owned();
@@ -303,7 +375,11 @@ pub async fn upload_insurance(ctx: &Ctx, pro: Uuid, ip: &str, bytes: Bytes) -> R
 
 /// A pro's insurance certificate and its (sniffed) type. For its owner and for staff only: the
 /// caller decides who may ask.
-pub async fn insurance(ctx: &Ctx, pro: Uuid) -> Result<(Bytes, String), ServiceError> {
+pub fn insurance<'a>(ctx: &'a Ctx, pro: Uuid) -> BoxFuture<'a, Result<(Bytes, String), ServiceError>> {
+    Box::pin(insurance_inner(ctx, pro))
+}
+
+async fn insurance_inner(ctx: &Ctx, pro: Uuid) -> Result<(Bytes, String), ServiceError> {
     let profile = {
         let mut conn = ctx.pool.acquire().await?;
         store::profiles::get(&mut conn, pro).await?
@@ -316,7 +392,11 @@ pub async fn insurance(ctx: &Ctx, pro: Uuid) -> Result<(Bytes, String), ServiceE
 }
 
 /// Sends a finished profile to staff for review. False when the checklist is not done yet.
-pub async fn submit_for_review(ctx: &Ctx, user: &User, ip: &str) -> Result<bool, ServiceError> {
+pub fn submit_for_review<'a>(ctx: &'a Ctx, user: &'a User, ip: &'a str) -> BoxFuture<'a, Result<bool, ServiceError>> {
+    Box::pin(submit_for_review_inner(ctx, user, ip))
+}
+
+async fn submit_for_review_inner(ctx: &Ctx, user: &User, ip: &str) -> Result<bool, ServiceError> {
     let (progress, _) = progress(ctx, user).await?;
     if !progress.ready_for_review() {
         return Ok(false);

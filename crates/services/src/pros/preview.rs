@@ -6,6 +6,7 @@ use domain::Cents;
 use domain::account::profile::ServiceArea;
 use domain::market::sale::{Sale, SaleTiming};
 use domain::pricing::Urgency;
+use futures::future::BoxFuture;
 use time::Duration;
 
 /// How far back the count looks.
@@ -27,7 +28,16 @@ pub struct ServicePreview {
 }
 
 /// The preview for an area, chosen category slugs (unknown ones ignored) and a price limit.
-pub async fn preview(
+pub fn preview<'a>(
+    ctx: &'a Ctx,
+    area: &'a ServiceArea,
+    slugs: &'a [String],
+    max_price: Option<Cents>,
+) -> BoxFuture<'a, Result<Vec<ServicePreview>, ServiceError>> {
+    Box::pin(preview_inner(ctx, area, slugs, max_price))
+}
+
+async fn preview_inner(
     ctx: &Ctx,
     area: &ServiceArea,
     slugs: &[String],

@@ -7,6 +7,7 @@ use crate::{Ctx, ServiceError};
 use bytes::Bytes;
 use domain::account::BusinessName;
 use domain::account::profile::{Hours, LeadPreferences, Licence, ServiceArea};
+use futures::future::BoxFuture;
 use uuid::Uuid;
 
 /// How a ready pro works.
@@ -57,7 +58,11 @@ fn invalid(errors: Vec<domain::FieldError>) -> ServiceError {
 }
 
 /// Completes, approves and funds the signed-up pro `id` (e-mail and mobile taken as confirmed).
-pub async fn complete(ctx: &Ctx, id: Uuid, s: &Setup) -> Result<(), ServiceError> {
+pub fn complete<'a>(ctx: &'a Ctx, id: Uuid, s: &'a Setup) -> BoxFuture<'a, Result<(), ServiceError>> {
+    Box::pin(complete_inner(ctx, id, s))
+}
+
+async fn complete_inner(ctx: &Ctx, id: Uuid, s: &Setup) -> Result<(), ServiceError> {
     let ip = "127.0.0.1";
     let now = ctx.clock.now();
     let mut conn = ctx.pool.acquire().await?;
